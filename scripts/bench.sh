@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Side-by-side throughput of Strata and a real redis-server on this machine.
+#
+#   scripts/bench.sh [--quick|--full]
+#
+# Builds Strata (release), starts it and redis-server (Debian package; AOF on with
+# appendfsync everysec, the durable comparison) on free loopback ports with temporary data
+# directories, then runs redis-benchmark against both in alternation (A B A B ...) and prints
+# the median requests/second, p50/p99 latencies and the Strata/Redis ratio as a Markdown table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+ensure_build_deps
+ensure_packages redis-server redis-tools
+
+MODE="${1:---quick}"
+case "$MODE" in
+  --quick) ROUNDS=3; REQUESTS=100000 ;;
+  --full) ROUNDS=5; REQUESTS=500000 ;;
+  *) echo "usage: $0 [--quick|--full]" >&2; exit 2 ;;
+esac
+CLIENTS=50
+
+cargo build --release --bin strata-server >&2
+STRATA_BIN="$CARGO_TARGET_DIR/release/strata-server"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+SPORT="$(free_port)"
+"$STRATA_BIN" conf/strata.conf --port "$SPORT" --dir "$WORK/strata" --logfile "$WORK/strata.log" &
+PIDS+=($!)
+RPORT="$(free_port)"
+redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$WORK" --save '' --appendonly yes --appendfsync everysec \
+  --logfile "$WORK/redis.log" &
+PIDS+=($!)
+for port in "$SPORT" "$RPORT"; do
+  for _ in $(seq 1 300); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+done
+
+# run PORT TEST PIPELINE -> "rps p50 p99"
+run() {
+  redis-benchmark -p "$1" -t "$2" -c "$CLIENTS" -n "$REQUESTS" -P "$3" -r 100000 -d 64 --csv 2>/dev/null \
+    | awk -F'","' 'NR==2 { gsub(/"/, "", $0); split($0, f, ","); print f[2], f[5], f[7] }'
+}
+median() { sort -n | awk '{ a[NR]=$1 } END { if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
+
+echo "| workload | Strata ops/s | Redis ops/s | Strata/Redis | Strata p50/p99 ms | Redis p50/p99 ms |"
+echo "|---|---:|---:|---:|---|---|"
+for pipeline in 1 16; do
+  for test in set get; do
+    : > "$WORK/s"; : > "$WORK/r"
+    for _ in $(seq 1 "$ROUNDS"); do
+      run "$SPORT" "$test" "$pipeline" >> "$WORK/s"
+      run "$RPORT" "$test" "$pipeline" >> "$WORK/r"
+    done
+    s_rps=$(cut -d' ' -f1 "$WORK/s" | median); r_rps=$(cut -d' ' -f1 "$WORK/r" | median)
+    s_p50=$(cut -d' ' -f2 "$WORK/s" | median); s_p99=$(cut -d' ' -f3 "$WORK/s" | median)
+    r_p50=$(cut -d' ' -f2 "$WORK/r" | median); r_p99=$(cut -d' ' -f3 "$WORK/r" | median)
+    ratio=$(awk -v a="$s_rps" -v b="$r_rps" 'BEGIN { printf "%.2f", a / b }')
+    printf '| %s c=%d P=%d | %.0f | %.0f | %s | %s / %s | %s / %s |\n' \
+      "$(echo "$test" | tr a-z A-Z)" "$CLIENTS" "$pipeline" "$s_rps" "$r_rps" "$ratio" "$s_p50" "$s_p99" "$r_p50" "$r_p99"
+  done
+done
+echo
+echo "Rounds: $ROUNDS alternating, $REQUESTS requests each, 64-byte values, 100k random keys; $(nproc) cores, $(uname -m)."

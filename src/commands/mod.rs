@@ -1,0 +1,161 @@
+//! The command layer: one file per command family, each exporting its slice of the static
+//! command table; this module joins them, looks commands up and checks arity and auth.
+//!
+//! A handler parses its arguments, calls the typed stores in `storage`, and shapes the reply.
+//! It never touches RocksDB, sockets or the RESP codec.
+
+pub mod connection;
+pub mod introspection;
+pub mod keyspace;
+pub mod parse;
+pub mod server;
+pub mod string;
+mod table;
+
+pub use table::{Acl, CommandSpec, Flags, Handler};
+
+use crate::error::{CmdError, CmdResult};
+use crate::server::reply::Reply;
+use crate::state::{Session, Shared};
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// What a handler runs with: the server's shared state and this client's session.
+pub struct Ctx<'a> {
+    pub shared: &'a Shared,
+    pub session: &'a mut Session,
+}
+
+impl Ctx<'_> {
+    /// The physical id of the session's current database, under the shared database map.
+    pub fn storage(&self) -> &crate::storage::Storage {
+        &self.shared.storage
+    }
+}
+
+/// Every top-level command, in table order.
+pub fn all() -> &'static [&'static CommandSpec] {
+    static ALL: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        let families: [&'static [CommandSpec]; 5] =
+            [string::COMMANDS, keyspace::COMMANDS, connection::COMMANDS, server::COMMANDS, introspection::COMMANDS];
+        families.iter().flat_map(|f| f.iter()).collect()
+    })
+}
+
+fn index() -> &'static HashMap<&'static [u8], &'static CommandSpec> {
+    static INDEX: OnceLock<HashMap<&'static [u8], &'static CommandSpec>> = OnceLock::new();
+    INDEX.get_or_init(|| all().iter().map(|c| (c.name.as_bytes(), *c)).collect())
+}
+
+/// Looks a command up by name, case-insensitively, without allocating.
+pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    let mut buf = [0u8; 32];
+    if name.len() > buf.len() {
+        return None;
+    }
+    let lower = &mut buf[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    index().get(&*lower).copied()
+}
+
+/// Resolves a container command's subcommand (`CONFIG GET`): the spec to run, or the error.
+pub fn resolve<'s>(spec: &'static CommandSpec, args: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
+    if spec.subcommands.is_empty() {
+        return Ok(spec);
+    }
+    let Some(sub) = args.get(1) else {
+        // COMMAND alone is valid; CONFIG, CLIENT and OBJECT alone are not.
+        return if spec.arity_ok(1) { Ok(spec) } else { Err(CmdError::WrongArity(spec.name.to_string())) };
+    };
+    spec.subcommands.iter().find(|s| s.sub_name().as_bytes().eq_ignore_ascii_case(sub)).ok_or_else(|| {
+        CmdError::err(format!(
+            "unknown subcommand '{}'. Try {} HELP.",
+            truncate_lossy(sub, 128),
+            spec.name.to_ascii_uppercase()
+        ))
+    })
+}
+
+/// The reply for a command name not in the table, as Redis words it.
+pub fn unknown_command(args: &[Bytes]) -> CmdError {
+    let mut msg = format!("unknown command '{}', with args beginning with: ", truncate_lossy(&args[0], 128));
+    for a in args.iter().skip(1) {
+        if msg.len() >= 128 + 64 {
+            break;
+        }
+        msg.push('\'');
+        msg.push_str(&truncate_lossy(a, 128));
+        msg.push_str("' ");
+    }
+    CmdError::Err(msg)
+}
+
+pub(crate) fn truncate_lossy(b: &[u8], max: usize) -> String {
+    let s = String::from_utf8_lossy(&b[..b.len().min(max)]);
+    s.replace(['\r', '\n'], " ")
+}
+
+/// Checks arity and authentication, then runs the handler. Storage errors that mean "retry on a
+/// blocking thread" are passed up as `CmdError::WouldBlock`.
+pub fn call(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> CmdResult<Reply> {
+    if !ctx.session.authenticated && !spec.flags.contains(Flags::NO_AUTH) {
+        return Err(CmdError::NoAuth);
+    }
+    let spec = resolve(spec, args)?;
+    if !spec.arity_ok(args.len()) {
+        return Err(CmdError::WrongArity(spec.full_name()));
+    }
+    (spec.handler)(ctx, args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_consistent() {
+        let mut names = std::collections::HashSet::new();
+        for c in all() {
+            assert!(names.insert(c.name), "duplicate command {}", c.name);
+            check_spec(c);
+            let mut subs = std::collections::HashSet::new();
+            for s in c.subcommands {
+                assert!(subs.insert(s.name), "duplicate subcommand {}", s.name);
+                assert!(s.name.starts_with(&format!("{}|", c.name)), "{} under {}", s.name, c.name);
+                check_spec(s);
+            }
+        }
+    }
+
+    fn check_spec(c: &CommandSpec) {
+        assert_eq!(c.name, c.name.to_ascii_lowercase(), "{}", c.name);
+        assert_ne!(c.arity, 0, "{}", c.name);
+        let rw = [Flags::READONLY, Flags::WRITE].iter().filter(|f| c.flags.contains(**f)).count();
+        if c.first_key > 0 {
+            assert_eq!(rw, 1, "{} must be exactly one of readonly/write", c.name);
+            assert!(c.step > 0, "{}", c.name);
+            let n = c.arity.unsigned_abs() as i32;
+            assert!(c.first_key < n || c.arity < 0, "{} first key outside arity", c.name);
+            assert!(c.last_key == -1 || (c.last_key >= c.first_key && (c.arity < 0 || c.last_key < n)), "{}", c.name);
+        } else {
+            assert!(rw <= 1, "{}", c.name);
+        }
+        assert!(!c.summary.is_empty() && !c.group.is_empty() && !c.since.is_empty(), "{} docs", c.name);
+    }
+
+    #[test]
+    fn lookup_is_case_insensitive() {
+        assert_eq!(lookup(b"GeT").map(|c| c.name), Some("get"));
+        assert!(lookup(b"nosuchcommand").is_none());
+        assert!(lookup(&[b'a'; 100]).is_none());
+    }
+
+    #[test]
+    fn unknown_command_text_matches_redis() {
+        let e = unknown_command(&[Bytes::from("foo"), Bytes::from("a"), Bytes::from("b")]);
+        assert_eq!(e.to_string(), "ERR unknown command 'foo', with args beginning with: 'a' 'b' ");
+    }
+}

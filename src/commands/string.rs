@@ -1,0 +1,778 @@
+//! String commands: SET and friends, counters, ranges, LCS.
+//!
+//! # Format
+//! `SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ts-ms|KEEPTTL]` and the rest as in
+//! Redis 7. Handlers parse, call `StringStore`, and shape the reply.
+
+use super::parse::{float, format_float_human, int, is, parse_f64, parse_i64_strict};
+use super::{CommandSpec, Ctx};
+use crate::error::{CmdError, CmdResult};
+use crate::server::reply::Reply;
+use crate::storage::types::string::{ExpireUpdate, SetCond, StringStore};
+use crate::storage::DbMap;
+use crate::{acl, cmd, flags};
+use bytes::Bytes;
+
+pub static COMMANDS: &[CommandSpec] = &[
+    cmd!(
+        "set",
+        -3,
+        flags!(WRITE, DENYOOM),
+        1,
+        1,
+        1,
+        acl!(WRITE, STRING, SLOW),
+        set,
+        "string",
+        "1.0.0",
+        "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
+        "O(1)"
+    ),
+    cmd!(
+        "get",
+        2,
+        flags!(READONLY, FAST),
+        1,
+        1,
+        1,
+        acl!(READ, STRING, FAST),
+        get,
+        "string",
+        "1.0.0",
+        "Returns the string value of a key.",
+        "O(1)"
+    ),
+    cmd!(
+        "getdel",
+        2,
+        flags!(WRITE, FAST),
+        1,
+        1,
+        1,
+        acl!(WRITE, STRING, FAST),
+        getdel,
+        "string",
+        "6.2.0",
+        "Returns the string value of a key after deleting the key.",
+        "O(1)"
+    ),
+    cmd!(
+        "getex",
+        -2,
+        flags!(WRITE, FAST),
+        1,
+        1,
+        1,
+        acl!(WRITE, STRING, FAST),
+        getex,
+        "string",
+        "6.2.0",
+        "Returns the string value of a key after setting its expiration time.",
+        "O(1)"
+    ),
+    cmd!(
+        "getset",
+        3,
+        flags!(WRITE, DENYOOM, FAST),
+        1,
+        1,
+        1,
+        acl!(WRITE, STRING, FAST),
+        getset,
+        "string",
+        "1.0.0",
+        "Returns the previous string value of a key after setting it to a new value.",
+        "O(1)"
+    ),
+    cmd!(
+        "setnx",
+        3,
+        flags!(WRITE, DENYOOM, FAST),
+        1,
+        1,
+        1,
+        acl!(WRITE, STRING, FAST),
+        setnx,
+        "string",
+        "1.0.0",
+        "Set the string value of a key only when the key doesn't exist.",
+        "O(1)"
+    ),
+    cmd!(
+        "setex",
+        4,
+        flags!(WRITE, DENYOOM),
+        1,
+        1,
+        1,
+        acl!(WRITE, STRING, SLOW),
+        setex,
+        "string",
+        "2.0.0",
+        "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.",
+        "O(1)"
+    ),
+    cmd!(
+        "psetex",
+        4,
+        flags!(WRITE, DENYOOM),
+        1,
+        1,
+        1,
+        acl!(WRITE, STRING, SLOW),
+        psetex,
+        "string",
+        "2.6.0",
+        "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.",
+        "O(1)"
+    ),
+    cmd!(
+        "mset",
+        -3,
+        flags!(WRITE, DENYOOM),
+        1,
+        -1,
+        2,
+        acl!(WRITE, STRING, SLOW),
+        mset,
+        "string",
+        "1.0.1",
+        "Atomically creates or modifies the string values of one or more keys.",
+        "O(N) where N is the number of keys to set."
+    ),
+    cmd!(
+        "msetnx",
+        -3,
+        flags!(WRITE, DENYOOM),
+        1,
+        -1,
+        2,
+        acl!(WRITE, STRING, SLOW),
+        msetnx,
+        "string",
+        "1.0.1",
+        "Atomically modifies the string values of one or more keys only when all keys don't exist.",
+        "O(N) where N is the number of keys to set."
+    ),
+    cmd!(
+        "mget",
+        -2,
+        flags!(READONLY, FAST),
+        1,
+        -1,
+        1,
+        acl!(READ, STRING, FAST),
+        mget,
+        "string",
+        "1.0.0",
+        "Atomically returns the string values of one or more keys.",
+        "O(N) where N is the number of keys to retrieve."
+    ),
+    cmd!(
+        "incr",
+        2,
+        flags!(WRITE, DENYOOM, FAST),
+        1,
+        1,
+        1,
+        acl!(WRITE, STRING, FAST),
+        incr,
+        "string",
+        "1.0.0",
+        "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+        "O(1)"
+    ),
+    cmd!(
+        "decr",
+        2,
+        flags!(WRITE, DENYOOM, FAST),
+        1,
+        1,
+        1,
+        acl!(WRITE, STRING, FAST),
+        decr,
+        "string",
+        "1.0.0",
+        "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+        "O(1)"
+    ),
+    cmd!(
+        "incrby",
+        3,
+        flags!(WRITE, DENYOOM, FAST),
+        1,
+        1,
+        1,
+        acl!(WRITE, STRING, FAST),
+        incrby,
+        "string",
+        "1.0.0",
+        "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+        "O(1)"
+    ),
+    cmd!(
+        "decrby",
+        3,
+        flags!(WRITE, DENYOOM, FAST),
+        1,
+        1,
+        1,
+        acl!(WRITE, STRING, FAST),
+        decrby,
+        "string",
+        "1.0.0",
+        "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
+        "O(1)"
+    ),
+    cmd!(
+        "incrbyfloat",
+        3,
+        flags!(WRITE, DENYOOM, FAST),
+        1,
+        1,
+        1,
+        acl!(WRITE, STRING, FAST),
+        incrbyfloat,
+        "string",
+        "2.6.0",
+        "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+        "O(1)"
+    ),
+    cmd!(
+        "append",
+        3,
+        flags!(WRITE, DENYOOM, FAST),
+        1,
+        1,
+        1,
+        acl!(WRITE, STRING, FAST),
+        append,
+        "string",
+        "2.0.0",
+        "Appends a string to the value of a key. Creates the key if it doesn't exist.",
+        "O(1)"
+    ),
+    cmd!(
+        "strlen",
+        2,
+        flags!(READONLY, FAST),
+        1,
+        1,
+        1,
+        acl!(READ, STRING, FAST),
+        strlen,
+        "string",
+        "2.2.0",
+        "Returns the length of a string value.",
+        "O(1)"
+    ),
+    cmd!(
+        "getrange",
+        4,
+        flags!(READONLY),
+        1,
+        1,
+        1,
+        acl!(READ, STRING, SLOW),
+        getrange,
+        "string",
+        "2.4.0",
+        "Returns a substring of the string stored at a key.",
+        "O(N) where N is the length of the returned string."
+    ),
+    cmd!(
+        "substr",
+        4,
+        flags!(READONLY),
+        1,
+        1,
+        1,
+        acl!(READ, STRING, SLOW),
+        getrange,
+        "string",
+        "1.0.0",
+        "Returns a substring from a string value.",
+        "O(N) where N is the length of the returned string."
+    ),
+    cmd!(
+        "setrange",
+        4,
+        flags!(WRITE, DENYOOM),
+        1,
+        1,
+        1,
+        acl!(WRITE, STRING, SLOW),
+        setrange,
+        "string",
+        "2.2.0",
+        "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
+        "O(1), not counting the time taken to copy the new string in place."
+    ),
+    cmd!(
+        "lcs",
+        -3,
+        flags!(READONLY),
+        1,
+        2,
+        1,
+        acl!(READ, STRING, SLOW),
+        lcs,
+        "string",
+        "7.0.0",
+        "Finds the longest common substring.",
+        "O(N*M) where N and M are the lengths of s1 and s2, respectively"
+    ),
+];
+
+fn with_strings<R>(ctx: &Ctx<'_>, f: impl FnOnce(&StringStore<'_>) -> CmdResult<R>) -> CmdResult<R> {
+    let dbs: DbMap<'_> = ctx.shared.storage.dbs();
+    let store = StringStore::new(&ctx.shared.storage, dbs.physical(ctx.session.db));
+    f(&store)
+}
+
+fn max_len(ctx: &Ctx<'_>) -> u64 {
+    ctx.shared.config.read().proto_max_bulk_len
+}
+
+/// Turns an EX/PX/EXAT/PXAT argument into an absolute Unix time in ms, with Redis's checks.
+pub(crate) fn expire_at(
+    ctx: &Ctx<'_>,
+    arg: &[u8],
+    unit_secs: bool,
+    absolute: bool,
+    cmd: &'static str,
+) -> CmdResult<u64> {
+    let v = int(arg)?;
+    if v <= 0 || (unit_secs && v > i64::MAX / 1000) {
+        return Err(CmdError::InvalidExpire(cmd));
+    }
+    let mut ms = if unit_secs { v * 1000 } else { v };
+    if !absolute {
+        ms = ms.checked_add(ctx.shared.storage.clock.now_ms() as i64).ok_or(CmdError::InvalidExpire(cmd))?;
+    }
+    if ms <= 0 {
+        return Err(CmdError::InvalidExpire(cmd));
+    }
+    Ok(ms as u64)
+}
+
+/// Parses `EX|PX|EXAT|PXAT value` at `args[*i]` if present (advancing `i`).
+fn expire_option(ctx: &Ctx<'_>, args: &[Bytes], i: &mut usize, cmd: &'static str) -> CmdResult<Option<u64>> {
+    let opt = &args[*i];
+    let (secs, abs) = if is(opt, "EX") {
+        (true, false)
+    } else if is(opt, "PX") {
+        (false, false)
+    } else if is(opt, "EXAT") {
+        (true, true)
+    } else if is(opt, "PXAT") {
+        (false, true)
+    } else {
+        return Ok(None);
+    };
+    let Some(v) = args.get(*i + 1) else { return Err(CmdError::Syntax) };
+    *i += 1;
+    expire_at(ctx, v, secs, abs, cmd).map(Some)
+}
+
+fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    let mut cond = SetCond::Always;
+    let mut expire: Option<ExpireUpdate> = None;
+    let mut get = false;
+    let mut i = 3;
+    while i < args.len() {
+        let a = &args[i];
+        if is(a, "NX") && cond == SetCond::Always {
+            cond = SetCond::IfMissing;
+        } else if is(a, "XX") && cond == SetCond::Always {
+            cond = SetCond::IfExists;
+        } else if is(a, "GET") && !get {
+            get = true;
+        } else if is(a, "KEEPTTL") && expire.is_none() {
+            expire = Some(ExpireUpdate::Keep);
+        } else if expire.is_none() {
+            match expire_option(ctx, args, &mut i, "set")? {
+                Some(at) => expire = Some(ExpireUpdate::At(at)),
+                None => return Err(CmdError::Syntax),
+            }
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 1;
+    }
+    let out = with_strings(ctx, |s| Ok(s.set(&args[1], &args[2], cond, expire.unwrap_or_default(), get)?))?;
+    Ok(match (get, out.written) {
+        (true, _) => out.old.map(Reply::Bulk).unwrap_or(Reply::Null),
+        (false, true) => Reply::Ok,
+        (false, false) => Reply::Null,
+    })
+}
+
+fn get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    let v = with_strings(ctx, |s| Ok(s.get(&args[1])?))?;
+    ctx.shared.stats.hit(v.is_some());
+    Ok(v.map(Reply::Bulk).unwrap_or(Reply::Null))
+}
+
+fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    let v = with_strings(ctx, |s| Ok(s.getdel(&args[1])?))?;
+    Ok(v.map(Reply::Bulk).unwrap_or(Reply::Null))
+}
+
+fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    let mut update = ExpireUpdate::Keep;
+    let mut seen = false;
+    let mut i = 2;
+    while i < args.len() {
+        if seen {
+            return Err(CmdError::Syntax);
+        }
+        if is(&args[i], "PERSIST") {
+            update = ExpireUpdate::Clear;
+        } else {
+            match expire_option(ctx, args, &mut i, "getex")? {
+                Some(at) => update = ExpireUpdate::At(at),
+                None => return Err(CmdError::Syntax),
+            }
+        }
+        seen = true;
+        i += 1;
+    }
+    let v = with_strings(ctx, |s| Ok(s.getex(&args[1], update)?))?;
+    Ok(v.map(Reply::Bulk).unwrap_or(Reply::Null))
+}
+
+fn getset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    let out = with_strings(ctx, |s| Ok(s.set(&args[1], &args[2], SetCond::Always, ExpireUpdate::Clear, true)?))?;
+    Ok(out.old.map(Reply::Bulk).unwrap_or(Reply::Null))
+}
+
+fn setnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    let out = with_strings(ctx, |s| Ok(s.set(&args[1], &args[2], SetCond::IfMissing, ExpireUpdate::Clear, false)?))?;
+    Ok(Reply::Int(i64::from(out.written)))
+}
+
+fn setex_common(ctx: &mut Ctx<'_>, args: &[Bytes], secs: bool, name: &'static str) -> CmdResult<Reply> {
+    let at = expire_at(ctx, &args[2], secs, false, name)?;
+    with_strings(ctx, |s| Ok(s.set(&args[1], &args[3], SetCond::Always, ExpireUpdate::At(at), false)?))?;
+    Ok(Reply::Ok)
+}
+
+fn setex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    setex_common(ctx, args, true, "setex")
+}
+
+fn psetex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    setex_common(ctx, args, false, "psetex")
+}
+
+fn pairs(args: &[Bytes], name: &str) -> CmdResult<Vec<(Bytes, Bytes)>> {
+    if args.len() % 2 == 0 {
+        return Err(CmdError::WrongArity(name.to_string()));
+    }
+    Ok(args[1..].chunks(2).map(|c| (c[0].clone(), c[1].clone())).collect())
+}
+
+fn mset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    let kv = pairs(args, "mset")?;
+    with_strings(ctx, |s| Ok(s.mset(&kv, false)?))?;
+    Ok(Reply::Ok)
+}
+
+fn msetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    let kv = pairs(args, "msetnx")?;
+    let ok = with_strings(ctx, |s| Ok(s.mset(&kv, true)?))?;
+    Ok(Reply::Int(i64::from(ok)))
+}
+
+fn mget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    let vals = with_strings(ctx, |s| Ok(s.mget(&args[1..])?))?;
+    for v in &vals {
+        ctx.shared.stats.hit(v.is_some());
+    }
+    Ok(Reply::Array(vals.into_iter().map(|v| v.map(Reply::Bulk).unwrap_or(Reply::Null)).collect()))
+}
+
+fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) -> CmdResult<Reply> {
+    let r = with_strings(ctx, |s| {
+        Ok(s.update(key, |cur| {
+            let n = match cur {
+                None => 0,
+                Some(v) => parse_i64_strict(v).ok_or(CmdError::NotInteger)?,
+            };
+            let next = n.checked_add(delta).ok_or(CmdError::Overflow)?;
+            let mut buf = itoa::Buffer::new();
+            Ok::<_, CmdError>((Some(buf.format(next).as_bytes().to_vec()), next))
+        })?)
+    })?;
+    Ok(Reply::Int(r?))
+}
+
+fn incr(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    incr_by(ctx, &args[1], 1)
+}
+
+fn decr(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    incr_by(ctx, &args[1], -1)
+}
+
+fn incrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    let d = int(&args[2])?;
+    incr_by(ctx, &args[1], d)
+}
+
+fn decrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    let d = int(&args[2])?;
+    if d == i64::MIN {
+        return Err(CmdError::err("decrement would overflow"));
+    }
+    incr_by(ctx, &args[1], -d)
+}
+
+fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    let d = float(&args[2])?;
+    let r = with_strings(ctx, |s| {
+        Ok(s.update(&args[1], |cur| {
+            let n = match cur {
+                None => 0.0,
+                Some(v) => parse_f64(v).ok_or(CmdError::NotFloat)?,
+            };
+            let next = n + d;
+            if !next.is_finite() {
+                return Err(CmdError::err("increment would produce NaN or Infinity"));
+            }
+            let text = format_float_human(next);
+            Ok::<_, CmdError>((Some(text.clone().into_bytes()), text))
+        })?)
+    })?;
+    Ok(Reply::bulk(r?.into_bytes()))
+}
+
+fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    let max = max_len(ctx);
+    let r = with_strings(ctx, |s| {
+        Ok(s.update(&args[1], |cur| {
+            let cur = cur.unwrap_or_default();
+            let len = cur.len() + args[2].len();
+            if len as u64 > max {
+                return Err(CmdError::StringTooLong);
+            }
+            let mut v = Vec::with_capacity(len);
+            v.extend_from_slice(cur);
+            v.extend_from_slice(&args[2]);
+            Ok::<_, CmdError>((Some(v), len as i64))
+        })?)
+    })?;
+    Ok(Reply::Int(r?))
+}
+
+fn strlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    let v = with_strings(ctx, |s| Ok(s.get(&args[1])?))?;
+    Ok(Reply::Int(v.map(|v| v.len() as i64).unwrap_or(0)))
+}
+
+fn getrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    let (mut start, mut end) = (int(&args[2])?, int(&args[3])?);
+    let v = with_strings(ctx, |s| Ok(s.get(&args[1])?))?.unwrap_or_default();
+    let len = v.len() as i64;
+    if (start < 0 && end < 0 && start > end) || len == 0 {
+        return Ok(Reply::bulk(Bytes::new()));
+    }
+    if start < 0 {
+        start += len;
+    }
+    if end < 0 {
+        end += len;
+    }
+    start = start.max(0);
+    end = end.max(0).min(len - 1);
+    if start > end {
+        return Ok(Reply::bulk(Bytes::new()));
+    }
+    Ok(Reply::Bulk(v.slice(start as usize..=end as usize)))
+}
+
+fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    let offset = int(&args[2])?;
+    if offset < 0 {
+        return Err(CmdError::err("offset is out of range"));
+    }
+    let value = &args[3];
+    let max = max_len(ctx);
+    if value.is_empty() {
+        let v = with_strings(ctx, |s| Ok(s.get(&args[1])?))?;
+        return Ok(Reply::Int(v.map(|v| v.len() as i64).unwrap_or(0)));
+    }
+    let end = (offset as u64).checked_add(value.len() as u64).ok_or(CmdError::StringTooLong)?;
+    if end > max {
+        return Err(CmdError::StringTooLong);
+    }
+    let r = with_strings(ctx, |s| {
+        Ok(s.update(&args[1], |cur| {
+            let mut v = cur.unwrap_or_default().to_vec();
+            if v.len() < end as usize {
+                v.resize(end as usize, 0);
+            }
+            v[offset as usize..end as usize].copy_from_slice(value);
+            let len = v.len() as i64;
+            Ok::<_, CmdError>((Some(v), len))
+        })?)
+    })?;
+    Ok(Reply::Int(r?))
+}
+
+fn lcs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    let (mut get_len, mut get_idx, mut with_len, mut min_len) = (false, false, false, 0i64);
+    let mut i = 3;
+    while i < args.len() {
+        let a = &args[i];
+        if is(a, "IDX") {
+            get_idx = true;
+        } else if is(a, "LEN") {
+            get_len = true;
+        } else if is(a, "WITHMATCHLEN") {
+            with_len = true;
+        } else if is(a, "MINMATCHLEN") && i + 1 < args.len() {
+            min_len = int(&args[i + 1])?.max(0);
+            i += 1;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 1;
+    }
+    if get_len && get_idx {
+        return Err(CmdError::err("If you want both the length and indexes, please just use IDX."));
+    }
+    let wrong = CmdError::err("The specified keys must contain string values");
+    let (a, b) = with_strings(ctx, |s| {
+        let a = s.get(&args[1]).map_err(|e| {
+            if e == crate::storage::StoreError::WrongType {
+                wrong.clone()
+            } else {
+                e.into()
+            }
+        })?;
+        let b = s.get(&args[2]).map_err(|e| {
+            if e == crate::storage::StoreError::WrongType {
+                wrong.clone()
+            } else {
+                e.into()
+            }
+        })?;
+        Ok((a.unwrap_or_default(), b.unwrap_or_default()))
+    })?;
+    let cells = (a.len() as u64 + 1).saturating_mul(b.len() as u64 + 1).saturating_mul(4);
+    if cells > max_len(ctx) {
+        return Err(CmdError::err("Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"));
+    }
+    let out = lcs_compute(&a, &b, get_idx, min_len as usize, with_len);
+    if get_idx {
+        let matches = out.ranges.into_iter().map(|m| {
+            let mut item = vec![
+                Reply::Array(vec![Reply::Int(m.a.0 as i64), Reply::Int(m.a.1 as i64)]),
+                Reply::Array(vec![Reply::Int(m.b.0 as i64), Reply::Int(m.b.1 as i64)]),
+            ];
+            if with_len {
+                item.push(Reply::Int(m.len as i64));
+            }
+            Reply::Array(item)
+        });
+        return Ok(Reply::Map(vec![
+            (Reply::bulk(&b"matches"[..]), Reply::Array(matches.collect())),
+            (Reply::bulk(&b"len"[..]), Reply::Int(out.len as i64)),
+        ]));
+    }
+    if get_len {
+        return Ok(Reply::Int(out.len as i64));
+    }
+    Ok(Reply::bulk(out.text))
+}
+
+struct LcsRange {
+    a: (usize, usize),
+    b: (usize, usize),
+    len: usize,
+}
+
+struct LcsOut {
+    len: usize,
+    text: Vec<u8>,
+    ranges: Vec<LcsRange>,
+}
+
+/// Redis's `lcsCommand` algorithm, step for step, so ranges come out identical.
+fn lcs_compute(a: &[u8], b: &[u8], want_ranges: bool, min_len: usize, _with_len: bool) -> LcsOut {
+    let (alen, blen) = (a.len(), b.len());
+    let w = blen + 1;
+    let mut dp = vec![0u32; (alen + 1) * w];
+    for i in 1..=alen {
+        for j in 1..=blen {
+            dp[i * w + j] = if a[i - 1] == b[j - 1] {
+                dp[(i - 1) * w + j - 1] + 1
+            } else {
+                dp[(i - 1) * w + j].max(dp[i * w + j - 1])
+            };
+        }
+    }
+    let total = dp[alen * w + blen] as usize;
+    let mut text = vec![0u8; total];
+    let mut ranges = Vec::new();
+    let (mut i, mut j, mut idx) = (alen, blen, total);
+    let (mut a_start, mut a_end, mut b_start, mut b_end) = (alen, 0usize, 0usize, 0usize);
+    while i > 0 && j > 0 {
+        let mut emit = false;
+        if a[i - 1] == b[j - 1] {
+            text[idx - 1] = a[i - 1];
+            if a_start == alen {
+                a_start = i - 1;
+                a_end = i - 1;
+                b_start = j - 1;
+                b_end = j - 1;
+            } else if a_start == i && b_start == j {
+                a_start -= 1;
+                b_start -= 1;
+            } else {
+                emit = true;
+            }
+            if a_start == 0 || b_start == 0 {
+                emit = true;
+            }
+            idx -= 1;
+            i -= 1;
+            j -= 1;
+        } else {
+            if dp[(i - 1) * w + j] > dp[i * w + j - 1] {
+                i -= 1;
+            } else {
+                j -= 1;
+            }
+            if a_start != alen {
+                emit = true;
+            }
+        }
+        if emit {
+            let len = a_end - a_start + 1;
+            if want_ranges && (min_len == 0 || len >= min_len) {
+                ranges.push(LcsRange { a: (a_start, a_end), b: (b_start, b_end), len });
+            }
+            a_start = alen;
+        }
+    }
+    LcsOut { len: total, text, ranges }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lcs_matches_redis_docs() {
+        let out = lcs_compute(b"ohmytext", b"mynewtext", true, 0, false);
+        assert_eq!(out.text, b"mytext");
+        assert_eq!(out.len, 6);
+        let r: Vec<_> = out.ranges.iter().map(|r| (r.a, r.b, r.len)).collect();
+        assert_eq!(r, vec![((4, 7), (5, 8), 4), ((2, 3), (0, 1), 2)]);
+        let out = lcs_compute(b"ohmytext", b"mynewtext", true, 4, false);
+        assert_eq!(out.ranges.len(), 1);
+    }
+}

@@ -1,0 +1,16 @@
+//! Strata: a disk-backed, persistent database on RocksDB that speaks the Redis protocol.
+//!
+//! Layers, each calling only the one below (see docs/architecture.md):
+//! `server` (sockets, RESP, dispatch) → `commands` (parse, reply) → `storage` (RocksDB).
+//! Side modules: `config`, `state` (shared server state), `clock`, `glob`, `error`.
+#![deny(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod glob;
+pub mod server;
+pub mod state;
+pub mod storage;

@@ -1,0 +1,109 @@
+//! `strata-server [CONFIG_FILE] [--directive value ...]`: parse the configuration, set up
+//! logging, open the data directory, serve until SHUTDOWN or SIGTERM/SIGINT.
+
+use clap::Parser;
+use strata::config::{Config, LogFormat, LogLevel};
+use strata::server::Server;
+
+/// A disk-backed, persistent database that speaks the Redis protocol.
+#[derive(Parser, Debug)]
+#[command(name = "strata-server", version, about, long_about = None)]
+#[command(
+    override_usage = "strata-server [CONFIG_FILE] [--directive value ...]\n       strata-server conf/strata.conf --port 7000 --dir /tmp/s1"
+)]
+struct Cli {
+    /// An optional config file followed by `--directive value` overrides, as redis-server takes them.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+    args: Vec<String>,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_args(&cli.args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("*** FATAL CONFIG FILE ERROR ***\n{e}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    if let Err(e) = init_logging(&config) {
+        eprintln!("can't open the log file {}: {e}", config.logfile);
+        return std::process::ExitCode::from(1);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("strata-net").build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("can't start the runtime: {e}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    runtime.block_on(run(config))
+}
+
+async fn run(config: Config) -> std::process::ExitCode {
+    let pidfile = config.pidfile.clone();
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), dir = %config.dir.display(), "Strata is starting");
+    let server = match Server::bind(config).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("{e}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    if !pidfile.is_empty() {
+        if let Err(e) = std::fs::write(&pidfile, format!("{}\n", std::process::id())) {
+            tracing::warn!(pidfile, error = %e, "can't write the pidfile");
+        }
+    }
+    let shared = server.shared();
+    for addr in server.local_addrs() {
+        tracing::info!(%addr, "Ready to accept connections tcp");
+    }
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => tracing::warn!("Received SIGTERM scheduling shutdown..."),
+            _ = int.recv() => tracing::warn!("Received SIGINT scheduling shutdown..."),
+        }
+        shared.request_shutdown();
+    });
+    server.run().await;
+    if !pidfile.is_empty() {
+        let _ = std::fs::remove_file(&pidfile);
+    }
+    std::process::ExitCode::SUCCESS
+}
+
+fn init_logging(config: &Config) -> std::io::Result<()> {
+    use tracing_subscriber::EnvFilter;
+    let level = match config.loglevel {
+        LogLevel::Debug => "debug",
+        LogLevel::Verbose => "info",
+        LogLevel::Notice => "info",
+        LogLevel::Warning => "warn",
+        LogLevel::Nothing => "off",
+    };
+    let filter = EnvFilter::try_from_env("STRATA_LOG").unwrap_or_else(|_| EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);
+    let json = config.log_format == LogFormat::Json;
+    if config.logfile.is_empty() {
+        if json {
+            builder.json().init();
+        } else {
+            builder.init();
+        }
+    } else {
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(&config.logfile)?;
+        let writer = std::sync::Mutex::new(file);
+        if json {
+            builder.json().with_writer(writer).init();
+        } else {
+            builder.with_writer(writer).init();
+        }
+    }
+    Ok(())
+}

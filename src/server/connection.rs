@@ -1,0 +1,239 @@
+//! One client connection: read what the socket has, execute every complete command in order,
+//! and send all their replies with one write.
+//!
+//! Each command first runs right here on the network thread with reads limited to memory
+//! (`storage::tier::cache_only`). If it needs the disk, it is run again on tokio's blocking pool,
+//! so a cache miss delays only its own client. Under `appendfsync always` the replies of a batch
+//! are held until one group WAL sync covers all the batch's writes.
+
+use super::codec::{Limits, Parser};
+use super::reply::Reply;
+use crate::commands::{self, Ctx};
+use crate::error::CmdError;
+use crate::state::{Session, Shared};
+use crate::storage::tier;
+use bytes::{Bytes, BytesMut};
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Replies are flushed early once this many bytes are pending (very long pipelines).
+const FLUSH_THRESHOLD: usize = 256 * 1024;
+const READ_CHUNK: usize = 16 * 1024;
+
+pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
+    let _ = stream.set_nodelay(true);
+    let laddr = stream.local_addr().unwrap_or(addr);
+    shared.stats.total_connections_received.fetch_add(1, Ordering::Relaxed);
+    let (maxclients, keepalive, requirepass_empty) = {
+        let c = shared.config.read();
+        (c.maxclients as usize, c.tcp_keepalive, c.requirepass.is_empty())
+    };
+    if shared.clients.count() >= maxclients {
+        shared.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
+        let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
+        return;
+    }
+    if keepalive > 0 {
+        let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(keepalive));
+        let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
+    }
+    let handle = shared.clients.register(addr, laddr);
+    let session = Session::new(handle.clone(), requirepass_empty);
+    let id = handle.id;
+    Conn { shared: shared.clone(), stream, session: Some(session) }.run().await;
+    shared.clients.unregister(id);
+}
+
+struct Conn {
+    shared: Arc<Shared>,
+    stream: TcpStream,
+    /// Taken while a command runs on the blocking pool.
+    session: Option<Session>,
+}
+
+enum Outcome {
+    Continue,
+    Close,
+}
+
+impl Conn {
+    async fn run(mut self) {
+        let mut input = BytesMut::with_capacity(READ_CHUNK);
+        let mut output = BytesMut::with_capacity(READ_CHUNK);
+        let mut parser = Parser::new();
+        let mut stop = self.shared.shutdown.subscribe();
+        let mut synced = self.shared.storage.synced_watch();
+        let Some(handle) = self.session.as_ref().map(|s| s.handle.clone()) else { return };
+        loop {
+            let timeout = self.shared.config.read().timeout;
+            let idle = async {
+                if timeout == 0 {
+                    std::future::pending::<()>().await
+                } else {
+                    tokio::time::sleep(Duration::from_secs(timeout)).await
+                }
+            };
+            let wanted = parser.bytes_wanted().clamp(READ_CHUNK, 64 * 1024 * 1024);
+            input.reserve(wanted);
+            let n = tokio::select! {
+                r = self.stream.read_buf(&mut input) => match r {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => n,
+                },
+                _ = handle.killed() => return,
+                _ = stop.wait_for(|s| *s) => return,
+                _ = idle => return,
+            };
+            self.shared.stats.total_net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+            let outcome = self.process(&mut parser, &mut input, &mut output, &mut synced).await;
+            handle.qbuf.store(input.len(), Ordering::Relaxed);
+            if !self.flush(&mut output).await || matches!(outcome, Outcome::Close) {
+                let _ = self.stream.shutdown().await;
+                return;
+            }
+        }
+    }
+
+    fn limits(&self) -> Limits {
+        let c = self.shared.config.read();
+        Limits {
+            proto_max_bulk_len: c.proto_max_bulk_len,
+            query_buffer_limit: c.client_query_buffer_limit,
+            authenticated: self.session.as_ref().is_some_and(|s| s.authenticated),
+        }
+    }
+
+    /// Executes every complete command in `input`, appending replies to `output`.
+    async fn process(
+        &mut self,
+        parser: &mut Parser,
+        input: &mut BytesMut,
+        output: &mut BytesMut,
+        synced: &mut tokio::sync::watch::Receiver<u64>,
+    ) -> Outcome {
+        let mut limits = self.limits();
+        let mut wait_seq = 0u64;
+        loop {
+            let args = match parser.next_command(input, &limits) {
+                Ok(Some(args)) => args,
+                Ok(None) => break,
+                Err(e) => {
+                    if let Some(msg) = e.message() {
+                        tracing::debug!(error = msg, "protocol error; closing connection");
+                        output.extend_from_slice(b"-");
+                        output.extend_from_slice(msg.as_bytes());
+                        output.extend_from_slice(b"\r\n");
+                    }
+                    self.wait_synced(synced, wait_seq).await;
+                    return Outcome::Close;
+                }
+            };
+            let was_authed = limits.authenticated;
+            let (reply, seq) = self.execute(args).await;
+            wait_seq = wait_seq.max(seq);
+            let Some(session) = self.session.as_mut() else { return Outcome::Close };
+            if reply.is_error() {
+                self.shared.stats.total_error_replies.fetch_add(1, Ordering::Relaxed);
+            }
+            if !session.suppress_reply {
+                reply.encode(session.protocol, output);
+            }
+            if session.close_after_reply {
+                self.wait_synced(synced, wait_seq).await;
+                return Outcome::Close;
+            }
+            if session.authenticated != was_authed {
+                limits = self.limits();
+            }
+            if output.len() >= FLUSH_THRESHOLD {
+                self.wait_synced(synced, wait_seq).await;
+                wait_seq = 0;
+                if !self.flush(output).await {
+                    return Outcome::Close;
+                }
+            }
+        }
+        self.wait_synced(synced, wait_seq).await;
+        Outcome::Continue
+    }
+
+    async fn wait_synced(&self, synced: &mut tokio::sync::watch::Receiver<u64>, seq: u64) {
+        if seq > 0 {
+            let _ = synced.wait_for(|s| *s >= seq).await;
+        }
+    }
+
+    async fn flush(&mut self, output: &mut BytesMut) -> bool {
+        if output.is_empty() {
+            return true;
+        }
+        let n = output.len();
+        if self.stream.write_all(output).await.is_err() {
+            return false;
+        }
+        self.shared.stats.total_net_output_bytes.fetch_add(n as u64, Ordering::Relaxed);
+        output.clear();
+        if output.capacity() > 4 * FLUSH_THRESHOLD {
+            *output = BytesMut::with_capacity(READ_CHUNK);
+        }
+        true
+    }
+
+    /// Runs one command: inline if it stays in memory, else on the blocking pool. Returns the
+    /// reply and the WAL sequence it must wait for (0 = none).
+    async fn execute(&mut self, args: Vec<Bytes>) -> (Reply, u64) {
+        let shared = self.shared.clone();
+        let Some(mut session) = self.session.take() else { return (Reply::error("ERR internal error"), 0) };
+        session.suppress_reply = false;
+        let Some(spec) = commands::lookup(&args[0]) else {
+            self.session = Some(session);
+            return (Reply::error(commands::unknown_command(&args).to_string()), 0);
+        };
+        shared.stats.total_commands_processed.fetch_add(1, Ordering::Relaxed);
+        session.handle.touch();
+        *session.handle.last_cmd.lock() = spec.name;
+        let first = tier::cache_only(|| {
+            let mut ctx = Ctx { shared: &shared, session: &mut session };
+            commands::call(&mut ctx, spec, &args)
+        });
+        let seq = tier::take_sync_seq();
+        match first {
+            Err(CmdError::WouldBlock) => {
+                shared.stats.blocking_reruns.fetch_add(1, Ordering::Relaxed);
+                let joined = tokio::task::spawn_blocking(move || {
+                    let r = {
+                        let mut ctx = Ctx { shared: &shared, session: &mut session };
+                        commands::call(&mut ctx, spec, &args)
+                    };
+                    (r, session, tier::take_sync_seq())
+                })
+                .await;
+                match joined {
+                    Ok((r, session, seq)) => {
+                        self.session = Some(session);
+                        (to_reply(r), seq)
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "command task failed");
+                        (Reply::error("ERR internal error"), 0)
+                    }
+                }
+            }
+            r => {
+                self.session = Some(session);
+                (to_reply(r), seq)
+            }
+        }
+    }
+}
+
+fn to_reply(r: Result<Reply, CmdError>) -> Reply {
+    match r {
+        Ok(reply) => reply,
+        Err(e) => Reply::Error(e.to_string()),
+    }
+}

@@ -1,0 +1,191 @@
+//! The network layer: listeners, the per-connection loop, the RESP codec and reply encoder, and
+//! the dispatch of each command to the command layer (DESIGN.md §2, §4).
+
+pub mod codec;
+pub mod connection;
+pub mod reply;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::state::Shared;
+use crate::storage::{OpenError, Storage, StorageOptions};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Storage(#[from] OpenError),
+    #[error("could not create server TCP listening socket {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+    #[error("no address to listen on (bind)")]
+    NoListener,
+}
+
+/// A server with its storage open and its sockets bound, ready to `run`.
+pub struct Server {
+    shared: Arc<Shared>,
+    listeners: Vec<TcpListener>,
+}
+
+/// What the storage layer needs from the configuration.
+pub fn storage_options(cfg: &Config) -> StorageOptions {
+    use crate::config::Compression as C;
+    StorageOptions {
+        dir: cfg.dir.clone(),
+        databases: cfg.databases as usize,
+        appendfsync: crate::commands::server::fsync_policy(cfg.appendfsync),
+        block_cache_size: cfg.rocksdb_block_cache_size,
+        write_buffer_size: cfg.rocksdb_write_buffer_size,
+        max_write_buffer_number: cfg.rocksdb_max_write_buffer_number,
+        max_background_jobs: cfg.rocksdb_max_background_jobs,
+        blob_min_size: cfg.rocksdb_blob_min_size,
+        compression: match cfg.rocksdb_compression {
+            C::No => crate::storage::Compression::No,
+            C::Lz4 => crate::storage::Compression::Lz4,
+            C::Zstd => crate::storage::Compression::Zstd,
+        },
+        hz: cfg.hz,
+        active_expire_effort: cfg.active_expire_effort,
+    }
+}
+
+impl Server {
+    /// Opens the data directory and binds every `bind` address on `port` (0 = any free port;
+    /// all addresses then share the port the first one got). Addresses prefixed with `-` are
+    /// optional, as in Redis.
+    pub async fn bind(cfg: Config) -> Result<Server, StartError> {
+        let storage = Storage::open(&storage_options(&cfg), Arc::new(Clock::new()))?;
+        let mut listeners = Vec::new();
+        let mut port = cfg.port;
+        for addr in &cfg.bind {
+            let (optional, host) = match addr.strip_prefix('-') {
+                Some(h) => (true, h),
+                None => (false, addr.as_str()),
+            };
+            let target = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+            match listen(&target, cfg.tcp_backlog) {
+                Ok(l) => {
+                    if port == 0 {
+                        port = l.local_addr().map(|a| a.port()).unwrap_or(0);
+                    }
+                    listeners.push(l);
+                }
+                Err(e) if optional => tracing::warn!(addr = %target, error = %e, "skipping optional bind address"),
+                Err(source) => {
+                    storage.close();
+                    return Err(StartError::Bind { addr: target, source });
+                }
+            }
+        }
+        if listeners.is_empty() {
+            storage.close();
+            return Err(StartError::NoListener);
+        }
+        let shared = Arc::new(Shared::new(storage, cfg));
+        shared.tcp_port.store(port, std::sync::atomic::Ordering::Relaxed);
+        Ok(Server { shared, listeners })
+    }
+
+    pub fn shared(&self) -> Arc<Shared> {
+        self.shared.clone()
+    }
+
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners.iter().filter_map(|l| l.local_addr().ok()).collect()
+    }
+
+    /// Serves until shutdown is requested (SHUTDOWN, or `Shared::request_shutdown` from a
+    /// signal handler), then closes every connection and the storage cleanly.
+    pub async fn run(self) {
+        let shared = self.shared;
+        let tracker = tokio_util_like::TaskCounter::default();
+        for listener in self.listeners {
+            let shared = shared.clone();
+            let tracker = tracker.clone();
+            tokio::spawn(accept_loop(listener, shared, tracker));
+        }
+        let mut rx = shared.shutdown.subscribe();
+        let _ = rx.wait_for(|stop| *stop).await;
+        tracing::warn!("Shutting down: closing clients");
+        shared.clients.kill_all();
+        tracker.wait_idle(Duration::from_secs(5)).await;
+        let storage = shared.storage.clone();
+        let _ = tokio::task::spawn_blocking(move || storage.close()).await;
+        tracing::warn!("Strata is now ready to exit, bye bye...");
+    }
+}
+
+/// Binds with the configured backlog (`tcp-backlog`) and SO_REUSEADDR, as Redis does.
+fn listen(target: &str, backlog: u32) -> std::io::Result<TcpListener> {
+    use std::net::ToSocketAddrs;
+    let addr: SocketAddr = target.to_socket_addrs()?.next().ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{target} resolves to no address"))
+    })?;
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog.max(1))
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, tracker: tokio_util_like::TaskCounter) {
+    let mut stop = shared.shutdown.subscribe();
+    loop {
+        let accepted = tokio::select! {
+            r = listener.accept() => r,
+            _ = stop.wait_for(|s| *s) => return,
+        };
+        let (stream, addr) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                // EMFILE and friends: back off instead of spinning.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let guard = tracker.enter();
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            connection::serve(shared, stream, addr).await;
+            drop(guard);
+        });
+    }
+}
+
+/// Counting live connection tasks so shutdown can wait for them.
+mod tokio_util_like {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[derive(Clone, Default)]
+    pub struct TaskCounter(Arc<(AtomicUsize, tokio::sync::Notify)>);
+
+    pub struct Guard(TaskCounter);
+
+    impl TaskCounter {
+        pub fn enter(&self) -> Guard {
+            self.0 .0.fetch_add(1, Ordering::SeqCst);
+            Guard(self.clone())
+        }
+
+        pub async fn wait_idle(&self, limit: Duration) {
+            let deadline = tokio::time::Instant::now() + limit;
+            while self.0 .0.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+                // A short slice, so a wake-up between the check and the wait is never lost.
+                let _ = tokio::time::timeout(Duration::from_millis(20), self.0 .1.notified()).await;
+            }
+        }
+    }
+
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            self.0 .0 .0.fetch_sub(1, Ordering::SeqCst);
+            self.0 .0 .1.notify_waiters();
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! State shared between the server loop and command handlers: the storage handle, the live
+//! configuration, the client registry, server statistics and SCAN cursors; plus `Session`, the
+//! per-connection state a handler may change (database, protocol, auth, name).
+
+pub mod clients;
+
+use crate::config::Config;
+use crate::storage::Storage;
+use bytes::Bytes;
+use clients::{ClientHandle, ClientRegistry};
+use parking_lot::{Mutex, RwLock};
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Counters reported by INFO stats (and reset by CONFIG RESETSTAT).
+#[derive(Debug, Default)]
+pub struct ServerStats {
+    pub total_connections_received: AtomicU64,
+    pub total_commands_processed: AtomicU64,
+    pub rejected_connections: AtomicU64,
+    pub keyspace_hits: AtomicU64,
+    pub keyspace_misses: AtomicU64,
+    pub total_net_input_bytes: AtomicU64,
+    pub total_net_output_bytes: AtomicU64,
+    pub total_error_replies: AtomicU64,
+    pub blocking_reruns: AtomicU64,
+}
+
+impl ServerStats {
+    pub fn reset(&self) {
+        for c in [
+            &self.total_connections_received,
+            &self.total_commands_processed,
+            &self.rejected_connections,
+            &self.keyspace_hits,
+            &self.keyspace_misses,
+            &self.total_net_input_bytes,
+            &self.total_net_output_bytes,
+            &self.total_error_replies,
+            &self.blocking_reruns,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+
+    pub fn hit(&self, hit: bool) {
+        if hit {
+            self.keyspace_hits.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.keyspace_misses.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// SCAN cursors: Redis clients treat a cursor as an integer, while Strata resumes a scan from
+/// the last key returned (which is what gives SCAN its guarantee). Cursor numbers map to
+/// positions in a bounded table; an unknown cursor restarts the scan, as a fresh one would.
+#[derive(Default)]
+pub struct CursorTable {
+    next: u64,
+    positions: HashMap<u64, Vec<u8>>,
+    order: VecDeque<u64>,
+}
+
+const MAX_CURSORS: usize = 16 * 1024;
+
+impl CursorTable {
+    pub fn insert(&mut self, position: Vec<u8>) -> u64 {
+        self.next = self.next.wrapping_add(1).max(1);
+        // Cursor numbers are not guessable sequences: mix the counter.
+        let id = (self.next.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 1).max(1);
+        if self.order.len() >= MAX_CURSORS {
+            if let Some(old) = self.order.pop_front() {
+                self.positions.remove(&old);
+            }
+        }
+        self.positions.insert(id, position);
+        self.order.push_back(id);
+        id
+    }
+
+    pub fn get(&self, id: u64) -> Option<&[u8]> {
+        self.positions.get(&id).map(|v| v.as_slice())
+    }
+}
+
+/// Everything the server and the handlers share.
+pub struct Shared {
+    pub storage: Arc<Storage>,
+    pub config: RwLock<Config>,
+    pub clients: ClientRegistry,
+    pub stats: ServerStats,
+    pub cursors: Mutex<CursorTable>,
+    pub started: Instant,
+    pub run_id: String,
+    /// The TCP port actually bound (differs from `port` when that is 0).
+    pub tcp_port: AtomicU16,
+    pub config_file: Option<PathBuf>,
+    /// Set to true to stop the server (SHUTDOWN, SIGTERM).
+    pub shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+impl Shared {
+    pub fn new(storage: Arc<Storage>, config: Config) -> Shared {
+        let config_file = config.config_file.clone();
+        Shared {
+            storage,
+            config: RwLock::new(config),
+            clients: ClientRegistry::default(),
+            stats: ServerStats::default(),
+            cursors: Mutex::new(CursorTable::default()),
+            started: Instant::now(),
+            run_id: random_hex(40),
+            tcp_port: AtomicU16::new(0),
+            config_file,
+            shutdown: tokio::sync::watch::Sender::new(false),
+        }
+    }
+
+    pub fn request_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+}
+
+fn random_hex(n: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..n).map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0')).collect()
+}
+
+/// Per-connection state that commands may change.
+pub struct Session {
+    pub handle: Arc<ClientHandle>,
+    /// Logical database selected.
+    pub db: usize,
+    /// RESP protocol version (2 or 3).
+    pub protocol: u8,
+    pub authenticated: bool,
+    /// Close the connection after this reply (QUIT, CLIENT KILL of oneself).
+    pub close_after_reply: bool,
+    /// Send no reply to this command (a successful SHUTDOWN just closes the connection).
+    pub suppress_reply: bool,
+}
+
+impl Session {
+    pub fn new(handle: Arc<ClientHandle>, authenticated: bool) -> Session {
+        Session { handle, db: 0, protocol: 2, authenticated, close_after_reply: false, suppress_reply: false }
+    }
+
+    pub fn id(&self) -> u64 {
+        self.handle.id
+    }
+
+    pub fn set_name(&self, name: Option<Bytes>) {
+        *self.handle.name.lock() = name;
+    }
+}

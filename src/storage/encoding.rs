@@ -1,0 +1,307 @@
+//! On-disk key and value encodings: pure functions, no I/O.
+//!
+//! Every layout here is frozen once shipped (format version 1). A change of layout is a new
+//! format version in the manifest (see `manifest.rs`), never an in-place edit. All integers in
+//! keys are big-endian so that byte order equals numeric order.
+//!
+//! ```text
+//! metadata key      db(1) · slot(2) · user_key
+//! metadata value    type(1) · flags(1) · expire_at_ms(8) · body
+//!                   body(string)     = the value bytes
+//!                   body(collection) = version(8) · size(8) · type-specific
+//! subkey key        db(1) · slot(2) · len(user_key)(4) · user_key · version(8) · subkey
+//! expire_index key  expire_at_ms(8) · db(1) · slot(2) · user_key      (value empty)
+//! ```
+
+/// The type of a key. Stored as the first byte of its metadata record.
+///
+/// FROZEN: these byte values are on disk; never renumber, only append.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyType {
+    String = 0,
+    Hash = 1,
+    List = 2,
+    Set = 3,
+    ZSet = 4,
+    Stream = 5,
+}
+
+impl KeyType {
+    pub fn from_byte(b: u8) -> Option<KeyType> {
+        Some(match b {
+            0 => KeyType::String,
+            1 => KeyType::Hash,
+            2 => KeyType::List,
+            3 => KeyType::Set,
+            4 => KeyType::ZSet,
+            5 => KeyType::Stream,
+            _ => return None,
+        })
+    }
+
+    /// The name TYPE replies with.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyType::String => "string",
+            KeyType::Hash => "hash",
+            KeyType::List => "list",
+            KeyType::Set => "set",
+            KeyType::ZSet => "zset",
+            KeyType::Stream => "stream",
+        }
+    }
+}
+
+/// Layout version of a metadata record, kept in the low nibble of its flags byte.
+pub const META_LAYOUT_V1: u8 = 1;
+const LAYOUT_MASK: u8 = 0x0f;
+/// Length of the header every metadata value starts with.
+pub const META_HEADER_LEN: usize = 10;
+
+/// Redis Cluster's CRC16 (XMODEM) of the key, or of its `{hashtag}`, modulo 16384.
+pub fn key_slot(key: &[u8]) -> u16 {
+    let tagged = match key.iter().position(|&b| b == b'{') {
+        Some(open) => match key[open + 1..].iter().position(|&b| b == b'}') {
+            Some(len) if len > 0 => &key[open + 1..open + 1 + len],
+            _ => key,
+        },
+        None => key,
+    };
+    crc16(tagged) & 0x3fff
+}
+
+fn crc16(data: &[u8]) -> u16 {
+    let mut crc: u16 = 0;
+    for &b in data {
+        crc ^= u16::from(b) << 8;
+        for _ in 0..8 {
+            crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
+        }
+    }
+    crc
+}
+
+/// `db · slot · user_key`: the key of a metadata record.
+pub fn meta_key(db: u8, user_key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(3 + user_key.len());
+    k.push(db);
+    k.extend_from_slice(&key_slot(user_key).to_be_bytes());
+    k.extend_from_slice(user_key);
+    k
+}
+
+/// Splits a metadata key into `(db, user_key)`.
+pub fn decode_meta_key(key: &[u8]) -> Option<(u8, &[u8])> {
+    if key.len() < 3 {
+        return None;
+    }
+    Some((key[0], &key[3..]))
+}
+
+/// The first key of a database in the metadata CF and the first key after it.
+pub fn db_range(db: u8) -> (Vec<u8>, Vec<u8>) {
+    let end = match db.checked_add(1) {
+        Some(next) => vec![next],
+        None => vec![0xff; 4],
+    };
+    (vec![db], end)
+}
+
+/// `expire_at_ms · db · slot · user_key`: the key of an expire-index record.
+pub fn expire_index_key(expire_at_ms: u64, db: u8, user_key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(11 + user_key.len());
+    k.extend_from_slice(&expire_at_ms.to_be_bytes());
+    k.extend_from_slice(&meta_key(db, user_key));
+    k
+}
+
+/// Splits an expire-index key into `(expire_at_ms, metadata key)`.
+pub fn decode_expire_index_key(key: &[u8]) -> Option<(u64, &[u8])> {
+    if key.len() < 11 {
+        return None;
+    }
+    let at = u64::from_be_bytes(key[..8].try_into().ok()?);
+    Some((at, &key[8..]))
+}
+
+/// `db · slot · len(user_key) · user_key · version`: the prefix of all subkeys of one
+/// version of a collection.
+pub fn subkey_prefix(db: u8, user_key: &[u8], version: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(15 + user_key.len());
+    k.push(db);
+    k.extend_from_slice(&key_slot(user_key).to_be_bytes());
+    let len = u32::try_from(user_key.len()).unwrap_or(u32::MAX);
+    k.extend_from_slice(&len.to_be_bytes());
+    k.extend_from_slice(user_key);
+    k.extend_from_slice(&version.to_be_bytes());
+    k
+}
+
+/// Splits a subkey into `(db, user_key, version, subkey)`.
+pub fn decode_subkey(key: &[u8]) -> Option<(u8, &[u8], u64, &[u8])> {
+    if key.len() < 7 {
+        return None;
+    }
+    let len = u32::from_be_bytes(key[3..7].try_into().ok()?) as usize;
+    let user_end = 7usize.checked_add(len)?;
+    if key.len() < user_end + 8 {
+        return None;
+    }
+    let version = u64::from_be_bytes(key[user_end..user_end + 8].try_into().ok()?);
+    Some((key[0], &key[7..user_end], version, &key[user_end + 8..]))
+}
+
+/// An IEEE double encoded so that byte order equals numeric order (for `zset_score`).
+pub fn encode_score(score: f64) -> [u8; 8] {
+    let bits = score.to_bits();
+    let ordered = if bits >> 63 == 1 { !bits } else { bits | (1 << 63) };
+    ordered.to_be_bytes()
+}
+
+pub fn decode_score(b: [u8; 8]) -> f64 {
+    let ordered = u64::from_be_bytes(b);
+    let bits = if ordered >> 63 == 1 { ordered & !(1 << 63) } else { !ordered };
+    f64::from_bits(bits)
+}
+
+/// The decoded header of a metadata record; `body` is whatever follows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetaHeader {
+    pub key_type: KeyType,
+    /// Absolute expiry in Unix milliseconds; 0 = no expiry.
+    pub expire_at_ms: u64,
+}
+
+/// Why a metadata record could not be decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    Truncated,
+    UnknownType(u8),
+    UnknownLayout(u8),
+}
+
+/// Decodes the header and returns it with the offset of the body.
+pub fn decode_meta(value: &[u8]) -> Result<MetaHeader, DecodeError> {
+    if value.len() < META_HEADER_LEN {
+        return Err(DecodeError::Truncated);
+    }
+    let key_type = KeyType::from_byte(value[0]).ok_or(DecodeError::UnknownType(value[0]))?;
+    let layout = value[1] & LAYOUT_MASK;
+    if layout != META_LAYOUT_V1 {
+        return Err(DecodeError::UnknownLayout(layout));
+    }
+    let mut at = [0u8; 8];
+    at.copy_from_slice(&value[2..10]);
+    Ok(MetaHeader { key_type, expire_at_ms: u64::from_be_bytes(at) })
+}
+
+/// Encodes a string record: header then the value bytes.
+pub fn encode_string(expire_at_ms: u64, value: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(META_HEADER_LEN + value.len());
+    push_header(&mut v, KeyType::String, expire_at_ms);
+    v.extend_from_slice(value);
+    v
+}
+
+/// Rewrites only the expiry field of an encoded record (EXPIRE, PERSIST).
+pub fn with_expire(record: &[u8], expire_at_ms: u64) -> Vec<u8> {
+    let mut v = record.to_vec();
+    if v.len() >= META_HEADER_LEN {
+        v[2..10].copy_from_slice(&expire_at_ms.to_be_bytes());
+    }
+    v
+}
+
+fn push_header(v: &mut Vec<u8>, t: KeyType, expire_at_ms: u64) {
+    v.push(t as u8);
+    v.push(META_LAYOUT_V1);
+    v.extend_from_slice(&expire_at_ms.to_be_bytes());
+}
+
+/// The per-database counters kept in the `default` CF (merged, little-endian i64).
+pub fn counter_key(kind: CounterKind, db: u8) -> [u8; 3] {
+    [b'#', kind as u8, db]
+}
+
+/// FROZEN byte values of the counter kinds.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CounterKind {
+    Keys = b'k',
+    Expires = b'e',
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_match_redis_cluster() {
+        // Values from Redis Cluster's spec and `CLUSTER KEYSLOT`.
+        assert_eq!(key_slot(b"123456789"), 0x31c3 & 0x3fff);
+        assert_eq!(key_slot(b"foo"), 12182);
+        assert_eq!(key_slot(b"{user1000}.following"), key_slot(b"user1000"));
+        assert_eq!(key_slot(b"foo{}{bar}"), key_slot(b"foo{}{bar}"));
+        assert_eq!(key_slot(b"{}foo"), crc16(b"{}foo") & 0x3fff);
+    }
+
+    #[test]
+    fn meta_key_round_trip() {
+        let k = meta_key(7, b"hello");
+        assert_eq!(decode_meta_key(&k), Some((7, &b"hello"[..])));
+        let (lo, hi) = db_range(7);
+        assert!(k.as_slice() >= lo.as_slice() && k.as_slice() < hi.as_slice());
+    }
+
+    #[test]
+    fn string_record_round_trip() {
+        let v = encode_string(1234, b"value");
+        let h = decode_meta(&v).unwrap();
+        assert_eq!(h, MetaHeader { key_type: KeyType::String, expire_at_ms: 1234 });
+        assert_eq!(&v[META_HEADER_LEN..], b"value");
+        let v2 = with_expire(&v, 0);
+        assert_eq!(decode_meta(&v2).unwrap().expire_at_ms, 0);
+        assert_eq!(&v2[META_HEADER_LEN..], b"value");
+    }
+
+    #[test]
+    fn rejects_unknown_records() {
+        assert_eq!(decode_meta(b"short"), Err(DecodeError::Truncated));
+        let mut v = encode_string(0, b"");
+        v[0] = 99;
+        assert_eq!(decode_meta(&v), Err(DecodeError::UnknownType(99)));
+        v[0] = 0;
+        v[1] = 2;
+        assert_eq!(decode_meta(&v), Err(DecodeError::UnknownLayout(2)));
+    }
+
+    #[test]
+    fn expire_index_orders_by_time() {
+        let a = expire_index_key(5, 3, b"zzz");
+        let b = expire_index_key(6, 0, b"aaa");
+        assert!(a < b);
+        let (at, mk) = decode_expire_index_key(&a).unwrap();
+        assert_eq!(at, 5);
+        assert_eq!(mk, meta_key(3, b"zzz").as_slice());
+    }
+
+    #[test]
+    fn subkey_round_trip() {
+        let mut k = subkey_prefix(2, b"key", 42);
+        k.extend_from_slice(b"field");
+        assert_eq!(decode_subkey(&k), Some((2, &b"key"[..], 42, &b"field"[..])));
+        assert_eq!(decode_subkey(&k[..9]), None);
+    }
+
+    #[test]
+    fn score_encoding_preserves_order() {
+        let xs = [f64::NEG_INFINITY, -1e300, -1.5, -0.0, 0.0, 1e-300, 1.0, 2.5, 1e300, f64::INFINITY];
+        for w in xs.windows(2) {
+            assert!(encode_score(w[0]) <= encode_score(w[1]), "{} {}", w[0], w[1]);
+        }
+        for x in xs {
+            assert_eq!(decode_score(encode_score(x)).to_bits(), x.to_bits());
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! Type-independent key operations: existence, deletion, expiry, rename, move, copy, scans,
+//! random keys, flushes and SWAPDB. All work on physical database ids (see `Storage::dbs`).
+
+use super::encoding::{self, KeyType};
+use super::{cf, tier, Batch, DbMapMut, Record, Storage, StoreError};
+use bytes::Bytes;
+use rand::Rng;
+
+/// EXPIRE's NX/XX/GT/LT condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ExpireCond {
+    #[default]
+    Always,
+    /// Only if the key has no expiry.
+    Nx,
+    /// Only if the key has an expiry.
+    Xx,
+    /// Only if the new expiry is greater (a key without expiry counts as infinite).
+    Gt,
+    /// Only if the new expiry is less (a key without expiry counts as infinite).
+    Lt,
+}
+
+/// The outcome of RENAME / RENAMENX.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RenameOutcome {
+    NoSuchKey,
+    TargetExists,
+    Renamed,
+}
+
+/// One page of a SCAN.
+pub struct ScanPage {
+    pub keys: Vec<Bytes>,
+    /// Where the next page starts (exclusive), or None when the scan is complete.
+    pub next: Option<Vec<u8>>,
+}
+
+impl Storage {
+    /// Counts how many of `keys` exist (a key named twice counts twice).
+    pub fn exists(&self, pdb: u8, keys: &[Bytes]) -> Result<i64, StoreError> {
+        let mut n = 0;
+        for k in keys {
+            n += i64::from(self.get_alive(pdb, k)?.is_some());
+        }
+        Ok(n)
+    }
+
+    /// The type of a live key.
+    pub fn key_type(&self, pdb: u8, key: &[u8]) -> Result<Option<KeyType>, StoreError> {
+        Ok(self.get_alive(pdb, key)?.map(|r| r.key_type()))
+    }
+
+    /// Deletes `keys`; returns how many existed. One atomic batch.
+    pub fn delete(&self, pdb: u8, keys: &[Bytes]) -> Result<i64, StoreError> {
+        let _g = self.locks.lock_many(keys.iter().map(|k| (pdb, k.as_ref())));
+        let now = self.clock.now_ms();
+        let mut b = self.batch();
+        let mut deleted = 0;
+        let mut seen: Vec<&[u8]> = Vec::new();
+        for k in keys {
+            if seen.contains(&k.as_ref()) {
+                continue;
+            }
+            seen.push(k);
+            if let Some(rec) = self.get_record(pdb, k)? {
+                deleted += i64::from(rec.alive(now));
+                b.delete_record(pdb, k, &rec);
+            }
+        }
+        b.commit()?;
+        Ok(deleted)
+    }
+
+    /// Sets the absolute expiry of `key` to `at_ms` under `cond`. An expiry at or before now
+    /// deletes the key. Returns whether the expiry was set (or the key deleted).
+    pub fn set_expire(&self, pdb: u8, key: &[u8], at_ms: u64, cond: ExpireCond) -> Result<bool, StoreError> {
+        let _g = self.locks.lock(pdb, key);
+        let now = self.clock.now_ms();
+        let Some(rec) = self.get_record(pdb, key)? else { return Ok(false) };
+        if !rec.alive(now) {
+            return Ok(false);
+        }
+        let cur = rec.header.expire_at_ms;
+        let allowed = match cond {
+            ExpireCond::Always => true,
+            ExpireCond::Nx => cur == 0,
+            ExpireCond::Xx => cur != 0,
+            ExpireCond::Gt => cur != 0 && at_ms > cur,
+            ExpireCond::Lt => cur == 0 || at_ms < cur,
+        };
+        if !allowed {
+            return Ok(false);
+        }
+        let mut b = self.batch();
+        if at_ms <= now {
+            b.delete_record(pdb, key, &rec);
+        } else {
+            b.put_record(pdb, key, Some(&rec), &encoding::with_expire(&rec.raw, at_ms), at_ms);
+        }
+        b.commit()?;
+        Ok(true)
+    }
+
+    /// Removes the expiry of `key`; true if it had one.
+    pub fn persist(&self, pdb: u8, key: &[u8]) -> Result<bool, StoreError> {
+        let _g = self.locks.lock(pdb, key);
+        let now = self.clock.now_ms();
+        match self.get_record(pdb, key)? {
+            Some(rec) if rec.alive(now) && rec.header.expire_at_ms != 0 => {
+                let mut b = self.batch();
+                b.put_record(pdb, key, Some(&rec), &encoding::with_expire(&rec.raw, 0), 0);
+                b.commit()?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// RENAME (`nx` = RENAMENX). The expiry moves with the value.
+    pub fn rename(&self, pdb: u8, src: &[u8], dst: &[u8], nx: bool) -> Result<RenameOutcome, StoreError> {
+        let _g = self.locks.lock_many([(pdb, src), (pdb, dst)]);
+        let now = self.clock.now_ms();
+        let Some(rec) = self.get_record(pdb, src)?.filter(|r| r.alive(now)) else {
+            return Ok(RenameOutcome::NoSuchKey);
+        };
+        if src == dst {
+            return Ok(if nx { RenameOutcome::TargetExists } else { RenameOutcome::Renamed });
+        }
+        let old_dst = self.get_record(pdb, dst)?;
+        if nx && old_dst.as_ref().is_some_and(|r| r.alive(now)) {
+            return Ok(RenameOutcome::TargetExists);
+        }
+        let mut b = self.batch();
+        self.copy_record(&mut b, pdb, dst, old_dst.as_ref(), &rec);
+        b.delete_record(pdb, src, &rec);
+        b.commit()?;
+        Ok(RenameOutcome::Renamed)
+    }
+
+    /// MOVE: true if moved (the source exists and the target does not).
+    pub fn move_key(&self, src_db: u8, dst_db: u8, key: &[u8]) -> Result<bool, StoreError> {
+        let _g = self.locks.lock_many([(src_db, key), (dst_db, key)]);
+        let now = self.clock.now_ms();
+        let Some(rec) = self.get_record(src_db, key)?.filter(|r| r.alive(now)) else { return Ok(false) };
+        let old_dst = self.get_record(dst_db, key)?;
+        if old_dst.as_ref().is_some_and(|r| r.alive(now)) {
+            return Ok(false);
+        }
+        let mut b = self.batch();
+        self.copy_record(&mut b, dst_db, key, old_dst.as_ref(), &rec);
+        b.delete_record(src_db, key, &rec);
+        b.commit()?;
+        Ok(true)
+    }
+
+    /// COPY: true if copied.
+    pub fn copy_key(&self, src_db: u8, src: &[u8], dst_db: u8, dst: &[u8], replace: bool) -> Result<bool, StoreError> {
+        let _g = self.locks.lock_many([(src_db, src), (dst_db, dst)]);
+        let now = self.clock.now_ms();
+        let Some(rec) = self.get_record(src_db, src)?.filter(|r| r.alive(now)) else { return Ok(false) };
+        if src_db == dst_db && src == dst {
+            return Ok(false);
+        }
+        let old_dst = self.get_record(dst_db, dst)?;
+        if !replace && old_dst.as_ref().is_some_and(|r| r.alive(now)) {
+            return Ok(false);
+        }
+        let mut b = self.batch();
+        self.copy_record(&mut b, dst_db, dst, old_dst.as_ref(), &rec);
+        b.commit()?;
+        Ok(true)
+    }
+
+    /// Writes `rec` under a new name. Strings are self-contained; collection types, whose
+    /// subkeys embed the key name, extend this when they arrive.
+    fn copy_record(&self, b: &mut Batch<'_>, pdb: u8, key: &[u8], old: Option<&Record>, rec: &Record) {
+        b.put_record(pdb, key, old, &rec.raw, rec.header.expire_at_ms);
+    }
+
+    /// One SCAN page: examines up to `count` records after `after` (a position returned by an
+    /// earlier page) and returns the live keys for which `keep` holds. Keys are visited in a
+    /// fixed order, so a key present for the whole scan is returned exactly once.
+    pub fn scan(
+        &self,
+        pdb: u8,
+        after: Option<&[u8]>,
+        count: usize,
+        mut keep: impl FnMut(&[u8], &Record) -> bool,
+    ) -> Result<ScanPage, StoreError> {
+        let now = self.clock.now_ms();
+        let (lo, hi) = encoding::db_range(pdb);
+        let mut ro = tier::iter_read_options();
+        ro.set_iterate_upper_bound(hi);
+        let mut it = self.db().raw_iterator_cf_opt(self.cf(cf::METADATA), ro);
+        match after {
+            Some(pos) => {
+                it.seek(pos);
+                if it.valid() && it.key() == Some(pos) {
+                    it.next();
+                }
+            }
+            None => it.seek(&lo),
+        }
+        let mut keys = Vec::new();
+        let mut examined = 0;
+        let mut last: Option<Vec<u8>> = None;
+        while it.valid() && examined < count.max(1) {
+            let (Some(k), Some(v)) = (it.key(), it.value()) else { break };
+            examined += 1;
+            if let (Some((_, user_key)), Ok(header)) = (encoding::decode_meta_key(k), encoding::decode_meta(v)) {
+                let rec = Record { header, raw: Bytes::new() };
+                if rec.alive(now) && keep(user_key, &rec) {
+                    keys.push(Bytes::copy_from_slice(user_key));
+                }
+            }
+            last = Some(k.to_vec());
+            it.next();
+        }
+        it.status()?;
+        let next = if it.valid() { last } else { None };
+        Ok(ScanPage { keys, next })
+    }
+
+    /// A random live key, or None if the database is empty.
+    pub fn random_key(&self, pdb: u8) -> Result<Option<Bytes>, StoreError> {
+        let now = self.clock.now_ms();
+        let (lo, hi) = encoding::db_range(pdb);
+        let mut fallback = None;
+        for _ in 0..100 {
+            let slot: u16 = rand::rng().random_range(0..16384);
+            let mut start = lo.clone();
+            start.extend_from_slice(&slot.to_be_bytes());
+            let mut ro = tier::iter_read_options();
+            ro.set_iterate_upper_bound(hi.clone());
+            let mut it = self.db().raw_iterator_cf_opt(self.cf(cf::METADATA), ro);
+            it.seek(&start);
+            if !it.valid() {
+                it.status()?;
+                it.seek(&lo);
+            }
+            if !it.valid() {
+                it.status()?;
+                return Ok(fallback);
+            }
+            if let (Some(k), Some(v)) = (it.key(), it.value()) {
+                let Some((_, user_key)) = encoding::decode_meta_key(k) else { continue };
+                let alive =
+                    encoding::decode_meta(v).map(|h| h.expire_at_ms == 0 || h.expire_at_ms > now).unwrap_or(false);
+                if alive {
+                    return Ok(Some(Bytes::copy_from_slice(user_key)));
+                }
+                fallback.get_or_insert_with(|| Bytes::copy_from_slice(user_key));
+            }
+        }
+        Ok(fallback)
+    }
+
+    /// FLUSHDB of physical database `pdb` (the caller holds the database map exclusively).
+    pub fn flush_db(&self, _map: &DbMapMut<'_>, pdb: u8) -> Result<(), StoreError> {
+        let mut b = self.batch();
+        b.clear_db(pdb);
+        b.commit()
+    }
+
+    /// FLUSHALL (the caller holds the database map exclusively).
+    pub fn flush_all(&self, _map: &DbMapMut<'_>) -> Result<(), StoreError> {
+        let mut b = self.batch();
+        b.clear_all();
+        b.commit()
+    }
+
+    /// SWAPDB: swaps two logical databases by swapping their physical ids, persisted atomically.
+    pub fn swap_db(&self, map: &mut DbMapMut<'_>, a: usize, b: usize) -> Result<(), StoreError> {
+        let mut next = Storage::set_db_map(map, a, b);
+        let mut batch = self.batch();
+        self.persist_db_map(&next, batch.raw());
+        if let Err(e) = batch.commit() {
+            // Undo the in-memory swap so memory and disk agree.
+            next = Storage::set_db_map(map, a, b);
+            drop(next);
+            return Err(e);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,396 @@
+//! The storage layer: the only code that touches RocksDB (DESIGN.md §2–§5).
+//!
+//! Owns the column families, the key/value encodings (`encoding`), the striped key locks
+//! (`locks`), write batches with their key counters and expire-index upkeep (`batch`), group
+//! WAL sync (`sync`), active expiry (`expire`), the compaction filters (`filter`) and the typed
+//! stores (`types`). It knows nothing of RESP, clients or commands.
+
+pub mod batch;
+pub mod cf;
+pub mod encoding;
+pub mod expire;
+pub mod filter;
+pub mod keyspace;
+pub mod locks;
+pub mod manifest;
+mod options;
+mod sync;
+pub mod tier;
+pub mod types;
+
+use crate::clock::Clock;
+use bytes::Bytes;
+use encoding::{CounterKind, KeyType, MetaHeader};
+use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use rocksdb::{ColumnFamily, DB};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+
+pub use batch::Batch;
+pub use options::{Compression, StorageOptions};
+
+/// The largest number of databases the key encoding allows (one byte).
+pub const MAX_DATABASES: usize = 256;
+const DB_MAP_KEY: &[u8] = b"#dbmap";
+
+/// A storage failure, as the command layer needs to tell them apart.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// Reading would need disk I/O (or writing would stall) on a thread that must not block.
+    #[error("operation would block")]
+    WouldBlock,
+    /// The key holds a value of another type.
+    #[error("wrong type")]
+    WrongType,
+    /// A record could not be decoded.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+    /// RocksDB reported an error.
+    #[error("rocksdb: {0}")]
+    Rocks(String),
+}
+
+impl From<rocksdb::Error> for StoreError {
+    fn from(e: rocksdb::Error) -> StoreError {
+        if e.kind() == rocksdb::ErrorKind::Incomplete {
+            StoreError::WouldBlock
+        } else {
+            tracing::error!(error = %e, "rocksdb error");
+            StoreError::Rocks(e.into_string())
+        }
+    }
+}
+
+/// Errors that stop the data directory from opening.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("can't use data directory {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{0}")]
+    Manifest(String),
+    #[error("can't open RocksDB in {path}: {message}")]
+    Rocks { path: PathBuf, message: String },
+}
+
+/// `appendfsync` as the storage layer applies it.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FsyncPolicy {
+    Always = 0,
+    Everysec = 1,
+    No = 2,
+}
+
+/// A decoded metadata record (type, expiry) with its raw bytes.
+#[derive(Clone, Debug)]
+pub struct Record {
+    pub header: MetaHeader,
+    pub raw: Bytes,
+}
+
+impl Record {
+    /// The body after the header (a string's value).
+    pub fn body(&self) -> Bytes {
+        self.raw.slice(encoding::META_HEADER_LEN..)
+    }
+
+    /// True unless the record has expired at `now_ms` (exact to the millisecond).
+    pub fn alive(&self, now_ms: u64) -> bool {
+        self.header.expire_at_ms == 0 || self.header.expire_at_ms > now_ms
+    }
+
+    pub fn key_type(&self) -> KeyType {
+        self.header.key_type
+    }
+}
+
+/// Counters the storage layer keeps for INFO.
+#[derive(Debug, Default)]
+pub struct StorageStats {
+    pub expired_keys: AtomicU64,
+    pub expired_stale_perc: AtomicU64,
+}
+
+/// The open database and everything shared around it.
+pub struct Storage {
+    db: DB,
+    path: PathBuf,
+    pub clock: Arc<Clock>,
+    pub locks: locks::LockTable,
+    databases: usize,
+    db_map: RwLock<Vec<u8>>,
+    /// Per physical database: [keys, keys with an expiry], exact.
+    counters: Vec<[AtomicI64; 2]>,
+    fsync: AtomicU8,
+    sync: sync::SyncGroup,
+    pub stats: StorageStats,
+    version_counter: AtomicU64,
+    pub active_expire_enabled: AtomicBool,
+    /// Active-expiry cycles per second (`hz`) and effort (1..=10).
+    pub hz: AtomicU64,
+    pub expire_effort: AtomicU64,
+    stopped: AtomicBool,
+    threads: parking_lot::Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+/// The logical→physical database map, held for the duration of one command so that SWAPDB,
+/// FLUSHDB and FLUSHALL (which take it exclusively) never interleave with a command's writes.
+pub struct DbMap<'a> {
+    map: RwLockReadGuard<'a, Vec<u8>>,
+}
+
+impl DbMap<'_> {
+    /// The physical id of logical database `db` (which the caller has range-checked).
+    pub fn physical(&self, db: usize) -> u8 {
+        self.map.get(db).copied().unwrap_or(0)
+    }
+}
+
+/// The database map held exclusively (SWAPDB, FLUSHDB, FLUSHALL).
+pub struct DbMapMut<'a> {
+    map: RwLockWriteGuard<'a, Vec<u8>>,
+}
+
+impl DbMapMut<'_> {
+    pub fn physical(&self, db: usize) -> u8 {
+        self.map.get(db).copied().unwrap_or(0)
+    }
+}
+
+impl Storage {
+    /// Opens (or creates) the data directory. Checks the manifest first: a directory written by a
+    /// newer format, or one that holds a RocksDB database that is not Strata's, is refused.
+    pub fn open(opts: &StorageOptions, clock: Arc<Clock>) -> Result<Arc<Storage>, OpenError> {
+        let dir = opts.dir.clone();
+        std::fs::create_dir_all(&dir).map_err(|source| OpenError::Io { path: dir.clone(), source })?;
+        let db_path = dir.join("db");
+        manifest::check_or_create(&dir, &db_path, opts.databases)?;
+        let (db_opts, cfs) = options::build(opts, clock.clone());
+        let db = DB::open_cf_descriptors(&db_opts, &db_path, cfs)
+            .map_err(|e| OpenError::Rocks { path: db_path.clone(), message: e.into_string() })?;
+        let storage = Storage {
+            db,
+            path: db_path,
+            clock,
+            locks: locks::LockTable::default(),
+            databases: opts.databases.clamp(1, MAX_DATABASES),
+            db_map: RwLock::new(Vec::new()),
+            counters: (0..MAX_DATABASES).map(|_| [AtomicI64::new(0), AtomicI64::new(0)]).collect(),
+            fsync: AtomicU8::new(opts.appendfsync as u8),
+            sync: sync::SyncGroup::default(),
+            stats: StorageStats::default(),
+            version_counter: AtomicU64::new(0),
+            active_expire_enabled: AtomicBool::new(true),
+            hz: AtomicU64::new(u64::from(opts.hz.max(1))),
+            expire_effort: AtomicU64::new(u64::from(opts.active_expire_effort.clamp(1, 10))),
+            stopped: AtomicBool::new(false),
+            threads: parking_lot::Mutex::new(Vec::new()),
+        };
+        storage.load_state().map_err(|e| OpenError::Rocks { path: storage.path.clone(), message: e.to_string() })?;
+        let storage = Arc::new(storage);
+        let mut threads = storage.threads.lock();
+        threads.push(sync::spawn(Arc::downgrade(&storage)));
+        threads.push(expire::spawn(Arc::downgrade(&storage)));
+        drop(threads);
+        Ok(storage)
+    }
+
+    fn load_state(&self) -> Result<(), StoreError> {
+        let cf = self.cf(cf::DEFAULT);
+        let mut map: Vec<u8> = (0..self.databases).map(|i| i as u8).collect();
+        if let Some(stored) = self.db.get_cf(cf, DB_MAP_KEY)? {
+            for (i, p) in stored.iter().enumerate().take(map.len()) {
+                map[i] = *p;
+            }
+        }
+        *self.db_map.write() = map;
+        for db in 0..MAX_DATABASES {
+            for (slot, kind) in [CounterKind::Keys, CounterKind::Expires].into_iter().enumerate() {
+                let key = encoding::counter_key(kind, db as u8);
+                if let Some(v) = self.db.get_cf(cf, key)? {
+                    self.counters[db][slot].store(decode_counter(&v), Ordering::Relaxed);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops the background threads, syncs the WAL and waits for RocksDB's background work, so
+    /// the next open replays nothing that was acknowledged (SHUTDOWN, SIGTERM).
+    pub fn close(&self) {
+        if self.stopped.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        self.sync.wake_all();
+        let threads: Vec<_> = self.threads.lock().drain(..).collect();
+        for t in threads {
+            let _ = t.join();
+        }
+        if let Err(e) = self.db.flush_wal(true) {
+            tracing::error!(error = %e, "WAL sync at shutdown failed");
+        }
+        for name in cf::ALL {
+            if let Err(e) = self.db.flush_cf(self.cf(name)) {
+                tracing::warn!(error = %e, cf = name, "memtable flush at shutdown failed");
+            }
+        }
+        self.db.cancel_all_background_work(true);
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn db(&self) -> &DB {
+        &self.db
+    }
+
+    pub(crate) fn cf(&self, name: &str) -> &ColumnFamily {
+        // All families are created at open; a missing one is a bug caught by every test.
+        #[allow(clippy::expect_used)]
+        self.db.cf_handle(name).expect("column family created at open")
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn databases(&self) -> usize {
+        self.databases
+    }
+
+    /// The database map for one command (shared).
+    pub fn dbs(&self) -> DbMap<'_> {
+        DbMap { map: self.db_map.read() }
+    }
+
+    /// The database map held exclusively.
+    pub fn dbs_mut(&self) -> DbMapMut<'_> {
+        DbMapMut { map: self.db_map.write() }
+    }
+
+    /// Exact number of keys in physical database `pdb` (including expired keys not yet
+    /// reclaimed, as Redis counts them).
+    pub fn key_count(&self, pdb: u8) -> i64 {
+        self.counters[pdb as usize][0].load(Ordering::Relaxed).max(0)
+    }
+
+    pub fn expires_count(&self, pdb: u8) -> i64 {
+        self.counters[pdb as usize][1].load(Ordering::Relaxed).max(0)
+    }
+
+    pub(crate) fn add_counters(&self, pdb: u8, keys: i64, expires: i64) {
+        let c = &self.counters[pdb as usize];
+        c[0].fetch_add(keys, Ordering::Relaxed);
+        c[1].fetch_add(expires, Ordering::Relaxed);
+    }
+
+    pub(crate) fn reset_counters(&self, pdb: u8) {
+        let c = &self.counters[pdb as usize];
+        c[0].store(0, Ordering::Relaxed);
+        c[1].store(0, Ordering::Relaxed);
+    }
+
+    pub fn fsync_policy(&self) -> FsyncPolicy {
+        match self.fsync.load(Ordering::Relaxed) {
+            0 => FsyncPolicy::Always,
+            1 => FsyncPolicy::Everysec,
+            _ => FsyncPolicy::No,
+        }
+    }
+
+    pub fn set_fsync_policy(&self, p: FsyncPolicy) {
+        self.fsync.store(p as u8, Ordering::Relaxed);
+        self.sync.wake_all();
+    }
+
+    /// A new collection version: unique and increasing (microseconds << 11 | counter).
+    pub fn next_version(&self) -> u64 {
+        let base = self.clock.now_us() << 11;
+        let mut cur = self.version_counter.load(Ordering::Relaxed);
+        loop {
+            let next = if base > cur { base } else { cur + 1 };
+            match self.version_counter.compare_exchange_weak(cur, next, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => return next,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// Reads the metadata record of `key` in physical database `pdb`, expired or not.
+    pub fn get_record(&self, pdb: u8, key: &[u8]) -> Result<Option<Record>, StoreError> {
+        let mk = encoding::meta_key(pdb, key);
+        self.get_record_raw(&mk)
+    }
+
+    pub(crate) fn get_record_raw(&self, meta_key: &[u8]) -> Result<Option<Record>, StoreError> {
+        let cf = self.cf(cf::METADATA);
+        let got = tier::with_read_options(|ro| self.db.get_cf_opt(cf, meta_key, ro))?;
+        match got {
+            None => Ok(None),
+            Some(v) => {
+                let header =
+                    encoding::decode_meta(&v).map_err(|e| StoreError::Corrupt(format!("metadata record: {e:?}")))?;
+                Ok(Some(Record { header, raw: Bytes::from(v) }))
+            }
+        }
+    }
+
+    /// Reads the record of `key` if it exists and has not expired.
+    pub fn get_alive(&self, pdb: u8, key: &[u8]) -> Result<Option<Record>, StoreError> {
+        let now = self.clock.now_ms();
+        Ok(self.get_record(pdb, key)?.filter(|r| r.alive(now)))
+    }
+
+    /// A new write batch; see `Batch`.
+    pub fn batch(&self) -> Batch<'_> {
+        Batch::new(self)
+    }
+
+    /// Blocks until the WAL holds every write up to `seq` on stable storage (appendfsync always).
+    pub fn synced_watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.sync.subscribe()
+    }
+
+    pub(crate) fn note_written(&self) -> Option<u64> {
+        let seq = self.sync.note_written();
+        if self.fsync_policy() == FsyncPolicy::Always {
+            self.sync.request();
+            Some(seq)
+        } else {
+            None
+        }
+    }
+
+    /// An integer property of a column family (e.g. `rocksdb.estimate-num-keys`).
+    pub fn cf_property(&self, cf_name: &str, prop: &str) -> Option<u64> {
+        self.db.property_int_value_cf(self.cf(cf_name), prop).ok().flatten()
+    }
+
+    pub(crate) fn persist_db_map(&self, map: &[u8], batch: &mut rocksdb::WriteBatch) {
+        batch.put_cf(self.cf(cf::DEFAULT), DB_MAP_KEY, map);
+    }
+
+    pub(crate) fn set_db_map(guard: &mut DbMapMut<'_>, a: usize, b: usize) -> Vec<u8> {
+        guard.map.swap(a, b);
+        guard.map.clone()
+    }
+}
+
+pub(crate) fn decode_counter(v: &[u8]) -> i64 {
+    let mut b = [0u8; 8];
+    let n = v.len().min(8);
+    b[..n].copy_from_slice(&v[..n]);
+    i64::from_le_bytes(b)
+}
+
+impl Drop for Storage {
+    fn drop(&mut self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        self.sync.wake_all();
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,115 @@
+//! RocksDB options: one shared block cache, per-family tuning for point lookups, blob files for
+//! large values, and the compaction filters.
+
+use super::{cf, filter, FsyncPolicy};
+use crate::clock::Clock;
+use rocksdb::{
+    BlockBasedIndexType, BlockBasedOptions, Cache, ColumnFamilyDescriptor, DBCompressionType, DataBlockIndexType,
+    Options,
+};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// RocksDB block compression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    No,
+    Lz4,
+    Zstd,
+}
+
+/// What the storage layer needs from the configuration.
+#[derive(Clone, Debug)]
+pub struct StorageOptions {
+    pub dir: PathBuf,
+    pub databases: usize,
+    pub appendfsync: FsyncPolicy,
+    pub block_cache_size: u64,
+    pub write_buffer_size: u64,
+    pub max_write_buffer_number: u32,
+    pub max_background_jobs: u32,
+    pub blob_min_size: u64,
+    pub compression: Compression,
+    pub hz: u32,
+    pub active_expire_effort: u32,
+}
+
+impl Default for StorageOptions {
+    fn default() -> Self {
+        StorageOptions {
+            dir: PathBuf::from("./data"),
+            databases: 16,
+            appendfsync: FsyncPolicy::Everysec,
+            block_cache_size: 256 << 20,
+            write_buffer_size: 64 << 20,
+            max_write_buffer_number: 4,
+            max_background_jobs: 4,
+            blob_min_size: 4096,
+            compression: Compression::Lz4,
+            hz: 10,
+            active_expire_effort: 1,
+        }
+    }
+}
+
+pub(super) fn build(opts: &StorageOptions, clock: Arc<Clock>) -> (Options, Vec<ColumnFamilyDescriptor>) {
+    let mut db = Options::default();
+    db.create_if_missing(true);
+    db.create_missing_column_families(true);
+    db.set_max_background_jobs(opts.max_background_jobs.max(2) as i32);
+    db.set_enable_pipelined_write(true);
+    db.set_bytes_per_sync(1 << 20);
+    db.set_keep_log_file_num(5);
+    db.set_max_total_wal_size(opts.write_buffer_size.saturating_mul(4));
+    db.set_max_open_files(4096);
+
+    let cache = Cache::new_lru_cache(opts.block_cache_size as usize);
+    let compression = match opts.compression {
+        Compression::No => DBCompressionType::None,
+        Compression::Lz4 => DBCompressionType::Lz4,
+        Compression::Zstd => DBCompressionType::Zstd,
+    };
+    let table = |whole_key_bloom: bool| {
+        let mut t = BlockBasedOptions::default();
+        t.set_block_cache(&cache);
+        t.set_bloom_filter(10.0, false);
+        t.set_whole_key_filtering(whole_key_bloom);
+        t.set_cache_index_and_filter_blocks(true);
+        t.set_cache_index_and_filter_blocks_with_high_priority(true);
+        t.set_pin_l0_filter_and_index_blocks_in_cache(true);
+        t.set_index_type(BlockBasedIndexType::BinarySearch);
+        t.set_data_block_index_type(DataBlockIndexType::BinaryAndHash);
+        t.set_data_block_hash_ratio(0.75);
+        t.set_format_version(6);
+        t
+    };
+    let family = |name: &str| {
+        let mut o = Options::default();
+        o.set_write_buffer_size(opts.write_buffer_size as usize);
+        o.set_max_write_buffer_number(opts.max_write_buffer_number.max(2) as i32);
+        o.set_compression_type(compression);
+        o.set_block_based_table_factory(&table(name != cf::EXPIRE_INDEX));
+        o.set_level_compaction_dynamic_level_bytes(true);
+        o
+    };
+
+    let mut descriptors = Vec::new();
+    for name in cf::ALL {
+        let mut o = family(name);
+        if name == cf::METADATA {
+            o.set_enable_blob_files(true);
+            o.set_min_blob_size(opts.blob_min_size);
+            o.set_enable_blob_gc(true);
+            o.set_blob_compression_type(compression);
+            let clock = clock.clone();
+            o.set_compaction_filter("strata.metadata_expiry", move |_level: u32, _key: &[u8], value: &[u8]| {
+                filter::metadata_decision(value, clock.now_ms())
+            });
+        }
+        if name == cf::DEFAULT {
+            o.set_merge_operator_associative("strata.counter_add", filter::counter_merge);
+        }
+        descriptors.push(ColumnFamilyDescriptor::new(name, o));
+    }
+    (db, descriptors)
+}

@@ -1,0 +1,107 @@
+//! Group WAL sync for `appendfsync always` and the once-a-second sync for `everysec`.
+//!
+//! Writers apply their batch (visible at once, in the OS page cache via RocksDB's WAL write),
+//! take a sequence number, and under `always` wait until the sync thread reports that number
+//! synced before their reply is sent. One `fsync` covers every writer waiting at that moment.
+
+use super::{FsyncPolicy, Storage};
+use parking_lot::{Condvar, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Weak;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+pub(crate) struct SyncGroup {
+    written: AtomicU64,
+    pending: Mutex<bool>,
+    wake: Condvar,
+    synced: watch::Sender<u64>,
+}
+
+impl Default for SyncGroup {
+    fn default() -> Self {
+        SyncGroup {
+            written: AtomicU64::new(0),
+            pending: Mutex::new(false),
+            wake: Condvar::new(),
+            synced: watch::Sender::new(0),
+        }
+    }
+}
+
+impl SyncGroup {
+    /// Records one applied write; returns its sequence number.
+    pub(crate) fn note_written(&self) -> u64 {
+        self.written.fetch_add(1, Ordering::AcqRel) + 1
+    }
+
+    pub(crate) fn request(&self) {
+        let mut p = self.pending.lock();
+        *p = true;
+        self.wake.notify_one();
+    }
+
+    pub(crate) fn wake_all(&self) {
+        let mut p = self.pending.lock();
+        *p = true;
+        self.wake.notify_all();
+    }
+
+    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
+        self.synced.subscribe()
+    }
+}
+
+pub(crate) fn spawn(storage: Weak<Storage>) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("strata-wal-sync".into())
+        .spawn(move || run(storage))
+        .unwrap_or_else(|e| panic!("can't start the WAL sync thread: {e}"))
+}
+
+fn run(weak: Weak<Storage>) {
+    let mut last_everysec = Instant::now();
+    loop {
+        let Some(storage) = weak.upgrade() else { return };
+        if storage.is_stopped() {
+            return;
+        }
+        let group = &storage.sync;
+        {
+            let mut pending = group.pending.lock();
+            if !*pending {
+                group.wake.wait_for(&mut pending, Duration::from_millis(100));
+            }
+            *pending = false;
+        }
+        if storage.is_stopped() {
+            return;
+        }
+        let target = group.written.load(Ordering::Acquire);
+        let synced = *group.synced.borrow();
+        let due = match storage.fsync_policy() {
+            FsyncPolicy::Always => target > synced,
+            FsyncPolicy::Everysec => target > synced && last_everysec.elapsed() >= Duration::from_secs(1),
+            FsyncPolicy::No => false,
+        };
+        if !due {
+            // Waiters from an `always` period that has just ended must not hang; under `no` the
+            // OS decides when the WAL reaches the disk.
+            if storage.fsync_policy() == FsyncPolicy::No && target > synced {
+                group.synced.send_replace(target);
+            }
+            continue;
+        }
+        match storage.db().flush_wal(true) {
+            Ok(()) => {
+                group.synced.send_replace(target);
+                last_everysec = Instant::now();
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "WAL sync failed; will retry");
+                drop(storage);
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}

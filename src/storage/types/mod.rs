@@ -1,0 +1,3 @@
+//! Typed stores: the semantics of each data type over the metadata/subkey encodings.
+
+pub mod string;

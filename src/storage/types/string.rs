@@ -1,0 +1,186 @@
+//! Strings: values kept inline in the metadata record (large ones land in blob files).
+
+use crate::storage::encoding::{self, KeyType};
+use crate::storage::{Record, Storage, StoreError};
+use bytes::Bytes;
+
+/// SET's NX / XX condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SetCond {
+    #[default]
+    Always,
+    IfMissing,
+    IfExists,
+}
+
+/// What happens to the expiry on a write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ExpireUpdate {
+    /// Remove any expiry (plain SET).
+    #[default]
+    Clear,
+    /// Keep the current expiry (KEEPTTL, APPEND, INCR, SETRANGE).
+    Keep,
+    /// Expire at this absolute Unix time in milliseconds.
+    At(u64),
+}
+
+/// The outcome of SET.
+#[derive(Debug, PartialEq, Eq)]
+pub struct SetOutcome {
+    pub written: bool,
+    /// The previous value (for SET ... GET), None if the key did not exist.
+    pub old: Option<Bytes>,
+}
+
+/// Typed access to string keys.
+pub struct StringStore<'a> {
+    store: &'a Storage,
+    pdb: u8,
+}
+
+fn string_value(rec: &Record) -> Result<Bytes, StoreError> {
+    if rec.key_type() != KeyType::String {
+        return Err(StoreError::WrongType);
+    }
+    Ok(rec.body())
+}
+
+impl<'a> StringStore<'a> {
+    pub fn new(store: &'a Storage, pdb: u8) -> StringStore<'a> {
+        StringStore { store, pdb }
+    }
+
+    /// GET: None if missing; WrongType if the key holds another type.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Bytes>, StoreError> {
+        match self.store.get_alive(self.pdb, key)? {
+            Some(rec) => string_value(&rec).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// MGET: keys of other types read as nil.
+    pub fn mget(&self, keys: &[Bytes]) -> Result<Vec<Option<Bytes>>, StoreError> {
+        keys.iter().map(|k| Ok(self.store.get_alive(self.pdb, k)?.and_then(|r| string_value(&r).ok()))).collect()
+    }
+
+    /// SET with its options. With `get`, a key of another type is an error and nothing is written.
+    pub fn set(
+        &self,
+        key: &[u8],
+        value: &[u8],
+        cond: SetCond,
+        expire: ExpireUpdate,
+        get: bool,
+    ) -> Result<SetOutcome, StoreError> {
+        let _g = self.store.locks.lock(self.pdb, key);
+        let now = self.store.clock.now_ms();
+        let old = self.store.get_record(self.pdb, key)?;
+        let live = old.as_ref().filter(|r| r.alive(now));
+        let old_value = match (live, get) {
+            (Some(r), true) => Some(string_value(r)?),
+            _ => None,
+        };
+        let ok = match cond {
+            SetCond::Always => true,
+            SetCond::IfMissing => live.is_none(),
+            SetCond::IfExists => live.is_some(),
+        };
+        if ok {
+            let at = match expire {
+                ExpireUpdate::Clear => 0,
+                ExpireUpdate::Keep => live.map(|r| r.header.expire_at_ms).unwrap_or(0),
+                ExpireUpdate::At(at) => at,
+            };
+            let mut b = self.store.batch();
+            b.put_record(self.pdb, key, old.as_ref(), &encoding::encode_string(at, value), at);
+            b.commit()?;
+        }
+        Ok(SetOutcome { written: ok, old: old_value })
+    }
+
+    /// MSET / MSETNX (`nx`): all keys in one atomic batch. Returns false (nothing written) if
+    /// `nx` and any key exists. A key named twice takes its last value.
+    pub fn mset(&self, pairs: &[(Bytes, Bytes)], nx: bool) -> Result<bool, StoreError> {
+        let _g = self.store.locks.lock_many(pairs.iter().map(|(k, _)| (self.pdb, k.as_ref())));
+        let now = self.store.clock.now_ms();
+        let mut olds = Vec::with_capacity(pairs.len());
+        for (k, _) in pairs {
+            let old = self.store.get_record(self.pdb, k)?;
+            if nx && old.as_ref().is_some_and(|r| r.alive(now)) {
+                return Ok(false);
+            }
+            olds.push(old);
+        }
+        let mut b = self.store.batch();
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            if pairs[i + 1..].iter().any(|(later, _)| later == k) {
+                continue;
+            }
+            b.put_record(self.pdb, k, olds[i].as_ref(), &encoding::encode_string(0, v), 0);
+        }
+        b.commit()?;
+        Ok(true)
+    }
+
+    /// GETDEL.
+    pub fn getdel(&self, key: &[u8]) -> Result<Option<Bytes>, StoreError> {
+        let _g = self.store.locks.lock(self.pdb, key);
+        let Some(rec) = self.store.get_alive(self.pdb, key)? else { return Ok(None) };
+        let v = string_value(&rec)?;
+        let mut b = self.store.batch();
+        b.delete_record(self.pdb, key, &rec);
+        b.commit()?;
+        Ok(Some(v))
+    }
+
+    /// GETEX: returns the value and applies `expire` (Keep = no change, Clear = PERSIST). An
+    /// absolute time in the past deletes the key.
+    pub fn getex(&self, key: &[u8], expire: ExpireUpdate) -> Result<Option<Bytes>, StoreError> {
+        let _g = self.store.locks.lock(self.pdb, key);
+        let now = self.store.clock.now_ms();
+        let Some(rec) = self.store.get_alive(self.pdb, key)? else { return Ok(None) };
+        let v = string_value(&rec)?;
+        let at = match expire {
+            ExpireUpdate::Keep => return Ok(Some(v)),
+            ExpireUpdate::Clear => 0,
+            ExpireUpdate::At(at) => at,
+        };
+        let mut b = self.store.batch();
+        if at != 0 && at <= now {
+            b.delete_record(self.pdb, key, &rec);
+        } else if at != rec.header.expire_at_ms {
+            b.put_record(self.pdb, key, Some(&rec), &encoding::with_expire(&rec.raw, at), at);
+        }
+        b.commit()?;
+        Ok(Some(v))
+    }
+
+    /// Read-modify-write of one string value, keeping its expiry. `f` gets the current value
+    /// (None if missing) and returns the new value and what to reply.
+    pub fn update<R, E>(
+        &self,
+        key: &[u8],
+        f: impl FnOnce(Option<&[u8]>) -> Result<(Option<Vec<u8>>, R), E>,
+    ) -> Result<Result<R, E>, StoreError> {
+        let _g = self.store.locks.lock(self.pdb, key);
+        let now = self.store.clock.now_ms();
+        let old = self.store.get_record(self.pdb, key)?;
+        let live = old.as_ref().filter(|r| r.alive(now));
+        let cur = match live {
+            Some(r) => Some(string_value(r)?),
+            None => None,
+        };
+        let (new, reply) = match f(cur.as_deref()) {
+            Ok(x) => x,
+            Err(e) => return Ok(Err(e)),
+        };
+        if let Some(new) = new {
+            let at = live.map(|r| r.header.expire_at_ms).unwrap_or(0);
+            let mut b = self.store.batch();
+            b.put_record(self.pdb, key, old.as_ref(), &encoding::encode_string(at, &new), at);
+            b.commit()?;
+        }
+        Ok(Ok(reply))
+    }
+}
