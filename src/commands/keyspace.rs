@@ -559,12 +559,12 @@ fn pexpireat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 fn ttl_generic(ctx: &mut Ctx<'_>, key: &[u8], f: impl Fn(u64, u64) -> i64) -> CmdResult<Reply> {
     let (_dbs, p) = pdb(ctx);
     let now = ctx.storage().clock.now_ms();
-    Ok(Reply::Int(match ctx.storage().get_record(p, key)? {
-        Some(r) if r.alive(now) => match r.header.expire_at_ms {
+    Ok(Reply::Int(match ctx.storage().get_alive(p, key)? {
+        Some(r) => match r.header.expire_at_ms {
             0 => -1,
-            at => f(at, now),
+            at => f(at.max(now), now),
         },
-        _ => -2,
+        None => -2,
     }))
 }
 
@@ -577,7 +577,7 @@ fn pttl(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 }
 
 fn expiretime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
-    ttl_generic(ctx, &args[1], |at, _| (at / 1000) as i64)
+    ttl_generic(ctx, &args[1], |at, _| ((at + 500) / 1000) as i64)
 }
 
 fn pexpiretime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
@@ -723,14 +723,14 @@ fn select(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 }
 
 fn swapdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
-    let a = db_index(ctx, &args[1], CmdError::err("invalid first DB index")).map_err(|e| {
+    let a = db_index(ctx, &args[1], CmdError::DbIndexOutOfRange).map_err(|e| {
         if e == CmdError::NotInteger {
             CmdError::err("invalid first DB index")
         } else {
             e
         }
     })?;
-    let b = db_index(ctx, &args[2], CmdError::err("invalid second DB index")).map_err(|e| {
+    let b = db_index(ctx, &args[2], CmdError::DbIndexOutOfRange).map_err(|e| {
         if e == CmdError::NotInteger {
             CmdError::err("invalid second DB index")
         } else {
@@ -783,7 +783,9 @@ fn object_encoding(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let enc = match rec.key_type() {
         KeyType::String => {
             let v = rec.body();
-            if v.len() <= 20 && parse_i64_strict(&v).is_some() {
+            if rec.header.flags & crate::storage::encoding::FLAG_RAW_STRING != 0 {
+                "raw"
+            } else if v.len() <= 20 && parse_i64_strict(&v).is_some() {
                 "int"
             } else if v.len() <= 44 {
                 "embstr"

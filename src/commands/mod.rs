@@ -62,7 +62,7 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
 }
 
 /// Resolves a container command's subcommand (`CONFIG GET`): the spec to run, or the error.
-pub fn resolve<'s>(spec: &'static CommandSpec, args: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
+pub fn resolve(spec: &'static CommandSpec, args: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
     if spec.subcommands.is_empty() {
         return Ok(spec);
     }
@@ -79,18 +79,20 @@ pub fn resolve<'s>(spec: &'static CommandSpec, args: &[Bytes]) -> Result<&'stati
     })
 }
 
-/// The reply for a command name not in the table, as Redis words it.
+/// The reply for a command name not in the table, as Redis words it: the name cut at 128
+/// bytes, then the arguments quoted, all of them together cut at 128 bytes.
 pub fn unknown_command(args: &[Bytes]) -> CmdError {
-    let mut msg = format!("unknown command '{}', with args beginning with: ", truncate_lossy(&args[0], 128));
+    let mut quoted = String::new();
     for a in args.iter().skip(1) {
-        if msg.len() >= 128 + 64 {
+        if quoted.len() >= 128 {
             break;
         }
-        msg.push('\'');
-        msg.push_str(&truncate_lossy(a, 128));
-        msg.push_str("' ");
+        let room = 128 - quoted.len();
+        quoted.push('\'');
+        quoted.push_str(&truncate_lossy(a, room));
+        quoted.push_str("' ");
     }
-    CmdError::Err(msg)
+    CmdError::Err(format!("unknown command '{}', with args beginning with: {quoted}", truncate_lossy(&args[0], 128)))
 }
 
 pub(crate) fn truncate_lossy(b: &[u8], max: usize) -> String {

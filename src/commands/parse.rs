@@ -63,17 +63,94 @@ pub fn parse_f64(b: &[u8]) -> Option<f64> {
     }
 }
 
-/// Formats a float as Redis's INCRBYFLOAT does (human-friendly: no exponent, no trailing zeros).
-pub fn format_float_human(v: f64) -> String {
-    if v == 0.0 {
-        return "0".to_string();
+/// INCRBYFLOAT's result text. Redis adds in `long double` and prints `%.17Lf` with trailing
+/// zeros removed, so `0.1 + 0.2` reads `0.3`. Inputs are decimal strings, so adding them exactly
+/// in decimal and rounding to 17 places gives the same text; values beyond what fits (huge
+/// exponents) fall back to the f64 sum printed the same way.
+pub fn incrbyfloat_text(current: &[u8], incr: &[u8], sum: f64) -> String {
+    if let (Some(a), Some(b)) = (parse_decimal(current), parse_decimal(incr)) {
+        if let Some(text) = add_decimals(a, b) {
+            return text;
+        }
     }
-    let s = format!("{v}");
-    if let Some(stripped) = s.strip_suffix(".0") {
-        stripped.to_string()
+    trim_fraction(format!("{sum:.17}"))
+}
+
+/// A decimal number as (mantissa, scale): value = mantissa / 10^scale.
+type Decimal = (i128, u32);
+
+const MAX_SCALE: u32 = 60;
+
+fn parse_decimal(b: &[u8]) -> Option<Decimal> {
+    let s = std::str::from_utf8(b).ok()?;
+    let (neg, s) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (num, exp) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], s[i + 1..].parse::<i32>().ok()?),
+        None => (s, 0),
+    };
+    let (int_part, frac_part) = num.split_once('.').unwrap_or((num, ""));
+    if int_part.is_empty() && frac_part.is_empty() {
+        return None;
+    }
+    let mut m: i128 = 0;
+    for c in int_part.bytes().chain(frac_part.bytes()) {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        m = m.checked_mul(10)?.checked_add(i128::from(c - b'0'))?;
+    }
+    let mut scale = frac_part.len() as i64 - i64::from(exp);
+    while scale < 0 {
+        m = m.checked_mul(10)?;
+        scale += 1;
+    }
+    if scale > i64::from(MAX_SCALE) {
+        return None;
+    }
+    Some((if neg { -m } else { m }, scale as u32))
+}
+
+fn add_decimals(a: Decimal, b: Decimal) -> Option<String> {
+    let scale = a.1.max(b.1);
+    let widen = |d: Decimal| d.0.checked_mul(10i128.checked_pow(scale - d.1)?);
+    let mut m = widen(a)?.checked_add(widen(b)?)?;
+    let mut scale = scale;
+    if scale > 17 {
+        let div = 10i128.checked_pow(scale - 17)?;
+        let (q, r) = (m / div, m % div);
+        // Round half away from zero, as printf does for an exact tie.
+        m = if r.abs() * 2 >= div { q + m.signum() } else { q };
+        scale = 17;
+    }
+    let pow = 10i128.checked_pow(scale)?;
+    let (int_part, frac) = (m.abs() / pow, m.abs() % pow);
+    let sign = if m < 0 { "-" } else { "" };
+    let text = if scale == 0 {
+        format!("{sign}{int_part}")
     } else {
-        s
+        format!("{sign}{int_part}.{frac:0width$}", width = scale as usize)
+    };
+    Some(trim_fraction(text))
+}
+
+/// Removes trailing zeros after a decimal point, and the point itself if nothing is left.
+fn trim_fraction(mut s: String) -> String {
+    if s.contains('.') {
+        while s.ends_with('0') {
+            s.pop();
+        }
+        if s.ends_with('.') {
+            s.pop();
+        }
     }
+    if s == "-0" {
+        s = "0".to_string();
+    }
+    s
 }
 
 /// True if `arg` equals the keyword, ignoring ASCII case.
@@ -107,10 +184,19 @@ mod tests {
     }
 
     #[test]
-    fn human_float_format() {
-        assert_eq!(format_float_human(10.5 + 0.1), "10.6");
-        assert_eq!(format_float_human(5200.0), "5200");
-        assert_eq!(format_float_human(-0.0), "0");
-        assert_eq!(format_float_human(3.0e-5), "0.00003");
+    fn incrbyfloat_text_matches_long_double_redis() {
+        let t = |a: &str, b: &str| {
+            let sum = parse_f64(a.as_bytes()).unwrap() + parse_f64(b.as_bytes()).unwrap();
+            incrbyfloat_text(a.as_bytes(), b.as_bytes(), sum)
+        };
+        assert_eq!(t("10.50", "0.1"), "10.6");
+        assert_eq!(t("5.0e3", "2.0e2"), "5200");
+        assert_eq!(t("0.1", "0.2"), "0.3");
+        assert_eq!(t("1", "-1"), "0");
+        assert_eq!(t("-0.5", "0.25"), "-0.25");
+        assert_eq!(t("3", "1e-20"), "3");
+        assert_eq!(t("0", "0.000000000000000015"), "0.00000000000000002");
+        let huge = t("1e300", "1");
+        assert!(huge.starts_with("10000000000000000") && huge.len() == 301 && !huge.contains('.'), "{huge}");
     }
 }

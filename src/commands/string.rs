@@ -4,7 +4,7 @@
 //! `SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ts-ms|KEEPTTL]` and the rest as in
 //! Redis 7. Handlers parse, call `StringStore`, and shape the reply.
 
-use super::parse::{float, format_float_human, int, is, parse_f64, parse_i64_strict};
+use super::parse::{float, incrbyfloat_text, int, is, parse_f64, parse_i64_strict};
 use super::{CommandSpec, Ctx};
 use crate::error::{CmdError, CmdResult};
 use crate::server::reply::Reply;
@@ -356,51 +356,86 @@ pub(crate) fn expire_at(
     Ok(ms as u64)
 }
 
-/// Parses `EX|PX|EXAT|PXAT value` at `args[*i]` if present (advancing `i`).
-fn expire_option(ctx: &Ctx<'_>, args: &[Bytes], i: &mut usize, cmd: &'static str) -> CmdResult<Option<u64>> {
-    let opt = &args[*i];
-    let (secs, abs) = if is(opt, "EX") {
-        (true, false)
-    } else if is(opt, "PX") {
-        (false, false)
-    } else if is(opt, "EXAT") {
-        (true, true)
-    } else if is(opt, "PXAT") {
-        (false, true)
+/// The options of SET and GETEX, parsed as Redis's `parseExtendedStringArgumentsOrReply`: an
+/// option may repeat (the last expiry wins) but never meet an incompatible one.
+#[derive(Default)]
+struct StringOptions<'a> {
+    nx: bool,
+    xx: bool,
+    get: bool,
+    keepttl: bool,
+    persist: bool,
+    /// (value, in seconds?, absolute?) of EX / PX / EXAT / PXAT.
+    expire: Option<(&'a [u8], bool, bool)>,
+}
+
+impl<'a> StringOptions<'a> {
+    fn parse(args: &'a [Bytes], for_set: bool) -> CmdResult<StringOptions<'a>> {
+        let mut o = StringOptions::default();
+        let mut i = 0;
+        while i < args.len() {
+            let a = &args[i];
+            let next = args.get(i + 1);
+            let kind = |k: (bool, bool)| o.expire.is_none_or(|(_, s, abs)| (s, abs) == k);
+            if for_set && is(a, "NX") && !o.xx {
+                o.nx = true;
+            } else if for_set && is(a, "XX") && !o.nx {
+                o.xx = true;
+            } else if for_set && is(a, "GET") {
+                o.get = true;
+            } else if for_set && is(a, "KEEPTTL") && !o.persist && o.expire.is_none() {
+                o.keepttl = true;
+            } else if !for_set && is(a, "PERSIST") && !o.keepttl && o.expire.is_none() {
+                o.persist = true;
+            } else if let Some((secs, abs)) = expire_kind(a).filter(|&k| kind(k) && !o.keepttl && !o.persist) {
+                let Some(v) = next else { return Err(CmdError::Syntax) };
+                o.expire = Some((v.as_ref(), secs, abs));
+                i += 1;
+            } else {
+                return Err(CmdError::Syntax);
+            }
+            i += 1;
+        }
+        Ok(o)
+    }
+
+    fn expire_update(&self, ctx: &Ctx<'_>, cmd: &'static str) -> CmdResult<Option<ExpireUpdate>> {
+        Ok(match self.expire {
+            Some((v, secs, abs)) => Some(ExpireUpdate::At(expire_at(ctx, v, secs, abs, cmd)?)),
+            None if self.keepttl => Some(ExpireUpdate::Keep),
+            None if self.persist => Some(ExpireUpdate::Clear),
+            None => None,
+        })
+    }
+}
+
+/// (in seconds?, absolute?) for EX / PX / EXAT / PXAT.
+fn expire_kind(a: &[u8]) -> Option<(bool, bool)> {
+    if is(a, "EX") {
+        Some((true, false))
+    } else if is(a, "PX") {
+        Some((false, false))
+    } else if is(a, "EXAT") {
+        Some((true, true))
+    } else if is(a, "PXAT") {
+        Some((false, true))
     } else {
-        return Ok(None);
-    };
-    let Some(v) = args.get(*i + 1) else { return Err(CmdError::Syntax) };
-    *i += 1;
-    expire_at(ctx, v, secs, abs, cmd).map(Some)
+        None
+    }
 }
 
 fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
-    let mut cond = SetCond::Always;
-    let mut expire: Option<ExpireUpdate> = None;
-    let mut get = false;
-    let mut i = 3;
-    while i < args.len() {
-        let a = &args[i];
-        if is(a, "NX") && cond == SetCond::Always {
-            cond = SetCond::IfMissing;
-        } else if is(a, "XX") && cond == SetCond::Always {
-            cond = SetCond::IfExists;
-        } else if is(a, "GET") && !get {
-            get = true;
-        } else if is(a, "KEEPTTL") && expire.is_none() {
-            expire = Some(ExpireUpdate::Keep);
-        } else if expire.is_none() {
-            match expire_option(ctx, args, &mut i, "set")? {
-                Some(at) => expire = Some(ExpireUpdate::At(at)),
-                None => return Err(CmdError::Syntax),
-            }
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        i += 1;
-    }
-    let out = with_strings(ctx, |s| Ok(s.set(&args[1], &args[2], cond, expire.unwrap_or_default(), get)?))?;
+    let o = StringOptions::parse(&args[3..], true)?;
+    let expire = o.expire_update(ctx, "set")?.unwrap_or(ExpireUpdate::Clear);
+    let cond = if o.nx {
+        SetCond::IfMissing
+    } else if o.xx {
+        SetCond::IfExists
+    } else {
+        SetCond::Always
+    };
+    let get = o.get;
+    let out = with_strings(ctx, |s| Ok(s.set(&args[1], &args[2], cond, expire, get)?))?;
     Ok(match (get, out.written) {
         (true, _) => out.old.map(Reply::Bulk).unwrap_or(Reply::Null),
         (false, true) => Reply::Ok,
@@ -420,24 +455,8 @@ fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 }
 
 fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
-    let mut update = ExpireUpdate::Keep;
-    let mut seen = false;
-    let mut i = 2;
-    while i < args.len() {
-        if seen {
-            return Err(CmdError::Syntax);
-        }
-        if is(&args[i], "PERSIST") {
-            update = ExpireUpdate::Clear;
-        } else {
-            match expire_option(ctx, args, &mut i, "getex")? {
-                Some(at) => update = ExpireUpdate::At(at),
-                None => return Err(CmdError::Syntax),
-            }
-        }
-        seen = true;
-        i += 1;
-    }
+    let o = StringOptions::parse(&args[2..], false)?;
+    let update = o.expire_update(ctx, "getex")?.unwrap_or(ExpireUpdate::Keep);
     let v = with_strings(ctx, |s| Ok(s.getex(&args[1], update)?))?;
     Ok(v.map(Reply::Bulk).unwrap_or(Reply::Null))
 }
@@ -495,7 +514,7 @@ fn mget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 
 fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) -> CmdResult<Reply> {
     let r = with_strings(ctx, |s| {
-        Ok(s.update(key, |cur| {
+        Ok(s.update(key, false, |cur| {
             let n = match cur {
                 None => 0,
                 Some(v) => parse_i64_strict(v).ok_or(CmdError::NotInteger)?,
@@ -532,16 +551,14 @@ fn decrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let d = float(&args[2])?;
     let r = with_strings(ctx, |s| {
-        Ok(s.update(&args[1], |cur| {
-            let n = match cur {
-                None => 0.0,
-                Some(v) => parse_f64(v).ok_or(CmdError::NotFloat)?,
-            };
+        Ok(s.update(&args[1], false, |cur| {
+            let cur = cur.unwrap_or(b"0");
+            let n = parse_f64(cur).ok_or(CmdError::NotFloat)?;
             let next = n + d;
             if !next.is_finite() {
                 return Err(CmdError::err("increment would produce NaN or Infinity"));
             }
-            let text = format_float_human(next);
+            let text = incrbyfloat_text(cur, &args[2], next);
             Ok::<_, CmdError>((Some(text.clone().into_bytes()), text))
         })?)
     })?;
@@ -551,7 +568,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let max = max_len(ctx);
     let r = with_strings(ctx, |s| {
-        Ok(s.update(&args[1], |cur| {
+        Ok(s.update(&args[1], true, |cur| {
             let cur = cur.unwrap_or_default();
             let len = cur.len() + args[2].len();
             if len as u64 > max {
@@ -608,7 +625,7 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
         return Err(CmdError::StringTooLong);
     }
     let r = with_strings(ctx, |s| {
-        Ok(s.update(&args[1], |cur| {
+        Ok(s.update(&args[1], true, |cur| {
             let mut v = cur.unwrap_or_default().to_vec();
             if v.len() < end as usize {
                 v.resize(end as usize, 0);

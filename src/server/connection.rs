@@ -195,7 +195,7 @@ impl Conn {
         };
         shared.stats.total_commands_processed.fetch_add(1, Ordering::Relaxed);
         session.handle.touch();
-        *session.handle.last_cmd.lock() = spec.name;
+        *session.handle.last_cmd.lock() = commands::resolve(spec, &args).map(|s| s.name).unwrap_or(spec.name);
         let first = tier::cache_only(|| {
             let mut ctx = Ctx { shared: &shared, session: &mut session };
             commands::call(&mut ctx, spec, &args)

@@ -56,6 +56,9 @@ impl KeyType {
 /// Layout version of a metadata record, kept in the low nibble of its flags byte.
 pub const META_LAYOUT_V1: u8 = 1;
 const LAYOUT_MASK: u8 = 0x0f;
+/// Flag (high nibble of the flags byte): a string last written by APPEND or SETRANGE, which
+/// OBJECT ENCODING reports as `raw` like Redis. FROZEN bit value.
+pub const FLAG_RAW_STRING: u8 = 0x10;
 /// Length of the header every metadata value starts with.
 pub const META_HEADER_LEN: usize = 10;
 
@@ -171,6 +174,8 @@ pub struct MetaHeader {
     pub key_type: KeyType,
     /// Absolute expiry in Unix milliseconds; 0 = no expiry.
     pub expire_at_ms: u64,
+    /// The high nibble of the flags byte (`FLAG_*`).
+    pub flags: u8,
 }
 
 /// Why a metadata record could not be decoded.
@@ -193,13 +198,19 @@ pub fn decode_meta(value: &[u8]) -> Result<MetaHeader, DecodeError> {
     }
     let mut at = [0u8; 8];
     at.copy_from_slice(&value[2..10]);
-    Ok(MetaHeader { key_type, expire_at_ms: u64::from_be_bytes(at) })
+    Ok(MetaHeader { key_type, expire_at_ms: u64::from_be_bytes(at), flags: value[1] & !LAYOUT_MASK })
 }
 
 /// Encodes a string record: header then the value bytes.
 pub fn encode_string(expire_at_ms: u64, value: &[u8]) -> Vec<u8> {
+    encode_string_flags(expire_at_ms, value, 0)
+}
+
+/// Encodes a string record with `FLAG_*` bits.
+pub fn encode_string_flags(expire_at_ms: u64, value: &[u8], flags: u8) -> Vec<u8> {
     let mut v = Vec::with_capacity(META_HEADER_LEN + value.len());
     push_header(&mut v, KeyType::String, expire_at_ms);
+    v[1] |= flags & !LAYOUT_MASK;
     v.extend_from_slice(value);
     v
 }
@@ -258,7 +269,9 @@ mod tests {
     fn string_record_round_trip() {
         let v = encode_string(1234, b"value");
         let h = decode_meta(&v).unwrap();
-        assert_eq!(h, MetaHeader { key_type: KeyType::String, expire_at_ms: 1234 });
+        assert_eq!(h, MetaHeader { key_type: KeyType::String, expire_at_ms: 1234, flags: 0 });
+        let raw = encode_string_flags(0, b"v", FLAG_RAW_STRING);
+        assert_eq!(decode_meta(&raw).unwrap().flags, FLAG_RAW_STRING);
         assert_eq!(&v[META_HEADER_LEN..], b"value");
         let v2 = with_expire(&v, 0);
         assert_eq!(decode_meta(&v2).unwrap().expire_at_ms, 0);

@@ -337,10 +337,38 @@ impl Storage {
         }
     }
 
-    /// Reads the record of `key` if it exists and has not expired.
+    /// Reads the record of `key` if it exists and has not expired. An expired record found
+    /// here is deleted at once (lazy expiry, as Redis's `expireIfNeeded`), so DBSIZE and INFO
+    /// stop counting it. Callers that already hold the key's lock use `get_live` instead.
     pub fn get_alive(&self, pdb: u8, key: &[u8]) -> Result<Option<Record>, StoreError> {
         let now = self.clock.now_ms();
+        match self.get_record(pdb, key)? {
+            Some(r) if r.alive(now) => Ok(Some(r)),
+            Some(_) => {
+                self.delete_expired(pdb, key)?;
+                Ok(None)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Like `get_alive`, without deleting an expired record (for callers holding the key lock).
+    pub fn get_live(&self, pdb: u8, key: &[u8]) -> Result<Option<Record>, StoreError> {
+        let now = self.clock.now_ms();
         Ok(self.get_record(pdb, key)?.filter(|r| r.alive(now)))
+    }
+
+    /// Deletes `key` if it is (still) expired, counting it in `expired_keys`.
+    fn delete_expired(&self, pdb: u8, key: &[u8]) -> Result<(), StoreError> {
+        let _g = self.locks.lock(pdb, key);
+        let now = self.clock.now_ms();
+        if let Some(rec) = self.get_record(pdb, key)?.filter(|r| !r.alive(now)) {
+            let mut b = self.batch();
+            b.delete_record(pdb, key, &rec);
+            b.commit()?;
+            self.stats.expired_keys.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     /// A new write batch; see `Batch`.

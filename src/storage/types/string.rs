@@ -126,7 +126,7 @@ impl<'a> StringStore<'a> {
     /// GETDEL.
     pub fn getdel(&self, key: &[u8]) -> Result<Option<Bytes>, StoreError> {
         let _g = self.store.locks.lock(self.pdb, key);
-        let Some(rec) = self.store.get_alive(self.pdb, key)? else { return Ok(None) };
+        let Some(rec) = self.store.get_live(self.pdb, key)? else { return Ok(None) };
         let v = string_value(&rec)?;
         let mut b = self.store.batch();
         b.delete_record(self.pdb, key, &rec);
@@ -139,7 +139,7 @@ impl<'a> StringStore<'a> {
     pub fn getex(&self, key: &[u8], expire: ExpireUpdate) -> Result<Option<Bytes>, StoreError> {
         let _g = self.store.locks.lock(self.pdb, key);
         let now = self.store.clock.now_ms();
-        let Some(rec) = self.store.get_alive(self.pdb, key)? else { return Ok(None) };
+        let Some(rec) = self.store.get_live(self.pdb, key)? else { return Ok(None) };
         let v = string_value(&rec)?;
         let at = match expire {
             ExpireUpdate::Keep => return Ok(Some(v)),
@@ -157,10 +157,12 @@ impl<'a> StringStore<'a> {
     }
 
     /// Read-modify-write of one string value, keeping its expiry. `f` gets the current value
-    /// (None if missing) and returns the new value and what to reply.
+    /// (None if missing) and returns the new value and what to reply. `raw` marks the result as
+    /// edited in place (APPEND, SETRANGE), which OBJECT ENCODING reports as `raw`.
     pub fn update<R, E>(
         &self,
         key: &[u8],
+        raw: bool,
         f: impl FnOnce(Option<&[u8]>) -> Result<(Option<Vec<u8>>, R), E>,
     ) -> Result<Result<R, E>, StoreError> {
         let _g = self.store.locks.lock(self.pdb, key);
@@ -178,7 +180,8 @@ impl<'a> StringStore<'a> {
         if let Some(new) = new {
             let at = live.map(|r| r.header.expire_at_ms).unwrap_or(0);
             let mut b = self.store.batch();
-            b.put_record(self.pdb, key, old.as_ref(), &encoding::encode_string(at, &new), at);
+            let flags = if raw { encoding::FLAG_RAW_STRING } else { 0 };
+            b.put_record(self.pdb, key, old.as_ref(), &encoding::encode_string_flags(at, &new, flags), at);
             b.commit()?;
         }
         Ok(Ok(reply))
