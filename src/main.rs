@@ -30,14 +30,22 @@ fn main() -> std::process::ExitCode {
         eprintln!("can't open the log file {}: {e}", config.logfile);
         return std::process::ExitCode::from(1);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("strata-net").build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.io_threads.max(1) as usize)
+        .enable_all()
+        .thread_name("strata-net")
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("can't start the runtime: {e}");
             return std::process::ExitCode::from(1);
         }
     };
-    runtime.block_on(run(config))
+    let code = runtime.block_on(run(config));
+    // Idle blocking-pool threads would otherwise keep the process up for their keep-alive.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    code
 }
 
 async fn run(config: Config) -> std::process::ExitCode {

@@ -127,6 +127,8 @@ pub const DEFAULT_TIMEOUT: u64 = 0;
 pub const DEFAULT_TCP_KEEPALIVE: u64 = 300;
 /// Default `tcp-backlog`.
 pub const DEFAULT_TCP_BACKLOG: u32 = 511;
+/// Default `io-threads`.
+pub const DEFAULT_IO_THREADS: u32 = 1;
 /// Default `loglevel`.
 pub const DEFAULT_LOGLEVEL: LogLevel = LogLevel::Notice;
 /// Default `logfile` (empty: standard output).
@@ -180,6 +182,8 @@ pub struct Config {
     pub tcp_keepalive: u64,
     /// Listen backlog.
     pub tcp_backlog: u32,
+    /// Threads serving client connections (parsing, in-memory execution, replies).
+    pub io_threads: u32,
     /// Log verbosity.
     pub loglevel: LogLevel,
     /// Log file; empty for standard output.
@@ -225,6 +229,7 @@ impl Default for Config {
             timeout: DEFAULT_TIMEOUT,
             tcp_keepalive: DEFAULT_TCP_KEEPALIVE,
             tcp_backlog: DEFAULT_TCP_BACKLOG,
+            io_threads: DEFAULT_IO_THREADS,
             loglevel: DEFAULT_LOGLEVEL,
             logfile: DEFAULT_LOGFILE.to_owned(),
             log_format: DEFAULT_LOG_FORMAT,

@@ -419,6 +419,7 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     directive!("timeout", Kind::Int { min: 0, max: INT_MAX }, RUNTIME, int timeout),
     directive!("tcp-keepalive", Kind::Int { min: 0, max: INT_MAX }, RUNTIME, int tcp_keepalive),
     directive!("tcp-backlog", Kind::Int { min: 0, max: INT_MAX }, STARTUP, int tcp_backlog),
+    directive!("io-threads", Kind::Int { min: 1, max: 128 }, STARTUP, int io_threads),
     // Logging.
     directive!("loglevel", RUNTIME, enum LogLevel loglevel),
     directive!("logfile", Kind::Str, STARTUP, text logfile),

@@ -24,7 +24,7 @@ use tokio::net::TcpStream;
 const FLUSH_THRESHOLD: usize = 256 * 1024;
 const READ_CHUNK: usize = 16 * 1024;
 
-pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
+pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr, id: u64) {
     let _ = stream.set_nodelay(true);
     let laddr = stream.local_addr().unwrap_or(addr);
     shared.stats.total_connections_received.fetch_add(1, Ordering::Relaxed);
@@ -41,9 +41,8 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr)
         let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(keepalive));
         let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
     }
-    let handle = shared.clients.register(addr, laddr);
+    let handle = shared.clients.register(id, addr, laddr);
     let session = Session::new(handle.clone(), requirepass_empty);
-    let id = handle.id;
     Conn { shared: shared.clone(), stream, session: Some(session) }.run().await;
     shared.clients.unregister(id);
 }
@@ -157,13 +156,19 @@ impl Conn {
                 }
             }
         }
+        if wait_seq > 0 {
+            // Let the other clients on this thread run first: their writes then reach the OS with
+            // the same WAL write as ours (what Redis's event loop gets from beforeSleep).
+            tokio::task::yield_now().await;
+        }
         self.wait_synced(synced, wait_seq).await;
         Outcome::Continue
     }
 
+    /// Makes the batch's writes durable as `appendfsync` requires before its replies go out.
     async fn wait_synced(&self, synced: &mut tokio::sync::watch::Receiver<u64>, seq: u64) {
-        if seq > 0 {
-            let _ = synced.wait_for(|s| *s >= seq).await;
+        if let Some(wait) = self.shared.storage.make_durable(seq) {
+            let _ = synced.wait_for(|s| *s >= wait).await;
         }
     }
 
@@ -200,7 +205,7 @@ impl Conn {
             let mut ctx = Ctx { shared: &shared, session: &mut session };
             commands::call(&mut ctx, spec, &args)
         });
-        let seq = tier::take_sync_seq();
+        let seq = tier::take_write_seq();
         match first {
             Err(CmdError::WouldBlock) => {
                 shared.stats.blocking_reruns.fetch_add(1, Ordering::Relaxed);
@@ -209,13 +214,13 @@ impl Conn {
                         let mut ctx = Ctx { shared: &shared, session: &mut session };
                         commands::call(&mut ctx, spec, &args)
                     };
-                    (r, session, tier::take_sync_seq())
+                    (r, session, tier::take_write_seq())
                 })
                 .await;
                 match joined {
-                    Ok((r, session, seq)) => {
+                    Ok((r, session, rerun_seq)) => {
                         self.session = Some(session);
-                        (to_reply(r), seq)
+                        (to_reply(r), seq.max(rerun_seq))
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "command task failed");

@@ -149,8 +149,9 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, tracker: tokio_
         };
         let guard = tracker.enter();
         let shared = shared.clone();
+        let id = shared.clients.next_id();
         tokio::spawn(async move {
-            connection::serve(shared, stream, addr).await;
+            connection::serve(shared, stream, addr, id).await;
             drop(guard);
         });
     }

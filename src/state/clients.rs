@@ -112,8 +112,12 @@ pub struct ClientRegistry {
 }
 
 impl ClientRegistry {
-    pub fn register(&self, addr: SocketAddr, laddr: SocketAddr) -> Arc<ClientHandle> {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+    /// A new client id; taken in accept order, as Redis numbers clients.
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    pub fn register(&self, id: u64, addr: SocketAddr, laddr: SocketAddr) -> Arc<ClientHandle> {
         let h = Arc::new(ClientHandle::new(id, addr, laddr));
         self.clients.lock().insert(id, h.clone());
         h

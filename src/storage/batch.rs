@@ -110,8 +110,8 @@ impl<'s> Batch<'s> {
         self.wb.is_empty()
     }
 
-    /// Commits atomically. Under `appendfsync always` the WAL sequence the reply must wait for
-    /// is noted on this thread (`tier::take_sync_seq`).
+    /// Commits atomically. The write's number is noted on this thread (`tier::take_write_seq`):
+    /// the reply waits for `Storage::make_durable` of it.
     pub fn commit(mut self) -> Result<(), StoreError> {
         if self.wb.is_empty() {
             return Ok(());
@@ -133,9 +133,7 @@ impl<'s> Batch<'s> {
         for &(pdb, keys, expires) in &self.deltas {
             self.store.add_counters(pdb, keys, expires);
         }
-        if let Some(seq) = self.store.note_written() {
-            tier::note_sync_seq(seq);
-        }
+        tier::note_write_seq(self.store.note_written());
         Ok(())
     }
 }

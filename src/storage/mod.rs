@@ -381,14 +381,27 @@ impl Storage {
         self.sync.subscribe()
     }
 
-    pub(crate) fn note_written(&self) -> Option<u64> {
-        let seq = self.sync.note_written();
+    pub(crate) fn note_written(&self) -> u64 {
+        self.sync.note_written()
+    }
+
+    /// Makes write number `seq` (and all before it) survive a process crash before its reply is
+    /// sent: the WAL is kept in RocksDB's buffer (`manual_wal_flush`) so that all the writes of a
+    /// pipeline, and of other clients meanwhile, reach the OS with one `write`. Under
+    /// `appendfsync always` returns the number to wait for in `synced_watch` (the group sync
+    /// thread flushes and fsyncs); otherwise flushes here, unless another thread already has.
+    pub fn make_durable(&self, seq: u64) -> Option<u64> {
+        if seq == 0 {
+            return None;
+        }
         if self.fsync_policy() == FsyncPolicy::Always {
             self.sync.request();
-            Some(seq)
-        } else {
-            None
+            return Some(seq);
         }
+        if let Err(e) = self.sync.flush_upto(&self.db, seq) {
+            tracing::error!(error = %e, "WAL write failed");
+        }
+        None
     }
 
     /// An integer property of a column family (e.g. `rocksdb.estimate-num-keys`).

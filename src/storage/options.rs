@@ -58,6 +58,9 @@ pub(super) fn build(opts: &StorageOptions, clock: Arc<Clock>) -> (Options, Vec<C
     db.create_missing_column_families(true);
     db.set_max_background_jobs(opts.max_background_jobs.max(2) as i32);
     db.set_enable_pipelined_write(true);
+    // The WAL is written to the OS by `Storage::make_durable` before replies go out, once per
+    // batch of commands rather than once per write.
+    db.set_manual_wal_flush(true);
     db.set_bytes_per_sync(1 << 20);
     db.set_keep_log_file_num(5);
     db.set_max_total_wal_size(opts.write_buffer_size.saturating_mul(4));
@@ -90,6 +93,10 @@ pub(super) fn build(opts: &StorageOptions, clock: Arc<Clock>) -> (Options, Vec<C
         o.set_compression_type(compression);
         o.set_block_based_table_factory(&table(name != cf::EXPIRE_INDEX));
         o.set_level_compaction_dynamic_level_bytes(true);
+        // A memtable bloom filter answers "not in the memtable" without walking the skiplist:
+        // most writes of new keys read first and miss.
+        o.set_memtable_prefix_bloom_ratio(0.1);
+        o.set_memtable_whole_key_filtering(true);
         o
     };
 

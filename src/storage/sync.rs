@@ -13,6 +13,8 @@ use tokio::sync::watch;
 
 pub(crate) struct SyncGroup {
     written: AtomicU64,
+    /// Every write up to this number is in the OS (RocksDB's WAL buffer was flushed after it).
+    flushed: AtomicU64,
     pending: Mutex<bool>,
     wake: Condvar,
     synced: watch::Sender<u64>,
@@ -22,6 +24,7 @@ impl Default for SyncGroup {
     fn default() -> Self {
         SyncGroup {
             written: AtomicU64::new(0),
+            flushed: AtomicU64::new(0),
             pending: Mutex::new(false),
             wake: Condvar::new(),
             synced: watch::Sender::new(0),
@@ -33,6 +36,17 @@ impl SyncGroup {
     /// Records one applied write; returns its sequence number.
     pub(crate) fn note_written(&self) -> u64 {
         self.written.fetch_add(1, Ordering::AcqRel) + 1
+    }
+
+    /// Writes RocksDB's WAL buffer to the OS unless write `seq` is there already.
+    pub(crate) fn flush_upto(&self, db: &rocksdb::DB, seq: u64) -> Result<(), rocksdb::Error> {
+        if self.flushed.load(Ordering::Acquire) >= seq {
+            return Ok(());
+        }
+        let target = self.written.load(Ordering::Acquire);
+        db.flush_wal(false)?;
+        self.flushed.fetch_max(target, Ordering::AcqRel);
+        Ok(())
     }
 
     pub(crate) fn request(&self) {
@@ -79,21 +93,19 @@ fn run(weak: Weak<Storage>) {
         }
         let target = group.written.load(Ordering::Acquire);
         let synced = *group.synced.borrow();
-        let due = match storage.fsync_policy() {
+        let second = last_everysec.elapsed() >= Duration::from_secs(1);
+        let policy = storage.fsync_policy();
+        let due = match policy {
             FsyncPolicy::Always => target > synced,
-            FsyncPolicy::Everysec => target > synced && last_everysec.elapsed() >= Duration::from_secs(1),
-            FsyncPolicy::No => false,
+            FsyncPolicy::Everysec | FsyncPolicy::No => target > synced && second,
         };
         if !due {
-            // Waiters from an `always` period that has just ended must not hang; under `no` the
-            // OS decides when the WAL reaches the disk.
-            if storage.fsync_policy() == FsyncPolicy::No && target > synced {
-                group.synced.send_replace(target);
-            }
             continue;
         }
-        match storage.db().flush_wal(true) {
+        // Under `no` the WAL buffer still reaches the OS once a second; the OS syncs it.
+        match storage.db().flush_wal(policy != FsyncPolicy::No) {
             Ok(()) => {
+                group.flushed.fetch_max(target, Ordering::AcqRel);
                 group.synced.send_replace(target);
                 last_everysec = Instant::now();
             }

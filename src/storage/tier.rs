@@ -76,13 +76,13 @@ thread_local! {
     static SYNC_SEQ: Cell<u64> = const { Cell::new(0) };
 }
 
-/// Records that a write on this thread must reach stable storage (WAL sequence `seq`) before its
-/// reply is sent (`appendfsync always`).
-pub(crate) fn note_sync_seq(seq: u64) {
+/// Records that this thread committed write number `seq`, which must reach the OS (or, under
+/// `appendfsync always`, the disk) before its reply is sent; see `Storage::make_durable`.
+pub(crate) fn note_write_seq(seq: u64) {
     SYNC_SEQ.with(|c| c.set(c.get().max(seq)));
 }
 
-/// Takes the highest WAL sequence noted on this thread since the last call (0 = none).
-pub fn take_sync_seq() -> u64 {
+/// Takes the highest write number noted on this thread since the last call (0 = none).
+pub fn take_write_seq() -> u64 {
     SYNC_SEQ.with(|c| c.replace(0))
 }
