@@ -4,6 +4,7 @@
 use clap::Parser;
 use strata::config::{Config, LogFormat, LogLevel};
 use strata::server::Server;
+use tracing_subscriber::filter::LevelFilter;
 
 /// A disk-backed, persistent database that speaks the Redis protocol.
 #[derive(Parser, Debug)]
@@ -26,10 +27,13 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(1);
         }
     };
-    if let Err(e) = init_logging(&config) {
-        eprintln!("can't open the log file {}: {e}", config.logfile);
-        return std::process::ExitCode::from(1);
-    }
+    let set_level = match init_logging(&config) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("can't open the log file {}: {e}", config.logfile);
+            return std::process::ExitCode::from(1);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(config.io_threads.max(1) as usize)
         .enable_all()
@@ -42,13 +46,13 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(1);
         }
     };
-    let code = runtime.block_on(run(config));
+    let code = runtime.block_on(run(config, set_level));
     // Idle blocking-pool threads would otherwise keep the process up for their keep-alive.
     runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     code
 }
 
-async fn run(config: Config) -> std::process::ExitCode {
+async fn run(config: Config, set_level: LevelSetter) -> std::process::ExitCode {
     let pidfile = config.pidfile.clone();
     tracing::info!(version = env!("CARGO_PKG_VERSION"), dir = %config.dir.display(), "Strata is starting");
     let server = match Server::bind(config).await {
@@ -65,6 +69,7 @@ async fn run(config: Config) -> std::process::ExitCode {
         }
     }
     let shared = server.shared();
+    *shared.log_level_setter.lock() = Some(set_level);
     for addr in server.local_addrs() {
         tracing::info!(%addr, "Ready to accept connections tcp");
     }
@@ -86,32 +91,35 @@ async fn run(config: Config) -> std::process::ExitCode {
     std::process::ExitCode::SUCCESS
 }
 
-fn init_logging(config: &Config) -> std::io::Result<()> {
-    use tracing_subscriber::EnvFilter;
-    let level = match config.loglevel {
-        LogLevel::Debug => "debug",
-        LogLevel::Verbose => "info",
-        LogLevel::Notice => "info",
-        LogLevel::Warning => "warn",
-        LogLevel::Nothing => "off",
-    };
-    let filter = EnvFilter::try_from_env("STRATA_LOG").unwrap_or_else(|_| EnvFilter::new(level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);
-    let json = config.log_format == LogFormat::Json;
-    if config.logfile.is_empty() {
-        if json {
-            builder.json().init();
-        } else {
-            builder.init();
-        }
+/// Applies a new `loglevel` to the running subscriber (CONFIG SET loglevel).
+type LevelSetter = Box<dyn Fn(LogLevel) + Send + Sync>;
+
+fn level_filter(l: LogLevel) -> LevelFilter {
+    match l {
+        LogLevel::Debug => LevelFilter::DEBUG,
+        LogLevel::Verbose | LogLevel::Notice => LevelFilter::INFO,
+        LogLevel::Warning => LevelFilter::WARN,
+        LogLevel::Nothing => LevelFilter::OFF,
+    }
+}
+
+fn init_logging(config: &Config) -> std::io::Result<LevelSetter> {
+    use tracing_subscriber::fmt::writer::BoxMakeWriter;
+    use tracing_subscriber::prelude::*;
+    use tracing_subscriber::{fmt, reload, Registry};
+    let writer = if config.logfile.is_empty() {
+        BoxMakeWriter::new(std::io::stdout)
     } else {
         let file = std::fs::OpenOptions::new().create(true).append(true).open(&config.logfile)?;
-        let writer = std::sync::Mutex::new(file);
-        if json {
-            builder.json().with_writer(writer).init();
-        } else {
-            builder.with_writer(writer).init();
-        }
-    }
-    Ok(())
+        BoxMakeWriter::new(std::sync::Mutex::new(file))
+    };
+    let layer: Box<dyn tracing_subscriber::Layer<Registry> + Send + Sync> = match config.log_format {
+        LogFormat::Json => fmt::layer().json().with_writer(writer).boxed(),
+        LogFormat::Text => fmt::layer().with_ansi(false).with_writer(writer).boxed(),
+    };
+    let (filter, handle) = reload::Layer::new(level_filter(config.loglevel));
+    tracing_subscriber::registry().with(layer).with(filter).init();
+    Ok(Box::new(move |l| {
+        let _ = handle.modify(|f| *f = level_filter(l));
+    }))
 }

@@ -147,10 +147,14 @@ fn missing_config_file() {
     assert!(exited.output.contains("/nonexistent/strata-test.conf"), "{}", exited.output);
 }
 
-/// 4 clients each SET k:<client>:<i> sequentially, recording every acknowledged write, until the
-/// server is killed with SIGKILL after ~500 ms. After a restart every acknowledged key must be
-/// there with its value.
+/// 4 clients each SET k:<client>:<i> sequentially (`pipeline` commands per round trip),
+/// recording every acknowledged write, until the server is killed with SIGKILL after ~500 ms.
+/// After a restart every acknowledged key must be there with its value.
 async fn acknowledged_writes_survive_kill9(appendfsync: &str) {
+    acknowledged_writes_survive_kill9_pipelined(appendfsync, 1).await;
+}
+
+async fn acknowledged_writes_survive_kill9_pipelined(appendfsync: &str, pipeline: u64) {
     let mut s = TestServer::start_with(&["--appendfsync", appendfsync]);
     let acked: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
     let mut tasks = Vec::new();
@@ -158,11 +162,18 @@ async fn acknowledged_writes_survive_kill9(appendfsync: &str) {
         let mut c = s.client().await;
         let acked = acked.clone();
         tasks.push(tokio::spawn(async move {
-            for i in 0..1_000_000u64 {
-                let k = format!("k:{client}:{i}");
-                let v = format!("v:{client}:{i}:{}", "x".repeat((i % 100) as usize));
-                match redis::cmd("SET").arg(&k).arg(&v).query_async::<redis::Value>(&mut c).await {
-                    Ok(_) => acked.lock().unwrap().push((k, v)),
+            for round in 0..1_000_000u64 {
+                let mut pipe = redis::pipe();
+                let mut batch = Vec::new();
+                for j in 0..pipeline {
+                    let i = round * pipeline + j;
+                    let k = format!("k:{client}:{i}");
+                    let v = format!("v:{client}:{i}:{}", "x".repeat((i % 100) as usize));
+                    pipe.cmd("SET").arg(&k).arg(&v);
+                    batch.push((k, v));
+                }
+                match pipe.query_async::<Vec<redis::Value>>(&mut c).await {
+                    Ok(_) => acked.lock().unwrap().extend(batch),
                     Err(_) => return,
                 }
             }
@@ -217,6 +228,25 @@ async fn kill9_appendfsync_everysec() {
         return;
     }
     acknowledged_writes_survive_kill9("everysec").await;
+}
+
+/// With `no` the OS decides when the WAL reaches the disk, but a process crash still loses
+/// nothing acknowledged: the WAL is in the OS before the reply is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill9_appendfsync_no() {
+    if target_is_redis() {
+        return;
+    }
+    acknowledged_writes_survive_kill9("no").await;
+}
+
+/// Pipelined writes share one WAL write per batch; none of them is acknowledged before it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill9_pipelined_writes() {
+    if target_is_redis() {
+        return;
+    }
+    acknowledged_writes_survive_kill9_pipelined("everysec", 50).await;
 }
 
 #[tokio::test]

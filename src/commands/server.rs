@@ -180,6 +180,9 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     storage.set_fsync_policy(fsync_policy(cfg.appendfsync));
     storage.hz.store(u64::from(cfg.hz), Ordering::Relaxed);
     storage.expire_effort.store(u64::from(cfg.active_expire_effort), Ordering::Relaxed);
+    if let Some(set_level) = ctx.shared.log_level_setter.lock().as_ref() {
+        set_level(cfg.loglevel);
+    }
     Ok(Reply::Ok)
 }
 

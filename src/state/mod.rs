@@ -101,6 +101,8 @@ pub struct Shared {
     pub config_file: Option<PathBuf>,
     /// Set to true to stop the server (SHUTDOWN, SIGTERM).
     pub shutdown: tokio::sync::watch::Sender<bool>,
+    /// Applies `loglevel` to the running logger (installed by main; CONFIG SET loglevel).
+    pub log_level_setter: Mutex<Option<Box<dyn Fn(crate::config::LogLevel) + Send + Sync>>>,
 }
 
 impl Shared {
@@ -117,6 +119,7 @@ impl Shared {
             tcp_port: AtomicU16::new(0),
             config_file,
             shutdown: tokio::sync::watch::Sender::new(false),
+            log_level_setter: Mutex::new(None),
         }
     }
 
