@@ -2,7 +2,7 @@
 //!
 //! Layers, each calling only the one below (see docs/architecture.md):
 //! `server` (sockets, RESP, dispatch) → `commands` (parse, reply) → `storage` (RocksDB).
-//! Side modules: `config`, `state` (shared server state), `clock`, `glob`, `error`.
+//! Side modules: `config`, `state` (shared server state), `clock`, `glob`, `splitargs`, `error`.
 #![deny(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
@@ -12,5 +12,6 @@ pub mod config;
 pub mod error;
 pub mod glob;
 pub mod server;
+pub mod splitargs;
 pub mod state;
 pub mod storage;

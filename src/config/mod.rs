@@ -8,7 +8,6 @@
 
 mod registry;
 mod rewrite;
-mod splitargs;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -17,6 +16,13 @@ use crate::glob::glob_match;
 
 pub use registry::parse_memory;
 use registry::{lookup, ValueError, DIRECTIVES};
+
+/// A config line's arguments as text (bytes that `\xHH` escapes make invalid UTF-8 read as
+/// U+FFFD).
+pub(crate) fn split_line(line: &str) -> Option<Vec<String>> {
+    let args = crate::splitargs::split_args(line.as_bytes())?;
+    Some(args.into_iter().map(|a| String::from_utf8_lossy(&a).into_owned()).collect())
+}
 
 /// The `origin` used in errors about command-line overrides.
 const COMMAND_LINE: &str = "<command line>";
@@ -357,7 +363,7 @@ impl Config {
             }
             let here = format!("{origin}:{}", index + 1);
             let argv =
-                splitargs::split_args(line).ok_or_else(|| ConfigError::UnbalancedQuotes { origin: here.clone() })?;
+                split_line(line).ok_or_else(|| ConfigError::UnbalancedQuotes { origin: here.clone() })?;
             if let Some((name, args)) = argv.split_first() {
                 self.apply_directive(&here, name, args)?;
             }

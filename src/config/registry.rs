@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use super::splitargs::{quote_if_needed, repr};
+use crate::splitargs::{quote_if_needed, repr};
 use super::{AppendFsync, Compression, Config, LogFormat, LogLevel};
 
 const KB: u64 = 1024;

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::registry::{position, DIRECTIVES};
-use super::splitargs::split_args;
+use super::split_line as split_args;
 use super::Config;
 
 /// The comment line above directives that CONFIG REWRITE appended.

@@ -408,22 +408,11 @@ fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
 /// Redis's `sdssplitargs` over one inline request line (which never holds a NUL: the line search
 /// stops at one). Returns None for unbalanced quotes. Arguments without quotes are zero-copy
 /// slices of `line`.
 fn split_args(line: &Bytes) -> Option<Vec<Bytes>> {
     let s: &[u8] = line;
-    // The byte at `i`, or the C string terminator past the end.
-    let at = |i: usize| s.get(i).copied().unwrap_or(0);
     let mut args = Vec::new();
     let mut p = 0;
     loop {
@@ -447,73 +436,10 @@ fn split_args(line: &Bytes) -> Option<Vec<Bytes>> {
             continue;
         }
 
-        // Quotes ahead: build the token byte by byte exactly as sdssplitargs does.
-        let mut current = s[start..p].to_vec();
-        let mut in_double = false;
-        let mut in_single = false;
-        let mut done = false;
-        while !done {
-            let c = at(p);
-            if in_double {
-                if c == b'\\' && at(p + 1) == b'x' {
-                    if let (Some(hi), Some(lo)) = (hex_value(at(p + 2)), hex_value(at(p + 3))) {
-                        current.push(hi * 16 + lo);
-                        p += 3;
-                    } else {
-                        // "\x" not followed by two hex digits: a plain escaped 'x'.
-                        p += 1;
-                        current.push(b'x');
-                    }
-                } else if c == b'\\' && at(p + 1) != 0 {
-                    p += 1;
-                    current.push(match at(p) {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 0x08,
-                        b'a' => 0x07,
-                        other => other,
-                    });
-                } else if c == b'"' {
-                    // The closing quote must be followed by a space or nothing at all.
-                    let next = at(p + 1);
-                    if next != 0 && !is_space(next) {
-                        return None;
-                    }
-                    done = true;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    current.push(c);
-                }
-            } else if in_single {
-                if c == b'\\' && at(p + 1) == b'\'' {
-                    p += 1;
-                    current.push(b'\'');
-                } else if c == b'\'' {
-                    let next = at(p + 1);
-                    if next != 0 && !is_space(next) {
-                        return None;
-                    }
-                    done = true;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    current.push(c);
-                }
-            } else {
-                match c {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => done = true,
-                    b'"' => in_double = true,
-                    b'\'' => in_single = true,
-                    _ => current.push(c),
-                }
-            }
-            if at(p) != 0 {
-                p += 1;
-            }
-        }
-        args.push(Bytes::from(current));
+        // Quotes ahead: the rest of the line goes through the shared sdssplitargs port.
+        let rest = crate::splitargs::split_args(&s[start..])?;
+        args.extend(rest.into_iter().map(Bytes::from));
+        return Some(args);
     }
 }
 

@@ -1,7 +1,7 @@
-//! redis.conf line tokenizing and quoting: ports of Redis's `sdssplitargs`
-//! (split a line into arguments honouring "double" and 'single' quotes and
-//! their escapes) and `sdscatrepr` (quote a string so that `sdssplitargs`
-//! reads it back unchanged).
+//! Line tokenizing and quoting shared by redis.conf parsing and inline commands: ports of
+//! Redis's `sdssplitargs` (split a line into arguments honouring "double" and 'single' quotes
+//! and their escapes) and `sdscatrepr` (quote a string so that `sdssplitargs` reads it back
+//! unchanged).
 
 /// `isspace` in the C locale.
 fn is_c_space(b: u8) -> bool {
@@ -17,16 +17,14 @@ fn hex_value(b: u8) -> Option<u8> {
     }
 }
 
-/// Splits a configuration line into arguments like Redis's `sdssplitargs`.
+/// Splits a line into arguments like Redis's `sdssplitargs`.
 ///
 /// Outside quotes, arguments are separated by spaces, tabs, CR and LF. Inside
 /// "double quotes" `\n`, `\r`, `\t`, `\b`, `\a`, `\xHH` and `\<any>` escapes
 /// are decoded; inside 'single quotes' only `\'` is. A closing quote must be
 /// followed by whitespace or the end of the line. Returns `None` for
-/// unbalanced quotes. Bytes that `\xHH` escapes make invalid UTF-8 are
-/// replaced with U+FFFD.
-pub(super) fn split_args(line: &str) -> Option<Vec<String>> {
-    let bytes = line.as_bytes();
+/// unbalanced quotes. A NUL byte ends the line, as it does a C string.
+pub fn split_args(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
     // C strings end with NUL: reading past the end yields 0.
     let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
     let mut i = 0;
@@ -95,14 +93,14 @@ pub(super) fn split_args(line: &str) -> Option<Vec<String>> {
                 i += 1;
             }
         }
-        args.push(String::from_utf8_lossy(&current).into_owned());
+        args.push(current);
     }
 }
 
 /// Quotes `s` like Redis's `sdscatrepr`: double quotes, `\\` `\"` `\n` `\r`
 /// `\t` `\a` `\b` escapes, and `\xHH` for every other non-printable or
 /// non-ASCII byte.
-pub(super) fn repr(s: &str) -> String {
+pub fn repr(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for &b in s.as_bytes() {
@@ -124,7 +122,7 @@ pub(super) fn repr(s: &str) -> String {
 
 /// `s` as is when [`split_args`] reads it back as one identical argument,
 /// else [`repr`]-quoted.
-pub(super) fn quote_if_needed(s: &str) -> String {
+pub fn quote_if_needed(s: &str) -> String {
     let plain = !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\'' && b != b'\\');
     if plain {
         s.to_owned()
@@ -138,7 +136,7 @@ mod tests {
     use super::{quote_if_needed, repr, split_args};
 
     fn split(line: &str) -> Option<Vec<String>> {
-        split_args(line)
+        Some(split_args(line.as_bytes())?.into_iter().map(|a| String::from_utf8_lossy(&a).into_owned()).collect())
     }
 
     #[test]
