@@ -7,6 +7,7 @@ use crate::server::reply::Reply;
 use crate::{acl, cmd, flags};
 use bytes::Bytes;
 
+#[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
     subcommands: COMMAND_SUBCOMMANDS,
     handler: command_all,
@@ -26,91 +27,20 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
     )
 }];
 
+#[rustfmt::skip]
 static COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
-    cmd!(
-        "command|count",
-        2,
-        flags!(LOADING, STALE),
-        0,
-        0,
-        0,
-        acl!(SLOW, CONNECTION),
-        command_count,
-        "server",
-        "2.8.13",
-        "Returns a count of commands.",
-        "O(1)"
-    ),
-    cmd!(
-        "command|info",
-        -2,
-        flags!(LOADING, STALE),
-        0,
-        0,
-        0,
-        acl!(SLOW, CONNECTION),
-        command_info,
-        "server",
-        "2.8.13",
-        "Returns information about one, multiple or all commands.",
-        "O(N) where N is the number of commands to look up"
-    ),
-    cmd!(
-        "command|docs",
-        -2,
-        flags!(LOADING, STALE),
-        0,
-        0,
-        0,
-        acl!(SLOW, CONNECTION),
-        command_docs,
-        "server",
-        "7.0.0",
-        "Returns documentary information about one, multiple or all commands.",
-        "O(N) where N is the number of commands to look up"
-    ),
-    cmd!(
-        "command|list",
-        -2,
-        flags!(LOADING, STALE),
-        0,
-        0,
-        0,
-        acl!(SLOW, CONNECTION),
-        command_list,
-        "server",
-        "7.0.0",
-        "Returns a list of command names.",
-        "O(N) where N is the total number of Redis commands"
-    ),
-    cmd!(
-        "command|getkeys",
-        -3,
-        flags!(LOADING, STALE),
-        0,
-        0,
-        0,
-        acl!(SLOW, CONNECTION),
-        command_getkeys,
-        "server",
-        "2.8.13",
-        "Extracts the key names from an arbitrary command.",
-        "O(N) where N is the number of arguments to the command"
-    ),
-    cmd!(
-        "command|help",
-        2,
-        flags!(LOADING, STALE),
-        0,
-        0,
-        0,
-        acl!(SLOW, CONNECTION),
-        command_help,
-        "server",
-        "5.0.0",
-        "Returns helpful text about the different subcommands.",
-        "O(1)"
-    ),
+    cmd!("command|count", 2, flags!(LOADING, STALE), 0, 0, 0, acl!(SLOW, CONNECTION), command_count,
+        "server", "2.8.13", "Returns a count of commands.", "O(1)"),
+    cmd!("command|info", -2, flags!(LOADING, STALE), 0, 0, 0, acl!(SLOW, CONNECTION), command_info,
+        "server", "2.8.13", "Returns information about one, multiple or all commands.", "O(N) where N is the number of commands to look up"),
+    cmd!("command|docs", -2, flags!(LOADING, STALE), 0, 0, 0, acl!(SLOW, CONNECTION), command_docs,
+        "server", "7.0.0", "Returns documentary information about one, multiple or all commands.", "O(N) where N is the number of commands to look up"),
+    cmd!("command|list", -2, flags!(LOADING, STALE), 0, 0, 0, acl!(SLOW, CONNECTION), command_list,
+        "server", "7.0.0", "Returns a list of command names.", "O(N) where N is the total number of Redis commands"),
+    cmd!("command|getkeys", -3, flags!(LOADING, STALE), 0, 0, 0, acl!(SLOW, CONNECTION), command_getkeys,
+        "server", "2.8.13", "Extracts the key names from an arbitrary command.", "O(N) where N is the number of arguments to the command"),
+    cmd!("command|help", 2, flags!(LOADING, STALE), 0, 0, 0, acl!(SLOW, CONNECTION), command_help,
+        "server", "5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
 ];
 
 /// The handler of a container command (CONFIG, CLIENT, OBJECT): dispatch happens in

@@ -13,6 +13,7 @@ use bytes::Bytes;
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
+#[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         subcommands: CONFIG_SUBCOMMANDS,
@@ -31,135 +32,28 @@ pub static COMMANDS: &[CommandSpec] = &[
             "Depends on subcommand."
         )
     },
-    cmd!(
-        "info",
-        -1,
-        flags!(LOADING, STALE),
-        0,
-        0,
-        0,
-        acl!(SLOW, DANGEROUS),
-        info,
-        "server",
-        "1.0.0",
-        "Returns information and statistics about the server.",
-        "O(1)"
-    ),
-    cmd!(
-        "time",
-        1,
-        flags!(LOADING, STALE, FAST),
-        0,
-        0,
-        0,
-        acl!(FAST),
-        time,
-        "server",
-        "2.6.0",
-        "Returns the server time.",
-        "O(1)"
-    ),
-    cmd!(
-        "shutdown",
-        -1,
-        flags!(ADMIN, NOSCRIPT, LOADING, STALE, NO_MULTI, ALLOW_BUSY),
-        0,
-        0,
-        0,
-        acl!(ADMIN, SLOW, DANGEROUS),
-        shutdown,
-        "server",
-        "1.0.0",
-        "Synchronously saves the database(s) to disk and shuts down the Redis server.",
-        "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"
-    ),
-    cmd!(
-        "debug",
-        -2,
-        flags!(ADMIN, NOSCRIPT, LOADING, STALE),
-        0,
-        0,
-        0,
-        acl!(ADMIN, SLOW, DANGEROUS),
-        debug,
-        "server",
-        "1.0.0",
-        "A container for debugging commands.",
-        "Depends on subcommand."
-    ),
+    cmd!("info", -1, flags!(LOADING, STALE), 0, 0, 0, acl!(SLOW, DANGEROUS), info,
+        "server", "1.0.0", "Returns information and statistics about the server.", "O(1)"),
+    cmd!("time", 1, flags!(LOADING, STALE, FAST), 0, 0, 0, acl!(FAST), time,
+        "server", "2.6.0", "Returns the server time.", "O(1)"),
+    cmd!("shutdown", -1, flags!(ADMIN, NOSCRIPT, LOADING, STALE, NO_MULTI, ALLOW_BUSY), 0, 0, 0, acl!(ADMIN, SLOW, DANGEROUS), shutdown,
+        "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"),
+    cmd!("debug", -2, flags!(ADMIN, NOSCRIPT, LOADING, STALE), 0, 0, 0, acl!(ADMIN, SLOW, DANGEROUS), debug,
+        "server", "1.0.0", "A container for debugging commands.", "Depends on subcommand."),
 ];
 
+#[rustfmt::skip]
 static CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
-    cmd!(
-        "config|get",
-        -3,
-        flags!(ADMIN, NOSCRIPT, LOADING, STALE),
-        0,
-        0,
-        0,
-        acl!(ADMIN, SLOW, DANGEROUS),
-        config_get,
-        "server",
-        "2.0.0",
-        "Returns the effective values of configuration parameters.",
-        "O(N) when N is the number of configuration parameters provided"
-    ),
-    cmd!(
-        "config|set",
-        -4,
-        flags!(ADMIN, NOSCRIPT, LOADING, STALE),
-        0,
-        0,
-        0,
-        acl!(ADMIN, SLOW, DANGEROUS),
-        config_set,
-        "server",
-        "2.0.0",
-        "Sets configuration parameters in-flight.",
-        "O(N) when N is the number of configuration parameters provided"
-    ),
-    cmd!(
-        "config|resetstat",
-        2,
-        flags!(ADMIN, NOSCRIPT, LOADING, STALE),
-        0,
-        0,
-        0,
-        acl!(ADMIN, SLOW, DANGEROUS),
-        config_resetstat,
-        "server",
-        "2.0.0",
-        "Resets the server's statistics.",
-        "O(1)"
-    ),
-    cmd!(
-        "config|rewrite",
-        2,
-        flags!(ADMIN, NOSCRIPT, LOADING, STALE),
-        0,
-        0,
-        0,
-        acl!(ADMIN, SLOW, DANGEROUS),
-        config_rewrite,
-        "server",
-        "2.8.0",
-        "Persists the effective configuration to file.",
-        "O(1)"
-    ),
-    cmd!(
-        "config|help",
-        2,
-        flags!(LOADING, STALE),
-        0,
-        0,
-        0,
-        acl!(SLOW),
-        config_help,
-        "server",
-        "5.0.0",
-        "Returns helpful text about the different subcommands.",
-        "O(1)"
-    ),
+    cmd!("config|get", -3, flags!(ADMIN, NOSCRIPT, LOADING, STALE), 0, 0, 0, acl!(ADMIN, SLOW, DANGEROUS), config_get,
+        "server", "2.0.0", "Returns the effective values of configuration parameters.", "O(N) when N is the number of configuration parameters provided"),
+    cmd!("config|set", -4, flags!(ADMIN, NOSCRIPT, LOADING, STALE), 0, 0, 0, acl!(ADMIN, SLOW, DANGEROUS), config_set,
+        "server", "2.0.0", "Sets configuration parameters in-flight.", "O(N) when N is the number of configuration parameters provided"),
+    cmd!("config|resetstat", 2, flags!(ADMIN, NOSCRIPT, LOADING, STALE), 0, 0, 0, acl!(ADMIN, SLOW, DANGEROUS), config_resetstat,
+        "server", "2.0.0", "Resets the server's statistics.", "O(1)"),
+    cmd!("config|rewrite", 2, flags!(ADMIN, NOSCRIPT, LOADING, STALE), 0, 0, 0, acl!(ADMIN, SLOW, DANGEROUS), config_rewrite,
+        "server", "2.8.0", "Persists the effective configuration to file.", "O(1)"),
+    cmd!("config|help", 2, flags!(LOADING, STALE), 0, 0, 0, acl!(SLOW), config_help,
+        "server", "5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
 ];
 
 fn config_get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {

@@ -362,8 +362,7 @@ impl Config {
                 continue;
             }
             let here = format!("{origin}:{}", index + 1);
-            let argv =
-                split_line(line).ok_or_else(|| ConfigError::UnbalancedQuotes { origin: here.clone() })?;
+            let argv = split_line(line).ok_or_else(|| ConfigError::UnbalancedQuotes { origin: here.clone() })?;
             if let Some((name, args)) = argv.split_first() {
                 self.apply_directive(&here, name, args)?;
             }

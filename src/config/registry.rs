@@ -8,8 +8,8 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use crate::splitargs::{quote_if_needed, repr};
 use super::{AppendFsync, Compression, Config, LogFormat, LogLevel};
+use crate::splitargs::{quote_if_needed, repr};
 
 const KB: u64 = 1024;
 const MB: u64 = 1024 * KB;
