@@ -5,8 +5,8 @@ use std::hint::black_box;
 
 use bytes::{Bytes, BytesMut};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use strata::reply::Reply;
 use strata::server::codec::{Limits, Parser};
-use strata::server::reply::Reply;
 
 /// `*3 SET key:000123 <64-byte value>` repeated `count` times.
 fn set_pipeline(count: usize) -> Vec<u8> {

@@ -4,7 +4,7 @@ use super::introspection::{container, help_reply};
 use super::parse::{int, is};
 use super::{CommandSpec, Ctx};
 use crate::error::{CmdError, CmdResult};
-use crate::server::reply::Reply;
+use crate::reply::Reply;
 use crate::state::clients::ClientHandle;
 use crate::{acl, cmd, flags};
 use bytes::Bytes;

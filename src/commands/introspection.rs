@@ -3,7 +3,7 @@
 use super::parse::is;
 use super::{all, lookup, resolve, Acl, CommandSpec, Ctx, Flags};
 use crate::error::{CmdError, CmdResult};
-use crate::server::reply::Reply;
+use crate::reply::Reply;
 use crate::{acl, cmd, flags};
 use bytes::Bytes;
 

@@ -4,7 +4,7 @@ use super::parse::{int, is, parse_i64_strict};
 use super::{CommandSpec, Ctx};
 use crate::error::{CmdError, CmdResult};
 use crate::glob::glob_match;
-use crate::server::reply::Reply;
+use crate::reply::Reply;
 use crate::storage::encoding::KeyType;
 use crate::storage::keyspace::{ExpireCond, RenameOutcome};
 use crate::{acl, cmd, flags};

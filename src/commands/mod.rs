@@ -15,7 +15,7 @@ mod table;
 pub use table::{Acl, CommandSpec, Flags, Handler};
 
 use crate::error::{CmdError, CmdResult};
-use crate::server::reply::Reply;
+use crate::reply::Reply;
 use crate::state::{Session, Shared};
 use bytes::Bytes;
 use std::collections::HashMap;

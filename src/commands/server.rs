@@ -6,7 +6,7 @@ use super::parse::{int, is};
 use super::{CommandSpec, Ctx};
 use crate::config::AppendFsync;
 use crate::error::{CmdError, CmdResult};
-use crate::server::reply::Reply;
+use crate::reply::Reply;
 use crate::storage::FsyncPolicy;
 use crate::{acl, cmd, flags};
 use bytes::Bytes;

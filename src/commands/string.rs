@@ -7,7 +7,7 @@
 use super::parse::{float, incrbyfloat_text, int, is, parse_f64, parse_i64_strict};
 use super::{CommandSpec, Ctx};
 use crate::error::{CmdError, CmdResult};
-use crate::server::reply::Reply;
+use crate::reply::Reply;
 use crate::storage::types::string::{ExpireUpdate, SetCond, StringStore};
 use crate::storage::DbMap;
 use crate::{acl, cmd, flags};

@@ -2,7 +2,7 @@
 
 use super::Ctx;
 use crate::error::CmdResult;
-use crate::server::reply::Reply;
+use crate::reply::Reply;
 use bytes::Bytes;
 
 pub type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> CmdResult<Reply>;

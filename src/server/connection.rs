@@ -7,9 +7,9 @@
 //! are held until one group WAL sync covers all the batch's writes.
 
 use super::codec::{Limits, Parser};
-use super::reply::Reply;
 use crate::commands::{self, Ctx};
 use crate::error::CmdError;
+use crate::reply::Reply;
 use crate::state::{Session, Shared};
 use crate::storage::tier;
 use bytes::{Bytes, BytesMut};

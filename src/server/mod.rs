@@ -3,7 +3,6 @@
 
 pub mod codec;
 pub mod connection;
-pub mod reply;
 
 use crate::clock::Clock;
 use crate::config::Config;
