@@ -4,6 +4,7 @@
 use clap::Parser;
 use strata::config::{Config, LogFormat, LogLevel};
 use strata::server::Server;
+use strata::state::LevelSetter;
 use tracing_subscriber::filter::LevelFilter;
 
 /// A disk-backed, persistent database that speaks the Redis protocol.
@@ -90,9 +91,6 @@ async fn run(config: Config, set_level: LevelSetter) -> std::process::ExitCode {
     }
     std::process::ExitCode::SUCCESS
 }
-
-/// Applies a new `loglevel` to the running subscriber (CONFIG SET loglevel).
-type LevelSetter = Box<dyn Fn(LogLevel) + Send + Sync>;
 
 fn level_filter(l: LogLevel) -> LevelFilter {
     match l {

@@ -87,6 +87,9 @@ impl CursorTable {
     }
 }
 
+/// Applies a new `loglevel` to the running logger.
+pub type LevelSetter = Box<dyn Fn(crate::config::LogLevel) + Send + Sync>;
+
 /// Everything the server and the handlers share.
 pub struct Shared {
     pub storage: Arc<Storage>,
@@ -102,7 +105,7 @@ pub struct Shared {
     /// Set to true to stop the server (SHUTDOWN, SIGTERM).
     pub shutdown: tokio::sync::watch::Sender<bool>,
     /// Applies `loglevel` to the running logger (installed by main; CONFIG SET loglevel).
-    pub log_level_setter: Mutex<Option<Box<dyn Fn(crate::config::LogLevel) + Send + Sync>>>,
+    pub log_level_setter: Mutex<Option<LevelSetter>>,
 }
 
 impl Shared {
