@@ -23,5 +23,5 @@ ensure_packages() {
 
 # The RocksDB bindings run bindgen, which needs libclang; RocksDB itself needs a C++ compiler.
 ensure_build_deps() {
-  ensure_packages libclang-dev g++ pkg-config
+  ensure_packages libclang-dev g++
 }
