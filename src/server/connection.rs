@@ -7,12 +7,13 @@
 //! are held until one group WAL sync covers all the batch's writes.
 
 use super::codec::{Limits, Parser};
-use crate::commands::{self, Ctx};
+use crate::commands::{self, CommandSpec, Ctx};
 use crate::error::CmdError;
 use crate::reply::Reply;
 use crate::state::{Session, Shared};
 use crate::storage::tier;
 use bytes::{Bytes, BytesMut};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -23,6 +24,8 @@ use tokio::net::TcpStream;
 /// Replies are flushed early once this many bytes are pending (very long pipelines).
 const FLUSH_THRESHOLD: usize = 256 * 1024;
 const READ_CHUNK: usize = 16 * 1024;
+/// The most commands one shared pipeline write takes (bounds how long its keys stay locked).
+const MAX_RUN: usize = 256;
 
 pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr, id: u64) {
     let _ = stream.set_nodelay(true);
@@ -107,6 +110,11 @@ impl Conn {
     }
 
     /// Executes every complete command in `input`, appending replies to `output`.
+    ///
+    /// Consecutive key commands (SET, GET, INCR, DEL, ...) are looked ahead and run as one
+    /// pipeline sharing a single RocksDB write (`run_pipeline`). Lookahead stops at any other
+    /// command, so one that changes the connection (AUTH, SELECT, HELLO) has run before the
+    /// commands after it are even parsed, with the limits it implies.
     async fn process(
         &mut self,
         parser: &mut Parser,
@@ -116,30 +124,52 @@ impl Conn {
     ) -> Outcome {
         let mut limits = self.limits();
         let mut wait_seq = 0u64;
+        let mut queue: VecDeque<Queued> = VecDeque::new();
+        let mut protocol_error = None;
         loop {
-            let args = match parser.next_command(input, &limits) {
-                Ok(Some(args)) => args,
-                Ok(None) => break,
-                Err(e) => {
-                    if let Some(msg) = e.message() {
-                        tracing::debug!(error = msg, "protocol error; closing connection");
-                        output.extend_from_slice(b"-");
-                        output.extend_from_slice(msg.as_bytes());
-                        output.extend_from_slice(b"\r\n");
-                    }
-                    self.wait_synced(synced, wait_seq).await;
-                    return Outcome::Close;
+            while protocol_error.is_none()
+                && queue.len() < MAX_RUN
+                && queue.back().is_none_or(|q: &Queued| q.run_spec.is_some())
+            {
+                match parser.next_command(input, &limits) {
+                    Ok(Some(args)) => queue.push_back(Queued::new(args)),
+                    Ok(None) => break,
+                    Err(e) => protocol_error = Some(e),
                 }
-            };
-            let was_authed = limits.authenticated;
-            let (reply, seq) = self.execute(args).await;
-            wait_seq = wait_seq.max(seq);
-            let Some(session) = self.session.as_mut() else { return Outcome::Close };
-            if reply.is_error() {
-                self.shared.stats.total_error_replies.fetch_add(1, Ordering::Relaxed);
             }
-            if !session.suppress_reply {
-                reply.encode(session.protocol, output);
+            let run = queue.iter().take_while(|q| q.run_spec.is_some()).count();
+            let mut ran_pipeline = false;
+            let mut replies = Vec::new();
+            let mut seq = 0;
+            if run >= 2 {
+                let cmds: Vec<Queued> = queue.drain(..run).collect();
+                let (r, done) = self.run_pipeline(&cmds);
+                // From a command that needed the disk (or another lock) on, one by one.
+                for q in cmds.into_iter().skip(done).rev() {
+                    queue.push_front(q);
+                }
+                seq = tier::take_write_seq();
+                replies = r;
+                ran_pipeline = done > 0;
+            }
+            let (replies, seq) = if ran_pipeline {
+                (replies, seq)
+            } else if let Some(q) = queue.pop_front() {
+                let (reply, seq) = self.execute(q.args).await;
+                (vec![reply], seq)
+            } else {
+                break;
+            };
+            wait_seq = wait_seq.max(seq);
+            let was_authed = limits.authenticated;
+            let Some(session) = self.session.as_mut() else { return Outcome::Close };
+            for reply in replies {
+                if reply.is_error() {
+                    self.shared.stats.total_error_replies.fetch_add(1, Ordering::Relaxed);
+                }
+                if !session.suppress_reply {
+                    reply.encode(session.protocol, output);
+                }
             }
             if session.close_after_reply {
                 self.wait_synced(synced, wait_seq).await;
@@ -156,6 +186,16 @@ impl Conn {
                 }
             }
         }
+        if let Some(e) = protocol_error {
+            if let Some(msg) = e.message() {
+                tracing::debug!(error = msg, "protocol error; closing connection");
+                output.extend_from_slice(b"-");
+                output.extend_from_slice(msg.as_bytes());
+                output.extend_from_slice(b"\r\n");
+            }
+            self.wait_synced(synced, wait_seq).await;
+            return Outcome::Close;
+        }
         if wait_seq > 0 {
             // Let the other clients on this thread run first: their writes then reach the OS with
             // the same WAL write as ours (what Redis's event loop gets from beforeSleep).
@@ -163,6 +203,44 @@ impl Conn {
         }
         self.wait_synced(synced, wait_seq).await;
         Outcome::Continue
+    }
+
+    /// Runs consecutive key commands under one pipeline write: their keys locked at once, their
+    /// writes committed as one RocksDB write. Stops early at a command that needs the disk or a
+    /// key it did not declare. Returns the replies and how many commands ran.
+    fn run_pipeline(&mut self, cmds: &[Queued]) -> (Vec<Reply>, usize) {
+        let shared = self.shared.clone();
+        let Some(session) = self.session.as_mut() else { return (Vec::new(), 0) };
+        let storage = &shared.storage;
+        let dbs = storage.dbs();
+        let pdb = dbs.physical(session.db);
+        let keys = cmds.iter().flat_map(|q| q.run_spec.map(|s| s.keys(&q.args)).unwrap_or_default());
+        let write = storage.begin_pipeline(dbs, keys.map(|k| (pdb, k.as_ref())));
+        let mut replies = Vec::with_capacity(cmds.len());
+        for q in cmds {
+            let Some(spec) = q.spec else { break };
+            note_command(&shared, session, spec, &q.args);
+            let r = tier::cache_only(|| {
+                let mut ctx = Ctx { shared: &shared, session: &mut *session };
+                commands::call(&mut ctx, spec, &q.args)
+            });
+            match r {
+                Err(CmdError::WouldBlock) => {
+                    // Not counted twice: it runs again on its own.
+                    shared.stats.total_commands_processed.fetch_sub(1, Ordering::Relaxed);
+                    break;
+                }
+                r => replies.push(to_reply(r)),
+            }
+        }
+        if let Err(e) = write.commit() {
+            tracing::error!(error = %e, "pipeline write failed");
+            for r in &mut replies {
+                *r = Reply::error("ERR internal error");
+            }
+        }
+        let done = replies.len();
+        (replies, done)
     }
 
     /// Makes the batch's writes durable as `appendfsync` requires before its replies go out.
@@ -198,9 +276,7 @@ impl Conn {
             self.session = Some(session);
             return (Reply::error(commands::unknown_command(&args).to_string()), 0);
         };
-        shared.stats.total_commands_processed.fetch_add(1, Ordering::Relaxed);
-        session.handle.touch();
-        *session.handle.last_cmd.lock() = commands::resolve(spec, &args).map(|s| s.name).unwrap_or(spec.name);
+        note_command(&shared, &session, spec, &args);
         let first = tier::cache_only(|| {
             let mut ctx = Ctx { shared: &shared, session: &mut session };
             commands::call(&mut ctx, spec, &args)
@@ -234,6 +310,32 @@ impl Conn {
             }
         }
     }
+}
+
+/// A parsed command waiting in the lookahead queue, with what `run_pipeline` needs to know.
+struct Queued {
+    args: Vec<Bytes>,
+    spec: Option<&'static CommandSpec>,
+    /// The resolved spec when the command may join a shared pipeline write: a key command
+    /// (keys from the table's key positions) of the current database, with valid arity.
+    run_spec: Option<&'static CommandSpec>,
+}
+
+impl Queued {
+    fn new(args: Vec<Bytes>) -> Queued {
+        let spec = commands::lookup(&args[0]);
+        let run_spec = spec
+            .and_then(|s| commands::resolve(s, &args).ok())
+            .filter(|s| s.first_key > 0 && s.arity_ok(args.len()) && !matches!(s.name, "move" | "copy"));
+        Queued { args, spec, run_spec }
+    }
+}
+
+/// Stats and CLIENT LIST fields for one command about to run.
+fn note_command(shared: &Shared, session: &Session, spec: &'static CommandSpec, args: &[Bytes]) {
+    shared.stats.total_commands_processed.fetch_add(1, Ordering::Relaxed);
+    session.handle.touch();
+    *session.handle.last_cmd.lock() = commands::resolve(spec, args).map(|s| s.name).unwrap_or(spec.name);
 }
 
 fn to_reply(r: Result<Reply, CmdError>) -> Reply {

@@ -1,53 +1,67 @@
-//! One command's writes: a RocksDB `WriteBatch` plus the upkeep every key write needs (the
-//! expire index and the exact per-database key counters), committed atomically in one write.
+//! One command's writes, plus the upkeep every key write needs (the expire index and the exact
+//! per-database key counters), committed atomically in one RocksDB write.
 //!
 //! This is the one place where "put a key's record" and "delete a key" are spelled out, so every
-//! type store and keyspace command gets the same bookkeeping.
+//! type store and keyspace command gets the same bookkeeping. A batch is a list of operations;
+//! committing it either writes them as one `WriteBatch`, or, while a pipeline shares one write
+//! (`pipeline.rs`), hands them to that pipeline.
 
 use super::encoding::{self, CounterKind};
-use super::{cf, tier, Record, Storage, StoreError};
+use super::{cf, pipeline, tier, Record, Storage, StoreError};
 use rocksdb::WriteBatch;
+
+/// What one operation does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OpKind {
+    Put,
+    Delete,
+    DeleteRange,
+}
+
+/// One write, against the column family named `cf`. For `DeleteRange`, `value` is the end key.
+#[derive(Clone, Debug)]
+pub(crate) struct Op {
+    pub cf: &'static str,
+    pub kind: OpKind,
+    pub key: Vec<u8>,
+    pub value: Vec<u8>,
+}
+
+/// Counter changes of one physical database: (db, keys delta, expires delta).
+pub(crate) type Delta = (u8, i64, i64);
 
 pub struct Batch<'s> {
     store: &'s Storage,
-    wb: WriteBatch,
-    /// (physical db, keys delta, expires delta)
-    deltas: Vec<(u8, i64, i64)>,
+    ops: Vec<Op>,
+    deltas: Vec<Delta>,
     /// Databases whose counters this batch resets (FLUSHDB), applied before the deltas.
     resets: Vec<u8>,
 }
 
 impl<'s> Batch<'s> {
     pub(super) fn new(store: &'s Storage) -> Batch<'s> {
-        Batch { store, wb: WriteBatch::default(), deltas: Vec::new(), resets: Vec::new() }
+        Batch { store, ops: Vec::new(), deltas: Vec::new(), resets: Vec::new() }
+    }
+
+    fn op(&mut self, cf: &'static str, kind: OpKind, key: Vec<u8>, value: Vec<u8>) {
+        self.ops.push(Op { cf, kind, key, value });
     }
 
     fn delta(&mut self, pdb: u8, keys: i64, expires: i64) {
-        if keys == 0 && expires == 0 {
-            return;
-        }
-        match self.deltas.iter_mut().find(|d| d.0 == pdb) {
-            Some(d) => {
-                d.1 += keys;
-                d.2 += expires;
-            }
-            None => self.deltas.push((pdb, keys, expires)),
-        }
+        add_delta(&mut self.deltas, (pdb, keys, expires));
     }
 
     /// Writes `record` (an encoded metadata value whose expiry is `expire_at_ms`) for `key`,
     /// replacing `old`, the record physically there now (expired or not).
     pub fn put_record(&mut self, pdb: u8, key: &[u8], old: Option<&Record>, record: &[u8], expire_at_ms: u64) {
-        let mk = encoding::meta_key(pdb, key);
-        self.wb.put_cf(self.store.cf(cf::METADATA), &mk, record);
+        self.op(cf::METADATA, OpKind::Put, encoding::meta_key(pdb, key), record.to_vec());
         let old_expire = old.map(|r| r.header.expire_at_ms).unwrap_or(0);
         if old_expire != expire_at_ms {
-            let idx = self.store.cf(cf::EXPIRE_INDEX);
             if old_expire != 0 {
-                self.wb.delete_cf(idx, encoding::expire_index_key(old_expire, pdb, key));
+                self.op(cf::EXPIRE_INDEX, OpKind::Delete, encoding::expire_index_key(old_expire, pdb, key), Vec::new());
             }
             if expire_at_ms != 0 {
-                self.wb.put_cf(idx, encoding::expire_index_key(expire_at_ms, pdb, key), []);
+                self.op(cf::EXPIRE_INDEX, OpKind::Put, encoding::expire_index_key(expire_at_ms, pdb, key), Vec::new());
             }
         }
         let keys = i64::from(old.is_none());
@@ -58,82 +72,112 @@ impl<'s> Batch<'s> {
     /// Deletes `key`, whose current record is `old`. Collection subkeys become unreachable at
     /// once (their version is gone) and are reclaimed by compaction.
     pub fn delete_record(&mut self, pdb: u8, key: &[u8], old: &Record) {
-        self.wb.delete_cf(self.store.cf(cf::METADATA), encoding::meta_key(pdb, key));
+        self.op(cf::METADATA, OpKind::Delete, encoding::meta_key(pdb, key), Vec::new());
         let expire = old.header.expire_at_ms;
         if expire != 0 {
-            self.wb.delete_cf(self.store.cf(cf::EXPIRE_INDEX), encoding::expire_index_key(expire, pdb, key));
+            self.op(cf::EXPIRE_INDEX, OpKind::Delete, encoding::expire_index_key(expire, pdb, key), Vec::new());
         }
         self.delta(pdb, -1, -i64::from(expire != 0));
     }
 
     /// Removes a stale expire-index entry (its key is gone or has another expiry).
     pub(crate) fn delete_index_entry(&mut self, index_key: &[u8]) {
-        self.wb.delete_cf(self.store.cf(cf::EXPIRE_INDEX), index_key);
+        self.op(cf::EXPIRE_INDEX, OpKind::Delete, index_key.to_vec(), Vec::new());
+    }
+
+    /// Writes a record of the `default` family (the database map).
+    pub(crate) fn put_default(&mut self, key: &[u8], value: &[u8]) {
+        self.op(cf::DEFAULT, OpKind::Put, key.to_vec(), value.to_vec());
     }
 
     /// Deletes every key of physical database `pdb` with range deletes (FLUSHDB).
     pub fn clear_db(&mut self, pdb: u8) {
         let (lo, hi) = encoding::db_range(pdb);
         for name in cf::PER_DB {
-            self.wb.delete_range_cf(self.store.cf(name), &lo, &hi);
+            self.op(name, OpKind::DeleteRange, lo.clone(), hi.clone());
         }
         self.reset_counters(pdb);
     }
 
     /// Deletes everything, in every family (FLUSHALL).
     pub fn clear_all(&mut self) {
-        let lo: &[u8] = &[0u8];
-        let hi: &[u8] = &[0xffu8; 16];
-        for name in cf::PER_DB {
-            self.wb.delete_range_cf(self.store.cf(name), lo, hi);
+        for name in cf::PER_DB.into_iter().chain([cf::EXPIRE_INDEX]) {
+            self.op(name, OpKind::DeleteRange, vec![0u8], vec![0xffu8; 16]);
         }
-        self.wb.delete_range_cf(self.store.cf(cf::EXPIRE_INDEX), lo, hi);
         for pdb in 0..super::MAX_DATABASES {
             self.reset_counters(pdb as u8);
         }
     }
 
     fn reset_counters(&mut self, pdb: u8) {
-        let d = self.store.cf(cf::DEFAULT);
         for kind in [CounterKind::Keys, CounterKind::Expires] {
-            self.wb.put_cf(d, encoding::counter_key(kind, pdb), 0i64.to_le_bytes());
+            let key = encoding::counter_key(kind, pdb).to_vec();
+            self.op(cf::DEFAULT, OpKind::Put, key, 0i64.to_le_bytes().to_vec());
         }
         self.deltas.retain(|x| x.0 != pdb);
         self.resets.push(pdb);
     }
 
-    pub(crate) fn raw(&mut self) -> &mut WriteBatch {
-        &mut self.wb
-    }
-
     pub fn is_empty(&self) -> bool {
-        self.wb.is_empty()
+        self.ops.is_empty()
     }
 
     /// Commits atomically. The write's number is noted on this thread (`tier::take_write_seq`):
-    /// the reply waits for `Storage::make_durable` of it.
-    pub fn commit(mut self) -> Result<(), StoreError> {
-        if self.wb.is_empty() {
+    /// the reply waits for `Storage::make_durable` of it. Inside a shared pipeline write the
+    /// operations join that write instead (resets never do: FLUSHDB does not join pipelines).
+    pub fn commit(self) -> Result<(), StoreError> {
+        if self.ops.is_empty() {
             return Ok(());
         }
-        let d = self.store.cf(cf::DEFAULT);
-        for &(pdb, keys, expires) in &self.deltas {
-            if keys != 0 {
-                self.wb.merge_cf(d, encoding::counter_key(CounterKind::Keys, pdb), keys.to_le_bytes());
-            }
-            if expires != 0 {
-                self.wb.merge_cf(d, encoding::counter_key(CounterKind::Expires, pdb), expires.to_le_bytes());
-            }
+        if self.resets.is_empty() && pipeline::absorb(&self.ops, &self.deltas) {
+            return Ok(());
         }
-        let db = self.store.db();
-        tier::with_write_options(|wo| db.write_opt(std::mem::take(&mut self.wb), wo))?;
-        for &pdb in &self.resets {
-            self.store.reset_counters(pdb);
-        }
-        for &(pdb, keys, expires) in &self.deltas {
-            self.store.add_counters(pdb, keys, expires);
-        }
-        tier::note_write_seq(self.store.note_written());
-        Ok(())
+        write_ops(self.store, &self.ops, &self.deltas, &self.resets)
     }
+}
+
+pub(crate) fn add_delta(deltas: &mut Vec<Delta>, (pdb, keys, expires): Delta) {
+    if keys == 0 && expires == 0 {
+        return;
+    }
+    match deltas.iter_mut().find(|d| d.0 == pdb) {
+        Some(d) => {
+            d.1 += keys;
+            d.2 += expires;
+        }
+        None => deltas.push((pdb, keys, expires)),
+    }
+}
+
+/// Writes `ops` plus the counter merges of `deltas` as one RocksDB write, then applies the
+/// counters in memory and notes the write's number on this thread.
+pub(crate) fn write_ops(store: &Storage, ops: &[Op], deltas: &[Delta], resets: &[u8]) -> Result<(), StoreError> {
+    let mut wb = WriteBatch::default();
+    for op in ops {
+        let cf = store.cf(op.cf);
+        match op.kind {
+            OpKind::Put => wb.put_cf(cf, &op.key, &op.value),
+            OpKind::Delete => wb.delete_cf(cf, &op.key),
+            OpKind::DeleteRange => wb.delete_range_cf(cf, &op.key, &op.value),
+        }
+    }
+    let d = store.cf(cf::DEFAULT);
+    for &(pdb, keys, expires) in deltas {
+        if keys != 0 {
+            wb.merge_cf(d, encoding::counter_key(CounterKind::Keys, pdb), keys.to_le_bytes());
+        }
+        if expires != 0 {
+            wb.merge_cf(d, encoding::counter_key(CounterKind::Expires, pdb), expires.to_le_bytes());
+        }
+    }
+    let db = store.db();
+    tier::with_write_options(|wo| db.write_opt(wb, wo))?;
+    for &pdb in resets {
+        store.reset_counters(pdb);
+    }
+    for &(pdb, keys, expires) in deltas {
+        store.add_counters(pdb, keys, expires);
+    }
+    tier::note_write_seq(store.note_written());
+    Ok(())
 }

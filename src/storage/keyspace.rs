@@ -53,7 +53,7 @@ impl Storage {
 
     /// Deletes `keys`; returns how many existed. One atomic batch.
     pub fn delete(&self, pdb: u8, keys: &[Bytes]) -> Result<i64, StoreError> {
-        let _g = self.locks.lock_many(keys.iter().map(|k| (pdb, k.as_ref())));
+        let _g = self.lock_many(keys.iter().map(|k| (pdb, k.as_ref())))?;
         let now = self.clock.now_ms();
         let mut b = self.batch();
         let mut deleted = 0;
@@ -75,7 +75,7 @@ impl Storage {
     /// Sets the absolute expiry of `key` to `at_ms` under `cond`. An expiry at or before now
     /// deletes the key. Returns whether the expiry was set (or the key deleted).
     pub fn set_expire(&self, pdb: u8, key: &[u8], at_ms: u64, cond: ExpireCond) -> Result<bool, StoreError> {
-        let _g = self.locks.lock(pdb, key);
+        let _g = self.lock(pdb, key)?;
         let now = self.clock.now_ms();
         let Some(rec) = self.get_record(pdb, key)? else { return Ok(false) };
         if !rec.alive(now) {
@@ -104,7 +104,7 @@ impl Storage {
 
     /// Removes the expiry of `key`; true if it had one.
     pub fn persist(&self, pdb: u8, key: &[u8]) -> Result<bool, StoreError> {
-        let _g = self.locks.lock(pdb, key);
+        let _g = self.lock(pdb, key)?;
         let now = self.clock.now_ms();
         match self.get_record(pdb, key)? {
             Some(rec) if rec.alive(now) && rec.header.expire_at_ms != 0 => {
@@ -119,7 +119,7 @@ impl Storage {
 
     /// RENAME (`nx` = RENAMENX). The expiry moves with the value.
     pub fn rename(&self, pdb: u8, src: &[u8], dst: &[u8], nx: bool) -> Result<RenameOutcome, StoreError> {
-        let _g = self.locks.lock_many([(pdb, src), (pdb, dst)]);
+        let _g = self.lock_many([(pdb, src), (pdb, dst)])?;
         let now = self.clock.now_ms();
         let Some(rec) = self.get_record(pdb, src)?.filter(|r| r.alive(now)) else {
             return Ok(RenameOutcome::NoSuchKey);
@@ -140,7 +140,7 @@ impl Storage {
 
     /// MOVE: true if moved (the source exists and the target does not).
     pub fn move_key(&self, src_db: u8, dst_db: u8, key: &[u8]) -> Result<bool, StoreError> {
-        let _g = self.locks.lock_many([(src_db, key), (dst_db, key)]);
+        let _g = self.lock_many([(src_db, key), (dst_db, key)])?;
         let now = self.clock.now_ms();
         let Some(rec) = self.get_record(src_db, key)?.filter(|r| r.alive(now)) else { return Ok(false) };
         let old_dst = self.get_record(dst_db, key)?;
@@ -156,7 +156,7 @@ impl Storage {
 
     /// COPY: true if copied.
     pub fn copy_key(&self, src_db: u8, src: &[u8], dst_db: u8, dst: &[u8], replace: bool) -> Result<bool, StoreError> {
-        let _g = self.locks.lock_many([(src_db, src), (dst_db, dst)]);
+        let _g = self.lock_many([(src_db, src), (dst_db, dst)])?;
         let now = self.clock.now_ms();
         let Some(rec) = self.get_record(src_db, src)?.filter(|r| r.alive(now)) else { return Ok(false) };
         if src_db == dst_db && src == dst {
@@ -274,7 +274,7 @@ impl Storage {
     pub fn swap_db(&self, map: &mut DbMapMut<'_>, a: usize, b: usize) -> Result<(), StoreError> {
         let mut next = Storage::set_db_map(map, a, b);
         let mut batch = self.batch();
-        self.persist_db_map(&next, batch.raw());
+        batch.put_default(super::DB_MAP_KEY, &next);
         if let Err(e) = batch.commit() {
             // Undo the in-memory swap so memory and disk agree.
             next = Storage::set_db_map(map, a, b);

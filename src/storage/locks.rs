@@ -30,7 +30,7 @@ impl Default for LockTable {
 }
 
 impl LockTable {
-    fn stripe(&self, db: u8, key: &[u8]) -> usize {
+    pub(crate) fn stripe(&self, db: u8, key: &[u8]) -> usize {
         let mut h = self.hasher.build_hasher();
         h.write_u8(db);
         h.write(key);
@@ -41,6 +41,16 @@ impl LockTable {
     pub fn lock(&self, db: u8, key: &[u8]) -> KeyGuard<'_> {
         let i = self.stripe(db, key);
         KeyGuard { _one: Some(self.stripes[i].lock()), _many: Vec::new() }
+    }
+
+    /// A guard that holds nothing (a pipeline already holds the stripes).
+    pub(crate) fn none(&self) -> KeyGuard<'_> {
+        KeyGuard { _one: None, _many: Vec::new() }
+    }
+
+    /// Locks sorted, deduplicated stripes.
+    pub(crate) fn lock_stripes(&self, sorted: &[usize]) -> KeyGuard<'_> {
+        KeyGuard { _one: None, _many: sorted.iter().map(|&i| self.stripes[i].lock()).collect() }
     }
 
     /// Locks several keys (possibly in several databases) without deadlock.

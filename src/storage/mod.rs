@@ -14,6 +14,7 @@ pub mod keyspace;
 pub mod locks;
 pub mod manifest;
 mod options;
+pub mod pipeline;
 mod sync;
 pub mod tier;
 pub mod types;
@@ -32,7 +33,7 @@ pub use options::{Compression, StorageOptions};
 
 /// The largest number of databases the key encoding allows (one byte).
 pub const MAX_DATABASES: usize = 256;
-const DB_MAP_KEY: &[u8] = b"#dbmap";
+pub(crate) const DB_MAP_KEY: &[u8] = b"#dbmap";
 
 /// A storage failure, as the command layer needs to tell them apart.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -260,9 +261,34 @@ impl Storage {
         self.databases
     }
 
-    /// The database map for one command (shared).
+    /// The database map for one command (shared). Recursive, because a pipeline holds it
+    /// around commands that take it again.
     pub fn dbs(&self) -> DbMap<'_> {
-        DbMap { map: self.db_map.read() }
+        DbMap { map: self.db_map.read_recursive() }
+    }
+
+    /// Locks one key for a read-modify-write. Inside a pipeline write the pipeline already
+    /// holds its keys; any other key gives `WouldBlock` (the pipeline then commits first).
+    pub(crate) fn lock(&self, pdb: u8, key: &[u8]) -> Result<locks::KeyGuard<'_>, StoreError> {
+        match pipeline::holds(&[self.locks.stripe(pdb, key)]) {
+            None => Ok(self.locks.lock(pdb, key)),
+            Some(true) => Ok(self.locks.none()),
+            Some(false) => Err(StoreError::WouldBlock),
+        }
+    }
+
+    /// Locks several keys, in stripe order (see `lock`).
+    pub(crate) fn lock_many<'k>(
+        &self,
+        keys: impl IntoIterator<Item = (u8, &'k [u8])>,
+    ) -> Result<locks::KeyGuard<'_>, StoreError> {
+        let keys: Vec<(u8, &[u8])> = keys.into_iter().collect();
+        let stripes: Vec<usize> = keys.iter().map(|(db, k)| self.locks.stripe(*db, k)).collect();
+        match pipeline::holds(&stripes) {
+            None => Ok(self.locks.lock_many(keys)),
+            Some(true) => Ok(self.locks.none()),
+            Some(false) => Err(StoreError::WouldBlock),
+        }
     }
 
     /// The database map held exclusively.
@@ -325,14 +351,19 @@ impl Storage {
     }
 
     pub(crate) fn get_record_raw(&self, meta_key: &[u8]) -> Result<Option<Record>, StoreError> {
-        let cf = self.cf(cf::METADATA);
-        let got = tier::with_read_options(|ro| self.db.get_cf_opt(cf, meta_key, ro))?;
-        match got {
+        let raw = match pipeline::overlay_get(meta_key) {
+            Some(mine) => mine,
+            None => {
+                let cf = self.cf(cf::METADATA);
+                tier::with_read_options(|ro| self.db.get_cf_opt(cf, meta_key, ro))?.map(Bytes::from)
+            }
+        };
+        match raw {
             None => Ok(None),
-            Some(v) => {
+            Some(raw) => {
                 let header =
-                    encoding::decode_meta(&v).map_err(|e| StoreError::Corrupt(format!("metadata record: {e:?}")))?;
-                Ok(Some(Record { header, raw: Bytes::from(v) }))
+                    encoding::decode_meta(&raw).map_err(|e| StoreError::Corrupt(format!("metadata record: {e:?}")))?;
+                Ok(Some(Record { header, raw }))
             }
         }
     }
@@ -360,7 +391,7 @@ impl Storage {
 
     /// Deletes `key` if it is (still) expired, counting it in `expired_keys`.
     fn delete_expired(&self, pdb: u8, key: &[u8]) -> Result<(), StoreError> {
-        let _g = self.locks.lock(pdb, key);
+        let _g = self.lock(pdb, key)?;
         let now = self.clock.now_ms();
         if let Some(rec) = self.get_record(pdb, key)?.filter(|r| !r.alive(now)) {
             let mut b = self.batch();
@@ -407,10 +438,6 @@ impl Storage {
     /// An integer property of a column family (e.g. `rocksdb.estimate-num-keys`).
     pub fn cf_property(&self, cf_name: &str, prop: &str) -> Option<u64> {
         self.db.property_int_value_cf(self.cf(cf_name), prop).ok().flatten()
-    }
-
-    pub(crate) fn persist_db_map(&self, map: &[u8], batch: &mut rocksdb::WriteBatch) {
-        batch.put_cf(self.cf(cf::DEFAULT), DB_MAP_KEY, map);
     }
 
     pub(crate) fn set_db_map(guard: &mut DbMapMut<'_>, a: usize, b: usize) -> Vec<u8> {

@@ -73,7 +73,7 @@ impl<'a> StringStore<'a> {
         expire: ExpireUpdate,
         get: bool,
     ) -> Result<SetOutcome, StoreError> {
-        let _g = self.store.locks.lock(self.pdb, key);
+        let _g = self.store.lock(self.pdb, key)?;
         let now = self.store.clock.now_ms();
         let old = self.store.get_record(self.pdb, key)?;
         let live = old.as_ref().filter(|r| r.alive(now));
@@ -102,7 +102,7 @@ impl<'a> StringStore<'a> {
     /// MSET / MSETNX (`nx`): all keys in one atomic batch. Returns false (nothing written) if
     /// `nx` and any key exists. A key named twice takes its last value.
     pub fn mset(&self, pairs: &[(Bytes, Bytes)], nx: bool) -> Result<bool, StoreError> {
-        let _g = self.store.locks.lock_many(pairs.iter().map(|(k, _)| (self.pdb, k.as_ref())));
+        let _g = self.store.lock_many(pairs.iter().map(|(k, _)| (self.pdb, k.as_ref())))?;
         let now = self.store.clock.now_ms();
         let mut olds = Vec::with_capacity(pairs.len());
         for (k, _) in pairs {
@@ -125,7 +125,7 @@ impl<'a> StringStore<'a> {
 
     /// GETDEL.
     pub fn getdel(&self, key: &[u8]) -> Result<Option<Bytes>, StoreError> {
-        let _g = self.store.locks.lock(self.pdb, key);
+        let _g = self.store.lock(self.pdb, key)?;
         let Some(rec) = self.store.get_live(self.pdb, key)? else { return Ok(None) };
         let v = string_value(&rec)?;
         let mut b = self.store.batch();
@@ -137,7 +137,7 @@ impl<'a> StringStore<'a> {
     /// GETEX: returns the value and applies `expire` (Keep = no change, Clear = PERSIST). An
     /// absolute time in the past deletes the key.
     pub fn getex(&self, key: &[u8], expire: ExpireUpdate) -> Result<Option<Bytes>, StoreError> {
-        let _g = self.store.locks.lock(self.pdb, key);
+        let _g = self.store.lock(self.pdb, key)?;
         let now = self.store.clock.now_ms();
         let Some(rec) = self.store.get_live(self.pdb, key)? else { return Ok(None) };
         let v = string_value(&rec)?;
@@ -165,7 +165,7 @@ impl<'a> StringStore<'a> {
         raw: bool,
         f: impl FnOnce(Option<&[u8]>) -> Result<(Option<Vec<u8>>, R), E>,
     ) -> Result<Result<R, E>, StoreError> {
-        let _g = self.store.locks.lock(self.pdb, key);
+        let _g = self.store.lock(self.pdb, key)?;
         let now = self.store.clock.now_ms();
         let old = self.store.get_record(self.pdb, key)?;
         let live = old.as_ref().filter(|r| r.alive(now));
