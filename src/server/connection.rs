@@ -152,18 +152,17 @@ impl Conn {
                 replies = r;
                 ran_pipeline = done > 0;
             }
-            let (replies, seq) = if ran_pipeline {
-                (replies, seq)
-            } else if let Some(q) = queue.pop_front() {
-                let (reply, seq) = self.execute(q.args).await;
-                (vec![reply], seq)
-            } else {
-                break;
-            };
+            let mut single = None;
+            if !ran_pipeline {
+                let Some(q) = queue.pop_front() else { break };
+                let (reply, s) = self.execute(q).await;
+                single = Some(reply);
+                seq = s;
+            }
             wait_seq = wait_seq.max(seq);
             let was_authed = limits.authenticated;
             let Some(session) = self.session.as_mut() else { return Outcome::Close };
-            for reply in replies {
+            for reply in replies.into_iter().chain(single) {
                 if reply.is_error() {
                     self.shared.stats.total_error_replies.fetch_add(1, Ordering::Relaxed);
                 }
@@ -219,7 +218,7 @@ impl Conn {
         let mut replies = Vec::with_capacity(cmds.len());
         for q in cmds {
             let Some(spec) = q.spec else { break };
-            note_command(&shared, session, spec, &q.args);
+            note_command(&shared, session, q.resolved);
             let r = tier::cache_only(|| {
                 let mut ctx = Ctx { shared: &shared, session: &mut *session };
                 commands::call(&mut ctx, spec, &q.args)
@@ -268,15 +267,16 @@ impl Conn {
 
     /// Runs one command: inline if it stays in memory, else on the blocking pool. Returns the
     /// reply and the WAL sequence it must wait for (0 = none).
-    async fn execute(&mut self, args: Vec<Bytes>) -> (Reply, u64) {
+    async fn execute(&mut self, q: Queued) -> (Reply, u64) {
         let shared = self.shared.clone();
         let Some(mut session) = self.session.take() else { return (Reply::error("ERR internal error"), 0) };
         session.suppress_reply = false;
-        let Some(spec) = commands::lookup(&args[0]) else {
+        let args = q.args;
+        let Some(spec) = q.spec else {
             self.session = Some(session);
             return (Reply::error(commands::unknown_command(&args).to_string()), 0);
         };
-        note_command(&shared, &session, spec, &args);
+        note_command(&shared, &session, q.resolved);
         let first = tier::cache_only(|| {
             let mut ctx = Ctx { shared: &shared, session: &mut session };
             commands::call(&mut ctx, spec, &args)
@@ -316,6 +316,8 @@ impl Conn {
 struct Queued {
     args: Vec<Bytes>,
     spec: Option<&'static CommandSpec>,
+    /// The name CLIENT LIST shows (`client|list` for subcommands).
+    resolved: &'static str,
     /// The resolved spec when the command may join a shared pipeline write: a key command
     /// (keys from the table's key positions) of the current database, with valid arity.
     run_spec: Option<&'static CommandSpec>,
@@ -324,18 +326,19 @@ struct Queued {
 impl Queued {
     fn new(args: Vec<Bytes>) -> Queued {
         let spec = commands::lookup(&args[0]);
-        let run_spec = spec
-            .and_then(|s| commands::resolve(s, &args).ok())
-            .filter(|s| s.first_key > 0 && s.arity_ok(args.len()) && !matches!(s.name, "move" | "copy"));
-        Queued { args, spec, run_spec }
+        let resolved = spec.and_then(|s| commands::resolve(s, &args).ok());
+        let name = resolved.or(spec).map(|s| s.name).unwrap_or("NULL");
+        let run_spec =
+            resolved.filter(|s| s.first_key > 0 && s.arity_ok(args.len()) && !matches!(s.name, "move" | "copy"));
+        Queued { args, spec, resolved: name, run_spec }
     }
 }
 
 /// Stats and CLIENT LIST fields for one command about to run.
-fn note_command(shared: &Shared, session: &Session, spec: &'static CommandSpec, args: &[Bytes]) {
+fn note_command(shared: &Shared, session: &Session, name: &'static str) {
     shared.stats.total_commands_processed.fetch_add(1, Ordering::Relaxed);
     session.handle.touch();
-    *session.handle.last_cmd.lock() = commands::resolve(spec, args).map(|s| s.name).unwrap_or(spec.name);
+    *session.handle.last_cmd.lock() = name;
 }
 
 fn to_reply(r: Result<Reply, CmdError>) -> Reply {
