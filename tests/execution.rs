@@ -1,0 +1,36 @@
+//! The execution model seen from outside: a command whose data is not in memory runs on the
+//! blocking pool (counted in INFO as `strata_disk_reads_offloaded`) and still answers correctly.
+
+mod common;
+
+use common::*;
+
+fn info_field(info: &str, name: &str) -> Option<u64> {
+    info.lines().find_map(|l| l.strip_prefix(&format!("{name}:"))).and_then(|v| v.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn reads_that_need_the_disk_are_offloaded_and_correct() {
+    if target_is_redis() {
+        return;
+    }
+    // No block cache: after a restart every read of a flushed table needs the disk.
+    let mut s = TestServer::start_with(&["--rocksdb-block-cache-size", "0"]);
+    {
+        let mut c = s.client().await;
+        for i in 0..200 {
+            assert_eq!(call(&mut c, &["SET", &format!("k{i}"), &format!("v{i}")]).await, ok());
+        }
+    }
+    // A clean shutdown flushes the memtables, so the data is only in table files now.
+    s.restart();
+    let mut c = s.client().await;
+    for i in (0..200).step_by(7) {
+        assert_eq!(call(&mut c, &["GET", &format!("k{i}")]).await, bulk(format!("v{i}")));
+    }
+    assert_eq!(call(&mut c, &["INCR", "k-counter"]).await, int(1));
+    assert_eq!(call(&mut c, &["DBSIZE"]).await, int(201));
+    let info = call(&mut c, &["INFO", "stats"]).await.text();
+    let offloaded = info_field(&info, "strata_disk_reads_offloaded").expect("field in INFO stats");
+    assert!(offloaded >= 1, "no read was offloaded:\n{info}");
+}
