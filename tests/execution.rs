@@ -34,3 +34,39 @@ async fn reads_that_need_the_disk_are_offloaded_and_correct() {
     let offloaded = info_field(&info, "strata_disk_reads_offloaded").expect("field in INFO stats");
     assert!(offloaded >= 1, "no read was offloaded:\n{info}");
 }
+
+/// A pipeline whose commands need the disk: the shared write stops at the first such command,
+/// the rest run one by one, and every reply is what running them alone would give.
+#[test]
+fn pipelines_that_need_the_disk_still_answer_in_order() {
+    if target_is_redis() {
+        return;
+    }
+    let mut s = TestServer::start_with(&["--rocksdb-block-cache-size", "0"]);
+    {
+        let mut c = s.raw();
+        let mut bytes = Vec::new();
+        for i in 0..50 {
+            bytes.extend_from_slice(&resp(&["SET", &format!("n{i}"), &i.to_string()]));
+        }
+        c.send(&bytes);
+        for _ in 0..50 {
+            c.expect(b"+OK\r\n");
+        }
+    }
+    s.restart();
+    let mut c = s.raw();
+    let mut bytes = Vec::new();
+    for i in 0..50 {
+        bytes.extend_from_slice(&resp(&["INCR", &format!("n{i}")]));
+        bytes.extend_from_slice(&resp(&["GET", &format!("n{i}")]));
+    }
+    bytes.extend_from_slice(&resp(&["DBSIZE"]));
+    c.send(&bytes);
+    for i in 0..50 {
+        c.expect(format!(":{}\r\n", i + 1).as_bytes());
+        let v = (i + 1).to_string();
+        c.expect(format!("${}\r\n{v}\r\n", v.len()).as_bytes());
+    }
+    c.expect(b":50\r\n");
+}
