@@ -126,6 +126,9 @@ impl Conn {
         let mut wait_seq = 0u64;
         let mut queue: VecDeque<Queued> = VecDeque::new();
         let mut protocol_error = None;
+        // Cleared when a shared write made no progress (its first command needed the disk):
+        // the rest of this read then runs one by one instead of retrying the lookahead.
+        let mut share_writes = true;
         loop {
             while protocol_error.is_none()
                 && queue.len() < MAX_RUN
@@ -141,7 +144,7 @@ impl Conn {
             let mut ran_pipeline = false;
             let mut replies = Vec::new();
             let mut seq = 0;
-            if run >= 2 {
+            if run >= 2 && share_writes {
                 let cmds: Vec<Queued> = queue.drain(..run).collect();
                 let (r, done) = self.run_pipeline(&cmds);
                 // From a command that needed the disk (or another lock) on, one by one.
@@ -151,6 +154,7 @@ impl Conn {
                 seq = tier::take_write_seq();
                 replies = r;
                 ran_pipeline = done > 0;
+                share_writes = ran_pipeline;
             }
             let mut single = None;
             if !ran_pipeline {
