@@ -39,7 +39,11 @@ impl LockTable {
 
     /// Locks one key.
     pub fn lock(&self, db: u8, key: &[u8]) -> KeyGuard<'_> {
-        let i = self.stripe(db, key);
+        self.lock_stripe(self.stripe(db, key))
+    }
+
+    /// Locks one stripe (from `stripe`).
+    pub(crate) fn lock_stripe(&self, i: usize) -> KeyGuard<'_> {
         KeyGuard { _one: Some(self.stripes[i].lock()), _many: Vec::new() }
     }
 
@@ -48,21 +52,21 @@ impl LockTable {
         KeyGuard { _one: None, _many: Vec::new() }
     }
 
-    /// Locks sorted, deduplicated stripes.
-    pub(crate) fn lock_stripes(&self, sorted: &[usize]) -> KeyGuard<'_> {
-        KeyGuard { _one: None, _many: sorted.iter().map(|&i| self.stripes[i].lock()).collect() }
-    }
-
     /// Locks several keys (possibly in several databases) without deadlock.
     pub fn lock_many<'k>(&self, keys: impl IntoIterator<Item = (u8, &'k [u8])>) -> KeyGuard<'_> {
         let mut idx: Vec<usize> = keys.into_iter().map(|(db, k)| self.stripe(db, k)).collect();
+        self.lock_stripes(&mut idx)
+    }
+
+    /// Locks stripes (from `stripe`) in ascending order, each once; leaves `idx` sorted and
+    /// deduplicated. Every multi-key lock goes through here, which is what rules out deadlock.
+    pub(crate) fn lock_stripes(&self, idx: &mut Vec<usize>) -> KeyGuard<'_> {
         idx.sort_unstable();
         idx.dedup();
         if idx.len() == 1 {
-            return KeyGuard { _one: Some(self.stripes[idx[0]].lock()), _many: Vec::new() };
+            return self.lock_stripe(idx[0]);
         }
-        let guards = idx.into_iter().map(|i| self.stripes[i].lock()).collect();
-        KeyGuard { _one: None, _many: guards }
+        KeyGuard { _one: None, _many: idx.iter().map(|&i| self.stripes[i].lock()).collect() }
     }
 }
 

@@ -270,8 +270,9 @@ impl Storage {
     /// Locks one key for a read-modify-write. Inside a pipeline write the pipeline already
     /// holds its keys; any other key gives `WouldBlock` (the pipeline then commits first).
     pub(crate) fn lock(&self, pdb: u8, key: &[u8]) -> Result<locks::KeyGuard<'_>, StoreError> {
-        match pipeline::holds(&[self.locks.stripe(pdb, key)]) {
-            None => Ok(self.locks.lock(pdb, key)),
+        let stripe = self.locks.stripe(pdb, key);
+        match pipeline::holds(&[stripe]) {
+            None => Ok(self.locks.lock_stripe(stripe)),
             Some(true) => Ok(self.locks.none()),
             Some(false) => Err(StoreError::WouldBlock),
         }
@@ -282,10 +283,9 @@ impl Storage {
         &self,
         keys: impl IntoIterator<Item = (u8, &'k [u8])>,
     ) -> Result<locks::KeyGuard<'_>, StoreError> {
-        let keys: Vec<(u8, &[u8])> = keys.into_iter().collect();
-        let stripes: Vec<usize> = keys.iter().map(|(db, k)| self.locks.stripe(*db, k)).collect();
+        let mut stripes: Vec<usize> = keys.into_iter().map(|(db, k)| self.locks.stripe(db, k)).collect();
         match pipeline::holds(&stripes) {
-            None => Ok(self.locks.lock_many(keys)),
+            None => Ok(self.locks.lock_stripes(&mut stripes)),
             Some(true) => Ok(self.locks.none()),
             Some(false) => Err(StoreError::WouldBlock),
         }

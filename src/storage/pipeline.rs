@@ -82,9 +82,8 @@ impl Storage {
         keys: impl IntoIterator<Item = (u8, &'k [u8])>,
     ) -> PipelineWrite<'s> {
         let mut held: Vec<usize> = keys.into_iter().map(|(db, k)| self.locks.stripe(db, k)).collect();
-        held.sort_unstable();
-        held.dedup();
-        let locks = self.locks.lock_stripes(&held);
+        // Sorted and deduplicated by the lock, as `holds` needs for its binary search.
+        let locks = self.locks.lock_stripes(&mut held);
         ACTIVE.with(|a| {
             *a.borrow_mut() = Some(Active { ops: Vec::new(), deltas: Vec::new(), overlay: HashMap::new(), held });
         });
