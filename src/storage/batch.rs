@@ -8,6 +8,7 @@
 
 use super::encoding::{self, CounterKind};
 use super::{cf, pipeline, tier, Record, Storage, StoreError};
+use bytes::Bytes;
 use rocksdb::WriteBatch;
 
 /// What one operation does.
@@ -24,7 +25,7 @@ pub(crate) struct Op {
     pub cf: &'static str,
     pub kind: OpKind,
     pub key: Vec<u8>,
-    pub value: Vec<u8>,
+    pub value: Bytes,
 }
 
 /// Counter changes of one physical database: (db, keys delta, expires delta).
@@ -43,8 +44,8 @@ impl<'s> Batch<'s> {
         Batch { store, ops: Vec::new(), deltas: Vec::new(), resets: Vec::new() }
     }
 
-    fn op(&mut self, cf: &'static str, kind: OpKind, key: Vec<u8>, value: Vec<u8>) {
-        self.ops.push(Op { cf, kind, key, value });
+    fn op(&mut self, cf: &'static str, kind: OpKind, key: Vec<u8>, value: impl Into<Bytes>) {
+        self.ops.push(Op { cf, kind, key, value: value.into() });
     }
 
     fn delta(&mut self, pdb: u8, keys: i64, expires: i64) {
@@ -53,15 +54,32 @@ impl<'s> Batch<'s> {
 
     /// Writes `record` (an encoded metadata value whose expiry is `expire_at_ms`) for `key`,
     /// replacing `old`, the record physically there now (expired or not).
-    pub fn put_record(&mut self, pdb: u8, key: &[u8], old: Option<&Record>, record: &[u8], expire_at_ms: u64) {
-        self.op(cf::METADATA, OpKind::Put, encoding::meta_key(pdb, key), record.to_vec());
+    pub fn put_record(
+        &mut self,
+        pdb: u8,
+        key: &[u8],
+        old: Option<&Record>,
+        record: impl Into<Bytes>,
+        expire_at_ms: u64,
+    ) {
+        self.op(cf::METADATA, OpKind::Put, encoding::meta_key(pdb, key), record);
         let old_expire = old.map(|r| r.header.expire_at_ms).unwrap_or(0);
         if old_expire != expire_at_ms {
             if old_expire != 0 {
-                self.op(cf::EXPIRE_INDEX, OpKind::Delete, encoding::expire_index_key(old_expire, pdb, key), Vec::new());
+                self.op(
+                    cf::EXPIRE_INDEX,
+                    OpKind::Delete,
+                    encoding::expire_index_key(old_expire, pdb, key),
+                    Bytes::new(),
+                );
             }
             if expire_at_ms != 0 {
-                self.op(cf::EXPIRE_INDEX, OpKind::Put, encoding::expire_index_key(expire_at_ms, pdb, key), Vec::new());
+                self.op(
+                    cf::EXPIRE_INDEX,
+                    OpKind::Put,
+                    encoding::expire_index_key(expire_at_ms, pdb, key),
+                    Bytes::new(),
+                );
             }
         }
         let keys = i64::from(old.is_none());
@@ -72,22 +90,22 @@ impl<'s> Batch<'s> {
     /// Deletes `key`, whose current record is `old`. Collection subkeys become unreachable at
     /// once (their version is gone) and are reclaimed by compaction.
     pub fn delete_record(&mut self, pdb: u8, key: &[u8], old: &Record) {
-        self.op(cf::METADATA, OpKind::Delete, encoding::meta_key(pdb, key), Vec::new());
+        self.op(cf::METADATA, OpKind::Delete, encoding::meta_key(pdb, key), Bytes::new());
         let expire = old.header.expire_at_ms;
         if expire != 0 {
-            self.op(cf::EXPIRE_INDEX, OpKind::Delete, encoding::expire_index_key(expire, pdb, key), Vec::new());
+            self.op(cf::EXPIRE_INDEX, OpKind::Delete, encoding::expire_index_key(expire, pdb, key), Bytes::new());
         }
         self.delta(pdb, -1, -i64::from(expire != 0));
     }
 
     /// Removes a stale expire-index entry (its key is gone or has another expiry).
     pub(crate) fn delete_index_entry(&mut self, index_key: &[u8]) {
-        self.op(cf::EXPIRE_INDEX, OpKind::Delete, index_key.to_vec(), Vec::new());
+        self.op(cf::EXPIRE_INDEX, OpKind::Delete, index_key.to_vec(), Bytes::new());
     }
 
     /// Writes a record of the `default` family (the database map).
     pub(crate) fn put_default(&mut self, key: &[u8], value: &[u8]) {
-        self.op(cf::DEFAULT, OpKind::Put, key.to_vec(), value.to_vec());
+        self.op(cf::DEFAULT, OpKind::Put, key.to_vec(), Bytes::copy_from_slice(value));
     }
 
     /// Deletes every key of physical database `pdb` with range deletes (FLUSHDB).
@@ -129,7 +147,8 @@ impl<'s> Batch<'s> {
         if self.ops.is_empty() {
             return Ok(());
         }
-        if self.resets.is_empty() && pipeline::absorb(&self.ops, &self.deltas) {
+        if self.resets.is_empty() && pipeline::is_open() {
+            pipeline::absorb(self.ops, &self.deltas);
             return Ok(());
         }
         write_ops(self.store, &self.ops, &self.deltas, &self.resets)
@@ -158,7 +177,7 @@ pub(crate) fn write_ops(store: &Storage, ops: &[Op], deltas: &[Delta], resets: &
         match op.kind {
             OpKind::Put => wb.put_cf(cf, &op.key, &op.value),
             OpKind::Delete => wb.delete_cf(cf, &op.key),
-            OpKind::DeleteRange => wb.delete_range_cf(cf, &op.key, &op.value),
+            OpKind::DeleteRange => wb.delete_range_cf(cf, op.key.as_slice(), op.value.as_ref()),
         }
     }
     let d = store.cf(cf::DEFAULT);

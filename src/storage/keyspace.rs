@@ -96,7 +96,7 @@ impl Storage {
         if at_ms <= now {
             b.delete_record(pdb, key, &rec);
         } else {
-            b.put_record(pdb, key, Some(&rec), &encoding::with_expire(&rec.raw, at_ms), at_ms);
+            b.put_record(pdb, key, Some(&rec), encoding::with_expire(&rec.raw, at_ms), at_ms);
         }
         b.commit()?;
         Ok(true)
@@ -109,7 +109,7 @@ impl Storage {
         match self.get_record(pdb, key)? {
             Some(rec) if rec.alive(now) && rec.header.expire_at_ms != 0 => {
                 let mut b = self.batch();
-                b.put_record(pdb, key, Some(&rec), &encoding::with_expire(&rec.raw, 0), 0);
+                b.put_record(pdb, key, Some(&rec), encoding::with_expire(&rec.raw, 0), 0);
                 b.commit()?;
                 Ok(true)
             }
@@ -175,7 +175,7 @@ impl Storage {
     /// Writes `rec` under a new name. Strings are self-contained; collection types, whose
     /// subkeys embed the key name, extend this when they arrive.
     fn copy_record(&self, b: &mut Batch<'_>, pdb: u8, key: &[u8], old: Option<&Record>, rec: &Record) {
-        b.put_record(pdb, key, old, &rec.raw, rec.header.expire_at_ms);
+        b.put_record(pdb, key, old, rec.raw.clone(), rec.header.expire_at_ms);
     }
 
     /// One SCAN page: examines up to `count` records after `after` (a position returned by an

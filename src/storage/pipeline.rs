@@ -29,16 +29,22 @@ thread_local! {
     static ACTIVE: RefCell<Option<Active>> = const { RefCell::new(None) };
 }
 
-/// Takes a batch's operations into the open pipeline write, if there is one on this thread.
-pub(crate) fn absorb(ops: &[Op], deltas: &[Delta]) -> bool {
+/// Whether a pipeline write is open on this thread.
+pub(crate) fn is_open() -> bool {
+    ACTIVE.with(|a| a.borrow().is_some())
+}
+
+/// Takes a batch's operations into the open pipeline write (see `is_open`); the overlay shares
+/// each metadata record's bytes with its operation.
+pub(crate) fn absorb(ops: Vec<Op>, deltas: &[Delta]) {
     ACTIVE.with(|a| {
         let mut a = a.borrow_mut();
-        let Some(act) = a.as_mut() else { return false };
+        let Some(act) = a.as_mut() else { return };
         for op in ops {
             if op.cf == cf::METADATA {
                 match op.kind {
                     OpKind::Put => {
-                        act.overlay.insert(op.key.clone(), Some(Bytes::from(op.value.clone())));
+                        act.overlay.insert(op.key.clone(), Some(op.value.clone()));
                     }
                     OpKind::Delete => {
                         act.overlay.insert(op.key.clone(), None);
@@ -46,12 +52,11 @@ pub(crate) fn absorb(ops: &[Op], deltas: &[Delta]) -> bool {
                     OpKind::DeleteRange => {}
                 }
             }
-            act.ops.push(op.clone());
+            act.ops.push(op);
         }
         for &d in deltas {
             add_delta(&mut act.deltas, d);
         }
-        true
     })
 }
 

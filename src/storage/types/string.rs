@@ -93,7 +93,7 @@ impl<'a> StringStore<'a> {
                 ExpireUpdate::At(at) => at,
             };
             let mut b = self.store.batch();
-            b.put_record(self.pdb, key, old.as_ref(), &encoding::encode_string(at, value), at);
+            b.put_record(self.pdb, key, old.as_ref(), encoding::encode_string(at, value), at);
             b.commit()?;
         }
         Ok(SetOutcome { written: ok, old: old_value })
@@ -117,7 +117,7 @@ impl<'a> StringStore<'a> {
             if pairs[i + 1..].iter().any(|(later, _)| later == k) {
                 continue;
             }
-            b.put_record(self.pdb, k, olds[i].as_ref(), &encoding::encode_string(0, v), 0);
+            b.put_record(self.pdb, k, olds[i].as_ref(), encoding::encode_string(0, v), 0);
         }
         b.commit()?;
         Ok(true)
@@ -150,7 +150,7 @@ impl<'a> StringStore<'a> {
         if at != 0 && at <= now {
             b.delete_record(self.pdb, key, &rec);
         } else if at != rec.header.expire_at_ms {
-            b.put_record(self.pdb, key, Some(&rec), &encoding::with_expire(&rec.raw, at), at);
+            b.put_record(self.pdb, key, Some(&rec), encoding::with_expire(&rec.raw, at), at);
         }
         b.commit()?;
         Ok(Some(v))
@@ -181,7 +181,7 @@ impl<'a> StringStore<'a> {
             let at = live.map(|r| r.header.expire_at_ms).unwrap_or(0);
             let mut b = self.store.batch();
             let flags = if raw { encoding::FLAG_RAW_STRING } else { 0 };
-            b.put_record(self.pdb, key, old.as_ref(), &encoding::encode_string_flags(at, &new, flags), at);
+            b.put_record(self.pdb, key, old.as_ref(), encoding::encode_string_flags(at, &new, flags), at);
             b.commit()?;
         }
         Ok(Ok(reply))
