@@ -141,23 +141,19 @@ impl Conn {
                 }
             }
             let run = queue.iter().take_while(|q| q.run_spec.is_some()).count();
-            let mut ran_pipeline = false;
             let mut replies = Vec::new();
-            let mut seq = 0;
             if run >= 2 && share_writes {
                 let cmds: Vec<Queued> = queue.drain(..run).collect();
-                let (r, done) = self.run_pipeline(&cmds);
+                replies = self.run_pipeline(&cmds);
                 // From a command that needed the disk (or another lock) on, one by one.
-                for q in cmds.into_iter().skip(done).rev() {
+                for q in cmds.into_iter().skip(replies.len()).rev() {
                     queue.push_front(q);
                 }
-                seq = tier::take_write_seq();
-                replies = r;
-                ran_pipeline = done > 0;
-                share_writes = ran_pipeline;
+                share_writes = !replies.is_empty();
             }
+            let mut seq = tier::take_write_seq();
             let mut single = None;
-            if !ran_pipeline {
+            if replies.is_empty() {
                 let Some(q) = queue.pop_front() else { break };
                 let (reply, s) = self.execute(q).await;
                 single = Some(reply);
@@ -210,10 +206,10 @@ impl Conn {
 
     /// Runs consecutive key commands under one pipeline write: their keys locked at once, their
     /// writes committed as one RocksDB write. Stops early at a command that needs the disk or a
-    /// key it did not declare. Returns the replies and how many commands ran.
-    fn run_pipeline(&mut self, cmds: &[Queued]) -> (Vec<Reply>, usize) {
+    /// key it did not declare. Returns the replies of the commands that ran, in order.
+    fn run_pipeline(&mut self, cmds: &[Queued]) -> Vec<Reply> {
         let shared = self.shared.clone();
-        let Some(session) = self.session.as_mut() else { return (Vec::new(), 0) };
+        let Some(session) = self.session.as_mut() else { return Vec::new() };
         let storage = &shared.storage;
         let dbs = storage.dbs();
         let pdb = dbs.physical(session.db);
@@ -242,8 +238,7 @@ impl Conn {
                 *r = Reply::error("ERR internal error");
             }
         }
-        let done = replies.len();
-        (replies, done)
+        replies
     }
 
     /// Makes the batch's writes durable as `appendfsync` requires before its replies go out.
