@@ -4,7 +4,7 @@
 //! unchanged).
 
 /// `isspace` in the C locale.
-fn is_c_space(b: u8) -> bool {
+pub(crate) fn is_c_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 

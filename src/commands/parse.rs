@@ -3,6 +3,7 @@
 use crate::error::{CmdError, CmdResult};
 
 /// Redis's `string2ll`: optional '-', digits, no '+', no spaces, no leading zeros, fits in i64.
+/// Also the parser of RESP's multibulk and bulk lengths (`server::codec`).
 pub fn parse_i64_strict(b: &[u8]) -> Option<i64> {
     if b.is_empty() || b.len() > 20 {
         return None;
@@ -168,7 +169,11 @@ mod tests {
         assert_eq!(parse_i64_strict(b"-1"), Some(-1));
         assert_eq!(parse_i64_strict(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(parse_i64_strict(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in [&b""[..], b"01", b"+1", b" 1", b"1 ", b"-", b"-0", b"9223372036854775808", b"1.5", b"abc"] {
+        assert_eq!(parse_i64_strict(b"-9223372036854775809"), None);
+        assert_eq!(parse_i64_strict(b"18446744073709551616"), None);
+        for bad in
+            [&b""[..], b"01", b"00", b"+1", b" 1", b"1 ", b"1a", b"-", b"-0", b"9223372036854775808", b"1.5", b"abc"]
+        {
             assert_eq!(parse_i64_strict(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
     }

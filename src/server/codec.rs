@@ -10,6 +10,8 @@
 //! so a frame split at any byte, or a huge bulk argument arriving in small pieces, costs time
 //! proportional to the new bytes only. Arguments are zero-copy slices of the connection buffer.
 
+use crate::commands::parse::parse_i64_strict;
+use crate::splitargs::is_c_space;
 use bytes::{Buf, Bytes, BytesMut};
 
 /// Longest line (multibulk count, bulk length or inline request) accepted without a terminator:
@@ -310,7 +312,7 @@ impl Parser {
         let Some(cr) = self.header_line(buf, ProtocolError::TooBigMbulkCount)? else {
             return Ok(None);
         };
-        let count = match string2ll(&buf[1..cr]) {
+        let count = match parse_i64_strict(&buf[1..cr]) {
             Some(count) if count <= MAX_MULTIBULK_LEN => count,
             _ => return Err(ProtocolError::InvalidMultibulkLength),
         };
@@ -329,7 +331,7 @@ impl Parser {
         if buf[0] != b'$' {
             return Err(ProtocolError::ExpectedDollar(buf[0]));
         }
-        let len = match string2ll(&buf[1..cr]) {
+        let len = match parse_i64_strict(&buf[1..cr]) {
             Some(len) if len >= 0 && len.unsigned_abs() <= limits.proto_max_bulk_len => len,
             _ => return Err(ProtocolError::InvalidBulkLength),
         };
@@ -367,47 +369,6 @@ fn check_query_buffer(buf: &BytesMut, limits: &Limits) -> Result<(), ProtocolErr
     Ok(())
 }
 
-/// Redis's `string2ll`: a strict decimal `long long` (no sign but '-', no leading zeros, no
-/// spaces, at most 20 characters).
-fn string2ll(s: &[u8]) -> Option<i64> {
-    // LONG_STR_SIZE is 21: longer strings are rejected outright.
-    if s.is_empty() || s.len() >= 21 {
-        return None;
-    }
-    if s == b"0" {
-        return Some(0);
-    }
-    let (negative, digits) = match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, s),
-    };
-    let (&first, rest) = digits.split_first()?;
-    if !(b'1'..=b'9').contains(&first) {
-        return None;
-    }
-    let mut value = u64::from(first - b'0');
-    for &c in rest {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        value = value.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-    }
-    if negative {
-        if value == i64::MIN.unsigned_abs() {
-            Some(i64::MIN)
-        } else {
-            i64::try_from(value).ok().map(|v| -v)
-        }
-    } else {
-        i64::try_from(value).ok()
-    }
-}
-
-/// C `isspace` in the "C" locale.
-fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
-}
-
 /// Redis's `sdssplitargs` over one inline request line (which never holds a NUL: the line search
 /// stops at one). Returns None for unbalanced quotes. Arguments without quotes are zero-copy
 /// slices of `line`.
@@ -416,7 +377,7 @@ fn split_args(line: &Bytes) -> Option<Vec<Bytes>> {
     let mut args = Vec::new();
     let mut p = 0;
     loop {
-        while p < s.len() && is_space(s[p]) {
+        while p < s.len() && is_c_space(s[p]) {
             p += 1;
         }
         if p >= s.len() {
@@ -851,19 +812,5 @@ mod tests {
         assert_eq!(parser.bytes_wanted(), 0);
         let cmd = parser.next_command(&mut buf, &limits()).unwrap().unwrap();
         assert_eq!(strs(&cmd), vec![&b"PING"[..]]);
-    }
-
-    #[test]
-    fn string2ll_matches_redis() {
-        assert_eq!(string2ll(b"0"), Some(0));
-        assert_eq!(string2ll(b"-1"), Some(-1));
-        assert_eq!(string2ll(b"9223372036854775807"), Some(i64::MAX));
-        assert_eq!(string2ll(b"-9223372036854775808"), Some(i64::MIN));
-        assert_eq!(string2ll(b"9223372036854775808"), None);
-        assert_eq!(string2ll(b"-9223372036854775809"), None);
-        assert_eq!(string2ll(b"18446744073709551616"), None);
-        for bad in [&b""[..], b"-", b"-0", b"00", b"01", b"+1", b" 1", b"1 ", b"1a"] {
-            assert_eq!(string2ll(bad), None, "{bad:?}");
-        }
     }
 }
