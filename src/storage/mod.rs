@@ -14,7 +14,6 @@ pub mod keyspace;
 pub mod locks;
 pub mod manifest;
 mod options;
-pub mod pipeline;
 mod sync;
 pub mod tier;
 pub mod types;
@@ -271,7 +270,7 @@ impl Storage {
     /// holds its keys; any other key gives `WouldBlock` (the pipeline then commits first).
     pub(crate) fn lock(&self, pdb: u8, key: &[u8]) -> Result<locks::KeyGuard<'_>, StoreError> {
         let stripe = self.locks.stripe(pdb, key);
-        match pipeline::holds(&[stripe]) {
+        match batch::pipeline_holds(&[stripe]) {
             None => Ok(self.locks.lock_stripe(stripe)),
             Some(true) => Ok(self.locks.none()),
             Some(false) => Err(StoreError::WouldBlock),
@@ -284,7 +283,7 @@ impl Storage {
         keys: impl IntoIterator<Item = (u8, &'k [u8])>,
     ) -> Result<locks::KeyGuard<'_>, StoreError> {
         let mut stripes: Vec<usize> = keys.into_iter().map(|(db, k)| self.locks.stripe(db, k)).collect();
-        match pipeline::holds(&stripes) {
+        match batch::pipeline_holds(&stripes) {
             None => Ok(self.locks.lock_stripes(&mut stripes)),
             Some(true) => Ok(self.locks.none()),
             Some(false) => Err(StoreError::WouldBlock),
@@ -351,7 +350,7 @@ impl Storage {
     }
 
     pub(crate) fn get_record_raw(&self, meta_key: &[u8]) -> Result<Option<Record>, StoreError> {
-        let raw = match pipeline::overlay_get(meta_key) {
+        let raw = match batch::overlay_get(meta_key) {
             Some(mine) => mine,
             None => {
                 let cf = self.cf(cf::METADATA);
