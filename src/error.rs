@@ -57,6 +57,22 @@ pub enum CmdError {
     /// run it again on a blocking thread (see `server::exec`).
     #[error("ERR internal error (would block)")]
     WouldBlock,
+    /// A blocking command (BLPOP, BZPOPMIN, ...) found nothing to serve: not a reply, a request
+    /// to wait until one of its keys is written or the timeout passes, then run it again (see
+    /// `server::connection`).
+    #[error("ERR internal error (blocked)")]
+    Blocked(BlockOn),
+}
+
+/// What a blocked command waits for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockOn {
+    /// The keys (of the client's current database) whose writes may serve it.
+    pub keys: Vec<bytes::Bytes>,
+    /// How long to wait from the first attempt; None = forever (a timeout of 0).
+    pub timeout: Option<std::time::Duration>,
+    /// The reply on timeout: a null array (BLPOP, BZPOPMIN, BLMPOP) or a null bulk (BLMOVE).
+    pub null_array: bool,
 }
 
 impl CmdError {

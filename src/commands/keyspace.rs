@@ -423,11 +423,10 @@ fn object_encoding(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
                 "raw"
             }
         }
-        KeyType::Hash => "hashtable",
-        KeyType::List => "quicklist",
-        KeyType::Set => "hashtable",
-        KeyType::ZSet => "skiplist",
-        KeyType::Stream => "stream",
+        _ => match crate::storage::Storage::coll_meta(&rec)? {
+            Some(meta) => crate::storage::types::encoding_name(&meta),
+            None => "raw",
+        },
     };
     Ok(Reply::bulk(enc.as_bytes()))
 }

@@ -5,12 +5,17 @@
 //! It never touches RocksDB, sockets or the RESP codec.
 
 pub mod connection;
+pub mod hash;
 pub mod introspection;
 pub mod keyspace;
+pub mod list;
 pub mod parse;
 pub mod server;
+pub mod set;
+pub mod sort;
 pub mod string;
 mod table;
+pub mod zset;
 
 pub use table::{Acl, CommandSpec, Flags, Handler};
 
@@ -38,8 +43,18 @@ impl Ctx<'_> {
 pub fn all() -> &'static [&'static CommandSpec] {
     static ALL: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
     ALL.get_or_init(|| {
-        let families: [&'static [CommandSpec]; 5] =
-            [string::COMMANDS, keyspace::COMMANDS, connection::COMMANDS, server::COMMANDS, introspection::COMMANDS];
+        let families: [&'static [CommandSpec]; 10] = [
+            string::COMMANDS,
+            hash::COMMANDS,
+            list::COMMANDS,
+            set::COMMANDS,
+            zset::COMMANDS,
+            sort::COMMANDS,
+            keyspace::COMMANDS,
+            connection::COMMANDS,
+            server::COMMANDS,
+            introspection::COMMANDS,
+        ];
         families.iter().flat_map(|f| f.iter()).collect()
     })
 }

@@ -2,39 +2,7 @@
 
 use crate::error::{CmdError, CmdResult};
 
-/// Redis's `string2ll`: optional '-', digits, no '+', no spaces, no leading zeros, fits in i64.
-/// Also the parser of RESP's multibulk and bulk lengths (`server::codec`).
-pub fn parse_i64_strict(b: &[u8]) -> Option<i64> {
-    if b.is_empty() || b.len() > 20 {
-        return None;
-    }
-    if b == b"0" {
-        return Some(0);
-    }
-    let (neg, digits) = match b[0] {
-        b'-' => (true, &b[1..]),
-        _ => (false, b),
-    };
-    if digits.is_empty() || !(b'1'..=b'9').contains(&digits[0]) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-    }
-    if neg {
-        if v > (i64::MAX as u64) + 1 {
-            None
-        } else {
-            Some((v as i64).wrapping_neg())
-        }
-    } else {
-        i64::try_from(v).ok()
-    }
-}
+pub use crate::numeric::parse_i64_strict;
 
 /// An integer argument, or `ERR value is not an integer or out of range`.
 pub fn int(b: &[u8]) -> CmdResult<i64> {
@@ -157,6 +125,19 @@ fn trim_fraction(mut s: String) -> String {
 /// True if `arg` equals the keyword, ignoring ASCII case.
 pub fn is(arg: &[u8], keyword: &str) -> bool {
     arg.eq_ignore_ascii_case(keyword.as_bytes())
+}
+
+/// A blocking command's timeout in seconds (fractions allowed), as Redis's
+/// `getTimeoutFromObjectOrReply`: None = wait forever (0).
+pub fn block_timeout(b: &[u8]) -> CmdResult<Option<std::time::Duration>> {
+    let secs = parse_f64(b)
+        .filter(|s| s.is_finite() && *s * 1000.0 < i64::MAX as f64)
+        .ok_or_else(|| CmdError::err("timeout is not a float or out of range"))?;
+    if secs < 0.0 {
+        return Err(CmdError::err("timeout is negative"));
+    }
+    let ms = (secs * 1000.0).ceil() as u64;
+    Ok((ms > 0).then(|| std::time::Duration::from_millis(ms)))
 }
 
 #[cfg(test)]

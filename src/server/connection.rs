@@ -327,8 +327,12 @@ impl Queued {
         let spec = commands::lookup(&args[0]);
         let resolved = spec.and_then(|s| commands::resolve(s, &args).ok());
         let name = resolved.or(spec).map(|s| s.name).unwrap_or("NULL");
-        let run_spec =
-            resolved.filter(|s| s.first_key > 0 && s.arity_ok(args.len()) && !matches!(s.name, "move" | "copy"));
+        let run_spec = resolved.filter(|s| {
+            s.first_key > 0
+                && s.arity_ok(args.len())
+                && !s.flags.contains(commands::Flags::BLOCKING)
+                && !matches!(s.name, "move" | "copy")
+        });
         Queued { args, spec, resolved: name, run_spec }
     }
 }

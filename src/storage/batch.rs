@@ -16,13 +16,13 @@
 //! it. A command that needs a lock the pipeline does not hold, or the disk, gets
 //! `StoreError::WouldBlock`; the caller then commits what ran so far and runs the rest one by one.
 
-use super::encoding::{self, CounterKind};
+use super::encoding::{self, CollMeta, CounterKind, KeyType};
 use super::locks::KeyGuard;
 use super::{cf, tier, DbMap, Record, Storage, StoreError};
 use bytes::Bytes;
 use rocksdb::WriteBatch;
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// What one operation does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,17 +44,48 @@ struct Op {
 /// Counter changes of one physical database: (db, keys delta, expires delta).
 type Delta = (u8, i64, i64);
 
+/// A collection at least this large, when deleted or overwritten, has its subkey range compacted
+/// soon after (DESIGN.md §3: deleted-heavy ranges are compacted), rather than whenever RocksDB
+/// gets to it.
+pub const BIG_COLLECTION: u64 = 4096;
+
+/// What happens after a batch is written: blocked clients to wake and ranges to compact.
+#[derive(Default)]
+struct After {
+    /// `pdb · key` of list and sorted-set keys written: clients blocked on them may go on.
+    ready: Vec<Vec<u8>>,
+    /// Subkey prefixes of big collections deleted or overwritten.
+    reclaim: Vec<Vec<u8>>,
+}
+
+impl After {
+    fn run(self, store: &Storage) {
+        for k in &self.ready {
+            store.waiters.signal(k);
+        }
+        for p in self.reclaim {
+            store.reclaim.request(p);
+        }
+    }
+
+    fn append(&mut self, other: After) {
+        self.ready.extend(other.ready);
+        self.reclaim.extend(other.reclaim);
+    }
+}
+
 pub struct Batch<'s> {
     store: &'s Storage,
     ops: Vec<Op>,
     deltas: Vec<Delta>,
     /// Databases whose counters this batch resets (FLUSHDB), applied before the deltas.
     resets: Vec<u8>,
+    after: After,
 }
 
 impl<'s> Batch<'s> {
     pub(super) fn new(store: &'s Storage) -> Batch<'s> {
-        Batch { store, ops: Vec::new(), deltas: Vec::new(), resets: Vec::new() }
+        Batch { store, ops: Vec::new(), deltas: Vec::new(), resets: Vec::new(), after: After::default() }
     }
 
     fn op(&mut self, cf: &'static str, kind: OpKind, key: Vec<u8>, value: impl Into<Bytes>) {
@@ -75,6 +106,18 @@ impl<'s> Batch<'s> {
         record: impl Into<Bytes>,
         expire_at_ms: u64,
     ) {
+        let record: Bytes = record.into();
+        let new_type = record.first().copied().and_then(KeyType::from_byte);
+        if matches!(new_type, Some(KeyType::List | KeyType::ZSet)) && self.store.waiters.any() {
+            self.after.ready.push(encoding::meta_key(pdb, key));
+        }
+        if let Some(old) = old {
+            let new_version = (new_type == Some(old.key_type()))
+                .then(|| encoding::decode_meta(&record).ok().and_then(|h| CollMeta::decode(&h, &record).ok()))
+                .flatten()
+                .map(|m| m.version);
+            self.note_dropped(pdb, key, old, new_version);
+        }
         self.op(cf::METADATA, OpKind::Put, encoding::meta_key(pdb, key), record);
         let old_expire = old.map(|r| r.header.expire_at_ms).unwrap_or(0);
         if old_expire != expire_at_ms {
@@ -103,12 +146,49 @@ impl<'s> Batch<'s> {
     /// Deletes `key`, whose current record is `old`. Collection subkeys become unreachable at
     /// once (their version is gone) and are reclaimed by compaction.
     pub fn delete_record(&mut self, pdb: u8, key: &[u8], old: &Record) {
+        self.note_dropped(pdb, key, old, None);
         self.op(cf::METADATA, OpKind::Delete, encoding::meta_key(pdb, key), Bytes::new());
         let expire = old.header.expire_at_ms;
         if expire != 0 {
             self.op(cf::EXPIRE_INDEX, OpKind::Delete, encoding::expire_index_key(expire, pdb, key), Bytes::new());
         }
         self.delta(pdb, -1, -i64::from(expire != 0));
+    }
+
+    /// When `old` is a big collection whose version is replaced (by `new_version`, or deleted),
+    /// asks for its subkey range to be compacted after the commit.
+    fn note_dropped(&mut self, pdb: u8, key: &[u8], old: &Record, new_version: Option<u64>) {
+        if old.key_type() == KeyType::String {
+            return;
+        }
+        if let Ok(m) = CollMeta::decode(&old.header, &old.raw) {
+            if m.size >= BIG_COLLECTION && new_version != Some(m.version) {
+                self.after.reclaim.push(encoding::subkey_prefix(pdb, key, m.version));
+            }
+        }
+    }
+
+    /// Writes one subkey (`subkeys` or `zset_score` family).
+    pub fn put_sub(&mut self, cf: &'static str, key: Vec<u8>, value: impl Into<Bytes>) {
+        self.op(cf, OpKind::Put, key, value);
+    }
+
+    /// Deletes one subkey (`subkeys` or `zset_score` family).
+    pub fn delete_sub(&mut self, cf: &'static str, key: Vec<u8>) {
+        self.op(cf, OpKind::Delete, key, Bytes::new());
+    }
+
+    /// Writes a collection's metadata record after a change: `meta` with expiry `expire_at_ms`,
+    /// or, when `meta` has no elements left, deletes the key (an emptied collection disappears,
+    /// as in Redis). `old` is the record physically there now.
+    pub fn put_coll(&mut self, pdb: u8, key: &[u8], old: Option<&Record>, meta: &CollMeta, expire_at_ms: u64) {
+        if meta.size == 0 {
+            if let Some(old) = old {
+                self.delete_record(pdb, key, old);
+            }
+            return;
+        }
+        self.put_record(pdb, key, old, meta.encode(expire_at_ms), expire_at_ms);
     }
 
     /// Removes a stale expire-index entry (its key is gone or has another expiry).
@@ -161,10 +241,12 @@ impl<'s> Batch<'s> {
             return Ok(());
         }
         if self.resets.is_empty() && pipeline_is_open() {
-            absorb(self.ops, &self.deltas);
+            absorb(self.ops, &self.deltas, self.after);
             return Ok(());
         }
-        write_ops(self.store, &self.ops, &self.deltas, &self.resets)
+        write_ops(self.store, &self.ops, &self.deltas, &self.resets)?;
+        self.after.run(self.store);
+        Ok(())
     }
 }
 
@@ -219,8 +301,14 @@ fn write_ops(store: &Storage, ops: &[Op], deltas: &[Delta], resets: &[u8]) -> Re
 struct Active {
     ops: Vec<Op>,
     deltas: Vec<Delta>,
+    after: After,
     /// Metadata records written so far: meta key → record (None = deleted).
     overlay: HashMap<Vec<u8>, Option<Bytes>>,
+    /// `subkeys` records written so far (point reads see them): key → value (None = deleted).
+    subs: HashMap<Vec<u8>, Option<Bytes>>,
+    /// Subkey prefixes (`subkeys`, `zset_score`) written so far: iterating one would miss the
+    /// pipeline's own writes, so such a read gives up (`WouldBlock`) and runs after the commit.
+    dirty: HashSet<Vec<u8>>,
     /// The lock stripes held, sorted.
     held: Vec<usize>,
 }
@@ -236,20 +324,28 @@ fn pipeline_is_open() -> bool {
 
 /// Takes a batch's operations into the open pipeline write (see `pipeline_is_open`); the overlay shares
 /// each metadata record's bytes with its operation.
-fn absorb(ops: Vec<Op>, deltas: &[Delta]) {
+fn absorb(ops: Vec<Op>, deltas: &[Delta], after: After) {
     ACTIVE.with(|a| {
         let mut a = a.borrow_mut();
         let Some(act) = a.as_mut() else { return };
+        act.after.append(after);
         for op in ops {
+            let value = match op.kind {
+                OpKind::Put => Some(op.value.clone()),
+                OpKind::Delete => None,
+                OpKind::DeleteRange => {
+                    act.ops.push(op);
+                    continue;
+                }
+            };
             if op.cf == cf::METADATA {
-                match op.kind {
-                    OpKind::Put => {
-                        act.overlay.insert(op.key.clone(), Some(op.value.clone()));
-                    }
-                    OpKind::Delete => {
-                        act.overlay.insert(op.key.clone(), None);
-                    }
-                    OpKind::DeleteRange => {}
+                act.overlay.insert(op.key.clone(), value);
+            } else if op.cf == cf::SUBKEYS || op.cf == cf::ZSET_SCORE {
+                if let Some((_, _, _, sub)) = encoding::decode_subkey(&op.key) {
+                    act.dirty.insert(op.key[..op.key.len() - sub.len()].to_vec());
+                }
+                if op.cf == cf::SUBKEYS {
+                    act.subs.insert(op.key.clone(), value);
                 }
             }
             act.ops.push(op);
@@ -264,6 +360,16 @@ fn absorb(ops: Vec<Op>, deltas: &[Delta]) {
 /// the pipeline wrote it, None when it did not (or no pipeline is open).
 pub(crate) fn overlay_get(meta_key: &[u8]) -> Option<Option<Bytes>> {
     ACTIVE.with(|a| a.borrow().as_ref().and_then(|act| act.overlay.get(meta_key).cloned()))
+}
+
+/// Like `overlay_get`, for a record of the `subkeys` family.
+pub(crate) fn overlay_get_sub(key: &[u8]) -> Option<Option<Bytes>> {
+    ACTIVE.with(|a| a.borrow().as_ref().and_then(|act| act.subs.get(key).cloned()))
+}
+
+/// Whether the open pipeline wrote subkeys under `prefix` (false when no pipeline is open).
+pub(crate) fn overlay_dirty(prefix: &[u8]) -> bool {
+    ACTIVE.with(|a| a.borrow().as_ref().is_some_and(|act| act.dirty.contains(prefix)))
 }
 
 /// Under an open pipeline: whether it holds all of `stripes` (None when no pipeline is open).
@@ -290,7 +396,15 @@ impl Storage {
         // Sorted and deduplicated by the lock, as `holds` needs for its binary search.
         let locks = self.locks.lock_stripes(&mut held);
         ACTIVE.with(|a| {
-            *a.borrow_mut() = Some(Active { ops: Vec::new(), deltas: Vec::new(), overlay: HashMap::new(), held });
+            *a.borrow_mut() = Some(Active {
+                ops: Vec::new(),
+                deltas: Vec::new(),
+                after: After::default(),
+                overlay: HashMap::new(),
+                subs: HashMap::new(),
+                dirty: HashSet::new(),
+                held,
+            });
         });
         PipelineWrite { store: self, _locks: locks, _dbs: dbs }
     }
@@ -304,7 +418,9 @@ impl PipelineWrite<'_> {
         if act.ops.is_empty() {
             return Ok(());
         }
-        write_ops(self.store, &act.ops, &act.deltas, &[])
+        write_ops(self.store, &act.ops, &act.deltas, &[])?;
+        act.after.run(self.store);
+        Ok(())
     }
 }
 

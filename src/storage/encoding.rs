@@ -230,6 +230,115 @@ fn push_header(v: &mut Vec<u8>, t: KeyType, expire_at_ms: u64) {
     v.extend_from_slice(&expire_at_ms.to_be_bytes());
 }
 
+/// Flag (high nibble): a collection that has outgrown Redis's compact encoding (more entries or
+/// longer elements than the `*-max-listpack-*` / `set-max-intset-entries` limits), so OBJECT
+/// ENCODING reports `hashtable` / `skiplist` like Redis. Like Redis, never cleared. FROZEN.
+pub const FLAG_BIG: u8 = 0x20;
+/// Flag (high nibble): a set holding a member that is not an integer (no longer an `intset`).
+/// FROZEN.
+pub const FLAG_NONINT: u8 = 0x40;
+
+/// The first index of an empty list: lists grow both ways from the middle of the u64 range.
+pub const LIST_MIDDLE: u64 = 1 << 63;
+
+/// The decoded body of a collection's metadata record:
+/// `version(8) · size(8) · type-specific`, where lists add `head(8) · tail(8)` (elements live at
+/// indexes `head..tail`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CollMeta {
+    pub key_type: KeyType,
+    /// The high-nibble flags (`FLAG_BIG`, `FLAG_NONINT`).
+    pub flags: u8,
+    pub version: u64,
+    /// Number of fields / elements / members.
+    pub size: u64,
+    /// Lists only: index of the first element.
+    pub head: u64,
+    /// Lists only: one past the index of the last element.
+    pub tail: u64,
+}
+
+impl CollMeta {
+    /// A new, empty collection of type `t` with a fresh `version`.
+    pub fn new(key_type: KeyType, version: u64) -> CollMeta {
+        CollMeta { key_type, flags: 0, version, size: 0, head: LIST_MIDDLE, tail: LIST_MIDDLE }
+    }
+
+    /// Encodes the whole metadata record with expiry `expire_at_ms`.
+    pub fn encode(&self, expire_at_ms: u64) -> Vec<u8> {
+        let mut v = Vec::with_capacity(META_HEADER_LEN + 32);
+        push_header(&mut v, self.key_type, expire_at_ms);
+        v[1] |= self.flags & !LAYOUT_MASK;
+        v.extend_from_slice(&self.version.to_be_bytes());
+        v.extend_from_slice(&self.size.to_be_bytes());
+        if self.key_type == KeyType::List {
+            v.extend_from_slice(&self.head.to_be_bytes());
+            v.extend_from_slice(&self.tail.to_be_bytes());
+        }
+        v
+    }
+
+    /// Decodes a collection's metadata record (whose header is `header`).
+    pub fn decode(header: &MetaHeader, value: &[u8]) -> Result<CollMeta, DecodeError> {
+        let body = value.get(META_HEADER_LEN..).ok_or(DecodeError::Truncated)?;
+        let word = |i: usize| -> Result<u64, DecodeError> {
+            let b = body.get(i * 8..i * 8 + 8).ok_or(DecodeError::Truncated)?;
+            let mut a = [0u8; 8];
+            a.copy_from_slice(b);
+            Ok(u64::from_be_bytes(a))
+        };
+        let mut m = CollMeta::new(header.key_type, word(0)?);
+        m.flags = header.flags;
+        m.size = word(1)?;
+        if header.key_type == KeyType::List {
+            m.head = word(2)?;
+            m.tail = word(3)?;
+        }
+        Ok(m)
+    }
+}
+
+/// The key of one subkey: `subkey_prefix(..) · subkey`.
+pub fn subkey(prefix: &[u8], sub: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(prefix.len() + sub.len());
+    k.extend_from_slice(prefix);
+    k.extend_from_slice(sub);
+    k
+}
+
+/// The first key after every key that starts with `prefix` (for iterator upper bounds), or
+/// None if there is none (a prefix of all 0xff bytes).
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last != 0xff {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// `zset_score` key of `member` with `score`: `prefix · score(8, ordered) · member`.
+pub fn zscore_key(prefix: &[u8], score: f64, member: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(prefix.len() + 8 + member.len());
+    k.extend_from_slice(prefix);
+    k.extend_from_slice(&encode_score(score));
+    k.extend_from_slice(member);
+    k
+}
+
+/// Splits the part of a `zset_score` key after its prefix into `(score, member)`.
+pub fn decode_zscore_suffix(suffix: &[u8]) -> Option<(f64, &[u8])> {
+    let s: [u8; 8] = suffix.get(..8)?.try_into().ok()?;
+    Some((decode_score(s), &suffix[8..]))
+}
+
+/// A list element's subkey: its index, big-endian.
+pub fn list_index(index: u64) -> [u8; 8] {
+    index.to_be_bytes()
+}
+
 /// The per-database counters kept in the `default` CF (merged, little-endian i64).
 pub fn counter_key(kind: CounterKind, db: u8) -> [u8; 3] {
     [b'#', kind as u8, db]
@@ -305,6 +414,46 @@ mod tests {
         k.extend_from_slice(b"field");
         assert_eq!(decode_subkey(&k), Some((2, &b"key"[..], 42, &b"field"[..])));
         assert_eq!(decode_subkey(&k[..9]), None);
+    }
+
+    #[test]
+    fn collection_record_round_trip() {
+        let h = |v: &[u8]| decode_meta(v).unwrap();
+        let mut m = CollMeta::new(KeyType::List, 77);
+        m.size = 3;
+        m.head = LIST_MIDDLE - 1;
+        m.tail = LIST_MIDDLE + 2;
+        m.flags = FLAG_BIG;
+        let v = m.encode(99);
+        assert_eq!(h(&v).expire_at_ms, 99);
+        assert_eq!(CollMeta::decode(&h(&v), &v), Ok(m));
+        let mut s = CollMeta::new(KeyType::Set, 5);
+        s.flags = FLAG_NONINT;
+        s.size = 1;
+        let v = s.encode(0);
+        assert_eq!(v.len(), META_HEADER_LEN + 16);
+        assert_eq!(CollMeta::decode(&h(&v), &v), Ok(s));
+        assert_eq!(CollMeta::decode(&h(&v), &v[..20]), Err(DecodeError::Truncated));
+    }
+
+    #[test]
+    fn prefix_end_bounds_the_prefix() {
+        assert_eq!(prefix_end(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(prefix_end(&[1, 0xff]), Some(vec![2]));
+        assert_eq!(prefix_end(&[0xff, 0xff]), None);
+        let p = subkey_prefix(1, b"k", 9);
+        let end = prefix_end(&p).unwrap();
+        assert!(subkey(&p, &[0xff; 40]) < end);
+    }
+
+    #[test]
+    fn zscore_keys_order_by_score_then_member() {
+        let p = subkey_prefix(0, b"z", 1);
+        let a = zscore_key(&p, -1.0, b"b");
+        let b = zscore_key(&p, 1.0, b"a");
+        let c = zscore_key(&p, 1.0, b"b");
+        assert!(a < b && b < c);
+        assert_eq!(decode_zscore_suffix(&c[p.len()..]), Some((1.0, &b"b"[..])));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! random keys, flushes and SWAPDB. All work on physical database ids (see `Storage::dbs`).
 
 use super::encoding::{self, KeyType};
+use super::subkeys::Dir;
 use super::{cf, tier, Batch, DbMapMut, Record, Storage, StoreError};
 use bytes::Bytes;
 use rand::Rng;
@@ -132,7 +133,7 @@ impl Storage {
             return Ok(RenameOutcome::TargetExists);
         }
         let mut b = self.batch();
-        self.copy_record(&mut b, pdb, dst, old_dst.as_ref(), &rec);
+        self.copy_record(&mut b, (pdb, src), (pdb, dst), old_dst.as_ref(), &rec)?;
         b.delete_record(pdb, src, &rec);
         b.commit()?;
         Ok(RenameOutcome::Renamed)
@@ -148,7 +149,7 @@ impl Storage {
             return Ok(false);
         }
         let mut b = self.batch();
-        self.copy_record(&mut b, dst_db, key, old_dst.as_ref(), &rec);
+        self.copy_record(&mut b, (src_db, key), (dst_db, key), old_dst.as_ref(), &rec)?;
         b.delete_record(src_db, key, &rec);
         b.commit()?;
         Ok(true)
@@ -167,15 +168,39 @@ impl Storage {
             return Ok(false);
         }
         let mut b = self.batch();
-        self.copy_record(&mut b, dst_db, dst, old_dst.as_ref(), &rec);
+        self.copy_record(&mut b, (src_db, src), (dst_db, dst), old_dst.as_ref(), &rec)?;
         b.commit()?;
         Ok(true)
     }
 
-    /// Writes `rec` under a new name. Strings are self-contained; collection types, whose
-    /// subkeys embed the key name, extend this when they arrive.
-    fn copy_record(&self, b: &mut Batch<'_>, pdb: u8, key: &[u8], old: Option<&Record>, rec: &Record) {
-        b.put_record(pdb, key, old, rec.raw.clone(), rec.header.expire_at_ms);
+    /// Writes `rec` under a new name. Strings are self-contained; a collection's subkeys embed
+    /// its name, so they are copied under a fresh version of the new name (never the source's
+    /// version: a later copy to the same name must not meet subkeys of an earlier one).
+    fn copy_record(
+        &self,
+        b: &mut Batch<'_>,
+        (src_db, src): (u8, &[u8]),
+        (pdb, key): (u8, &[u8]),
+        old: Option<&Record>,
+        rec: &Record,
+    ) -> Result<(), StoreError> {
+        let Some(mut meta) = Storage::coll_meta(rec)? else {
+            b.put_record(pdb, key, old, rec.raw.clone(), rec.header.expire_at_ms);
+            return Ok(());
+        };
+        let from = encoding::subkey_prefix(src_db, src, meta.version);
+        meta.version = self.next_version();
+        let to = encoding::subkey_prefix(pdb, key, meta.version);
+        let families: &[&'static str] =
+            if meta.key_type == KeyType::ZSet { &[cf::SUBKEYS, cf::ZSET_SCORE] } else { &[cf::SUBKEYS] };
+        for &family in families {
+            self.sub_scan(family, &from, Dir::Forward, None, |suffix, value| {
+                b.put_sub(family, encoding::subkey(&to, suffix), Bytes::copy_from_slice(value));
+                true
+            })?;
+        }
+        b.put_record(pdb, key, old, meta.encode(rec.header.expire_at_ms), rec.header.expire_at_ms);
+        Ok(())
     }
 
     /// One SCAN page: examines up to `count` records after `after` (a position returned by an
@@ -281,6 +306,9 @@ impl Storage {
             drop(next);
             return Err(e);
         }
+        // Clients blocked on keys of either database look again (Redis serves them if the
+        // swapped-in database has their keys).
+        self.waiters.signal_all();
         Ok(())
     }
 }

@@ -14,9 +14,12 @@ pub mod keyspace;
 pub mod locks;
 pub mod manifest;
 mod options;
+pub mod reclaim;
+pub mod subkeys;
 mod sync;
 pub mod tier;
 pub mod types;
+pub mod waiters;
 
 use crate::clock::Clock;
 use bytes::Bytes;
@@ -110,6 +113,8 @@ impl Record {
 pub struct StorageStats {
     pub expired_keys: AtomicU64,
     pub expired_stale_perc: AtomicU64,
+    /// Subkey ranges of big deleted collections compacted (`reclaim`).
+    pub reclaimed_ranges: AtomicU64,
 }
 
 /// The open database and everything shared around it.
@@ -132,6 +137,11 @@ pub struct Storage {
     pub expire_effort: AtomicU64,
     stopped: AtomicBool,
     threads: parking_lot::Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// Clients blocked on list and sorted-set keys.
+    pub waiters: waiters::Waiters,
+    reclaim: reclaim::Reclaimer,
+    /// Compact-encoding limits (OBJECT ENCODING names).
+    pub limits: types::EncodingLimits,
 }
 
 /// The logical→physical database map, held for the duration of one command so that SWAPDB,
@@ -166,9 +176,11 @@ impl Storage {
         std::fs::create_dir_all(&dir).map_err(|source| OpenError::Io { path: dir.clone(), source })?;
         let db_path = dir.join("db");
         manifest::check_or_create(&dir, &db_path, opts.databases)?;
-        let (db_opts, cfs) = options::build(opts, clock.clone());
+        let filter_target = filter::Target::default();
+        let (db_opts, cfs) = options::build(opts, clock.clone(), &filter_target);
         let db = DB::open_cf_descriptors(&db_opts, &db_path, cfs)
             .map_err(|e| OpenError::Rocks { path: db_path.clone(), message: e.into_string() })?;
+        let (reclaim, reclaim_rx) = reclaim::Reclaimer::new();
         let storage = Storage {
             db,
             path: db_path,
@@ -186,10 +198,15 @@ impl Storage {
             expire_effort: AtomicU64::new(u64::from(opts.active_expire_effort.clamp(1, 10))),
             stopped: AtomicBool::new(false),
             threads: parking_lot::Mutex::new(Vec::new()),
+            waiters: waiters::Waiters::default(),
+            reclaim,
+            limits: types::EncodingLimits::default(),
         };
         storage.load_state().map_err(|e| OpenError::Rocks { path: storage.path.clone(), message: e.to_string() })?;
         let storage = Arc::new(storage);
+        filter_target.bind(&storage);
         let mut threads = storage.threads.lock();
+        threads.push(reclaim::spawn(Arc::downgrade(&storage), reclaim_rx));
         threads.push(sync::spawn(Arc::downgrade(&storage)));
         threads.push(expire::spawn(Arc::downgrade(&storage)));
         drop(threads);

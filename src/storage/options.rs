@@ -52,7 +52,11 @@ impl Default for StorageOptions {
     }
 }
 
-pub(super) fn build(opts: &StorageOptions, clock: Arc<Clock>) -> (Options, Vec<ColumnFamilyDescriptor>) {
+pub(super) fn build(
+    opts: &StorageOptions,
+    clock: Arc<Clock>,
+    target: &filter::Target,
+) -> (Options, Vec<ColumnFamilyDescriptor>) {
     let mut db = Options::default();
     db.create_if_missing(true);
     db.create_missing_column_families(true);
@@ -112,6 +116,12 @@ pub(super) fn build(opts: &StorageOptions, clock: Arc<Clock>) -> (Options, Vec<C
             o.set_compaction_filter("strata.metadata_expiry", move |_level: u32, _key: &[u8], value: &[u8]| {
                 filter::metadata_decision(value, clock.now_ms())
             });
+        }
+        if matches!(name, cf::SUBKEYS | cf::ZSET_SCORE | cf::STREAM) {
+            o.set_compaction_filter_factory(filter::SubkeyFilterFactory::new(target, name));
+            // Popping from the front of a big sorted set leaves runs of tombstones that later
+            // reads walk over: files with many of them are compacted first.
+            o.add_compact_on_deletion_collector_factory(1024, 512, 0.5);
         }
         if name == cf::DEFAULT {
             o.set_merge_operator_associative("strata.counter_add", filter::counter_merge);

@@ -1,0 +1,6 @@
+//! Hash commands: HSET and friends over `storage::types::hash`.
+
+use super::CommandSpec;
+
+#[rustfmt::skip]
+pub static COMMANDS: &[CommandSpec] = &[];

@@ -1,0 +1,65 @@
+//! Prompt reclamation of big deleted collections (DESIGN.md §3).
+//!
+//! Deleting or overwriting a collection writes only its metadata; its subkeys stay on disk
+//! until compaction meets them, when the subkey filters drop them. For a big collection that
+//! could be a long time, and until then its dead subkeys fill the block cache and the levels
+//! that reads of live keys walk. So a batch that drops a big collection asks for its subkey
+//! range to be compacted now, on this background thread: the filters then remove it.
+
+use super::{cf, encoding, Storage};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::Weak;
+
+/// Requests waiting beyond this are dropped: compaction reclaims them later anyway.
+const QUEUE: usize = 1024;
+
+pub struct Reclaimer {
+    tx: SyncSender<Vec<u8>>,
+}
+
+impl Reclaimer {
+    pub(crate) fn new() -> (Reclaimer, Receiver<Vec<u8>>) {
+        let (tx, rx) = sync_channel(QUEUE);
+        (Reclaimer { tx }, rx)
+    }
+
+    /// Asks for the subkeys under `prefix` to be compacted soon.
+    pub(crate) fn request(&self, prefix: Vec<u8>) {
+        match self.tx.try_send(prefix) {
+            Ok(()) | Err(TrySendError::Disconnected(_)) => {}
+            Err(TrySendError::Full(_)) => tracing::debug!("reclaim queue full; compaction will catch up"),
+        }
+    }
+}
+
+pub(crate) fn spawn(storage: Weak<Storage>, rx: Receiver<Vec<u8>>) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("strata-reclaim".into())
+        .spawn(move || loop {
+            let prefix = match rx.recv_timeout(std::time::Duration::from_millis(200)) {
+                Ok(p) => p,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => match storage.upgrade() {
+                    Some(s) if !s.is_stopped() => continue,
+                    _ => return,
+                },
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+            };
+            let Some(s) = storage.upgrade() else { return };
+            if s.is_stopped() {
+                return;
+            }
+            s.compact_prefix(&prefix);
+        })
+        .unwrap_or_else(|e| panic!("can't start the reclaim thread: {e}"))
+}
+
+impl Storage {
+    /// Compacts the subkey families over `prefix` (the subkeys of one version of a key).
+    pub fn compact_prefix(&self, prefix: &[u8]) {
+        let end = encoding::prefix_end(prefix);
+        for name in [cf::SUBKEYS, cf::ZSET_SCORE, cf::STREAM] {
+            self.db().compact_range_cf(self.cf(name), Some(prefix), end.as_deref());
+        }
+        self.stats.reclaimed_ranges.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
