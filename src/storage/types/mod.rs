@@ -6,7 +6,12 @@
 //! `Batch::put_coll`, which deletes the key when it became empty. A new collection (or one
 //! replacing an expired key) gets a fresh version, so stale subkeys are never seen again.
 
+pub mod hash;
+pub mod list;
+pub mod set;
+pub mod sort;
 pub mod string;
+pub mod zset;
 
 use crate::storage::encoding::{self, CollMeta, KeyType};
 use crate::storage::{Record, Storage, StoreError};

@@ -1,0 +1,1 @@
+//! Hash storage (filled in by its family's work).

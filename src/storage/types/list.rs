@@ -1,0 +1,1 @@
+//! List storage (filled in by its family's work).

@@ -1,0 +1,1 @@
+//! Set storage (filled in by its family's work).

@@ -1,0 +1,1 @@
+//! Sort storage (filled in by its family's work).

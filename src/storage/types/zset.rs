@@ -1,0 +1,1 @@
+//! Zset storage (filled in by its family's work).
