@@ -58,6 +58,8 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         "connection", "2.4.0", "Lists open connections.", "O(N) where N is the number of client connections"),
     cmd!("client|info", 2, flags!(LOADING, STALE), 0, 0, 0, acl!(SLOW, CONNECTION), client_info,
         "connection", "6.2.0", "Returns information about the connection.", "O(1)"),
+    cmd!("client|unblock", -3, flags!(ADMIN, NOSCRIPT, LOADING, STALE), 0, 0, 0, acl!(ADMIN, SLOW, DANGEROUS, CONNECTION), client_unblock,
+        "connection", "5.0.0", "Unblocks a client blocked by a blocking command from a different connection.", "O(log N) where N is the number of client connections"),
     cmd!("client|kill", -3, flags!(ADMIN, LOADING, STALE), 0, 0, 0, acl!(ADMIN, SLOW, DANGEROUS, CONNECTION), client_kill,
         "connection", "2.4.0", "Terminates open connections.", "O(N) where N is the number of client connections"),
     cmd!("client|setinfo", 4, flags!(LOADING, STALE), 0, 0, 0, acl!(SLOW, CONNECTION), client_setinfo,
@@ -242,6 +244,21 @@ fn client_info(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
     Ok(text(format!("{}\n", ctx.session.handle.info_line())))
 }
 
+fn client_unblock(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    let id = int(&args[2])?;
+    let how = match args.get(3) {
+        None => crate::state::clients::Unblock::Timeout,
+        Some(a) if is(a, "TIMEOUT") => crate::state::clients::Unblock::Timeout,
+        Some(a) if is(a, "ERROR") => crate::state::clients::Unblock::Error,
+        Some(_) => return Err(CmdError::err("CLIENT UNBLOCK reason should be TIMEOUT or ERROR")),
+    };
+    if args.len() > 4 {
+        return Err(CmdError::Syntax);
+    }
+    let found = u64::try_from(id).ok().and_then(|id| ctx.shared.clients.get(id));
+    Ok(Reply::Int(i64::from(found.is_some_and(|c| c.request_unblock(how)))))
+}
+
 fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let me = ctx.session.id();
     let kill = |ctx: &mut Ctx<'_>, c: &ClientHandle| {
@@ -356,6 +373,8 @@ fn client_help(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
         "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
         "SETNAME <name>",
         "    Assign the name <name> to the current connection.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
         "HELP",
         "    Print this help.",
     ]))

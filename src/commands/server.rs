@@ -74,10 +74,21 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     storage.set_fsync_policy(fsync_policy(cfg.appendfsync));
     storage.hz.store(u64::from(cfg.hz), Ordering::Relaxed);
     storage.expire_effort.store(u64::from(cfg.active_expire_effort), Ordering::Relaxed);
+    apply_encoding_limits(&cfg, storage);
     if let Some(set_level) = ctx.shared.log_level_setter.lock().as_ref() {
         set_level(cfg.loglevel);
     }
     Ok(Reply::Ok)
+}
+
+/// Hands the `*-max-listpack-*` / `set-max-intset-entries` limits to the typed stores.
+pub fn apply_encoding_limits(cfg: &crate::config::Config, storage: &crate::storage::Storage) {
+    let l = &storage.limits;
+    l.hash_max_listpack_entries.store(cfg.hash_max_listpack_entries, Ordering::Relaxed);
+    l.hash_max_listpack_value.store(cfg.hash_max_listpack_value, Ordering::Relaxed);
+    l.set_max_intset_entries.store(cfg.set_max_intset_entries, Ordering::Relaxed);
+    l.zset_max_listpack_entries.store(cfg.zset_max_listpack_entries, Ordering::Relaxed);
+    l.zset_max_listpack_value.store(cfg.zset_max_listpack_value, Ordering::Relaxed);
 }
 
 pub fn fsync_policy(a: AppendFsync) -> FsyncPolicy {
@@ -241,7 +252,7 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
             out.push_str("# Clients\r\n");
             kv(out, "connected_clients", &shared.clients.count());
             kv(out, "maxclients", &cfg.maxclients);
-            kv(out, "blocked_clients", &0);
+            kv(out, "blocked_clients", &storage.waiters.blocked_clients());
             kv(out, "tracking_clients", &0);
             kv(out, "clients_in_timeout_table", &0);
         }

@@ -151,6 +151,16 @@ pub const DEFAULT_CLIENT_QUERY_BUFFER_LIMIT: u64 = GB;
 pub const DEFAULT_HZ: u32 = 10;
 /// Default `active-expire-effort`.
 pub const DEFAULT_ACTIVE_EXPIRE_EFFORT: u32 = 1;
+/// Default `hash-max-listpack-entries`.
+pub const DEFAULT_HASH_MAX_LISTPACK_ENTRIES: u64 = 128;
+/// Default `hash-max-listpack-value`.
+pub const DEFAULT_HASH_MAX_LISTPACK_VALUE: u64 = 64;
+/// Default `set-max-intset-entries`.
+pub const DEFAULT_SET_MAX_INTSET_ENTRIES: u64 = 512;
+/// Default `zset-max-listpack-entries`.
+pub const DEFAULT_ZSET_MAX_LISTPACK_ENTRIES: u64 = 128;
+/// Default `zset-max-listpack-value`.
+pub const DEFAULT_ZSET_MAX_LISTPACK_VALUE: u64 = 64;
 /// Default `rocksdb-block-cache-size` in bytes.
 pub const DEFAULT_ROCKSDB_BLOCK_CACHE_SIZE: u64 = 256 * MB;
 /// Default `rocksdb-write-buffer-size` in bytes.
@@ -206,6 +216,16 @@ pub struct Config {
     pub hz: u32,
     /// Active expiry effort, 1..=10.
     pub active_expire_effort: u32,
+    /// `hash-max-listpack-entries`.
+    pub hash_max_listpack_entries: u64,
+    /// `hash-max-listpack-value`.
+    pub hash_max_listpack_value: u64,
+    /// `set-max-intset-entries`.
+    pub set_max_intset_entries: u64,
+    /// `zset-max-listpack-entries`.
+    pub zset_max_listpack_entries: u64,
+    /// `zset-max-listpack-value`.
+    pub zset_max_listpack_value: u64,
     /// RocksDB block cache size in bytes.
     pub rocksdb_block_cache_size: u64,
     /// RocksDB memtable size in bytes.
@@ -244,6 +264,11 @@ impl Default for Config {
             client_query_buffer_limit: DEFAULT_CLIENT_QUERY_BUFFER_LIMIT,
             hz: DEFAULT_HZ,
             active_expire_effort: DEFAULT_ACTIVE_EXPIRE_EFFORT,
+            hash_max_listpack_entries: DEFAULT_HASH_MAX_LISTPACK_ENTRIES,
+            hash_max_listpack_value: DEFAULT_HASH_MAX_LISTPACK_VALUE,
+            set_max_intset_entries: DEFAULT_SET_MAX_INTSET_ENTRIES,
+            zset_max_listpack_entries: DEFAULT_ZSET_MAX_LISTPACK_ENTRIES,
+            zset_max_listpack_value: DEFAULT_ZSET_MAX_LISTPACK_VALUE,
             rocksdb_block_cache_size: DEFAULT_ROCKSDB_BLOCK_CACHE_SIZE,
             rocksdb_write_buffer_size: DEFAULT_ROCKSDB_WRITE_BUFFER_SIZE,
             rocksdb_max_write_buffer_number: DEFAULT_ROCKSDB_MAX_WRITE_BUFFER_NUMBER,

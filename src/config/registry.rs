@@ -446,6 +446,12 @@ pub(super) static DIRECTIVES: &[Directive] = &[
         RUNTIME,
         int active_expire_effort
     ),
+    // Collection encodings (the names OBJECT ENCODING reports).
+    directive!("hash-max-listpack-entries", Kind::Int { min: 0, max: MEM_MAX }, RUNTIME, int hash_max_listpack_entries),
+    directive!("hash-max-listpack-value", Kind::Int { min: 0, max: MEM_MAX }, RUNTIME, int hash_max_listpack_value),
+    directive!("set-max-intset-entries", Kind::Int { min: 0, max: MEM_MAX }, RUNTIME, int set_max_intset_entries),
+    directive!("zset-max-listpack-entries", Kind::Int { min: 0, max: MEM_MAX }, RUNTIME, int zset_max_listpack_entries),
+    directive!("zset-max-listpack-value", Kind::Int { min: 0, max: MEM_MAX }, RUNTIME, int zset_max_listpack_value),
     // RocksDB.
     directive!(
         "rocksdb-block-cache-size",

@@ -216,6 +216,11 @@ proto-max-bulk-len 1mb
 client-query-buffer-limit 2g
 hz 500
 active-expire-effort 10
+hash-max-listpack-entries 0
+hash-max-listpack-value 1
+set-max-intset-entries 2
+zset-max-listpack-entries 3
+zset-max-listpack-value 4
 rocksdb-block-cache-size 0
 rocksdb-write-buffer-size 64kb
 rocksdb-max-write-buffer-number 2
@@ -244,6 +249,11 @@ rocksdb-compression no
         client_query_buffer_limit: 2_000_000_000,
         hz: 500,
         active_expire_effort: 10,
+        hash_max_listpack_entries: 0,
+        hash_max_listpack_value: 1,
+        set_max_intset_entries: 2,
+        zset_max_listpack_entries: 3,
+        zset_max_listpack_value: 4,
         rocksdb_block_cache_size: 0,
         rocksdb_write_buffer_size: 64 * 1024,
         rocksdb_max_write_buffer_number: 2,
@@ -402,7 +412,17 @@ fn get_with_patterns() {
     let max: Vec<&str> = get(&c, &["*max*"]).into_iter().map(|(n, _)| n).collect();
     assert_eq!(
         max,
-        vec!["maxclients", "proto-max-bulk-len", "rocksdb-max-write-buffer-number", "rocksdb-max-background-jobs"]
+        vec![
+            "maxclients",
+            "proto-max-bulk-len",
+            "hash-max-listpack-entries",
+            "hash-max-listpack-value",
+            "set-max-intset-entries",
+            "zset-max-listpack-entries",
+            "zset-max-listpack-value",
+            "rocksdb-max-write-buffer-number",
+            "rocksdb-max-background-jobs"
+        ]
     );
 
     // Several patterns, overlapping: each name once.
@@ -573,6 +593,11 @@ fn immutable_directives() {
         "client-query-buffer-limit",
         "hz",
         "active-expire-effort",
+        "hash-max-listpack-entries",
+        "hash-max-listpack-value",
+        "set-max-intset-entries",
+        "zset-max-listpack-entries",
+        "zset-max-listpack-value",
     ];
     for name in Config::directive_names() {
         let current = get(&Config::default(), &[name])[0].1.clone();

@@ -8,10 +8,12 @@
 
 use super::codec::{Limits, Parser};
 use crate::commands::{self, CommandSpec, Ctx};
-use crate::error::CmdError;
+use crate::error::{BlockOn, CmdError};
 use crate::reply::Reply;
+use crate::state::clients::Unblock;
 use crate::state::{Session, Shared};
 use crate::storage::tier;
+use crate::storage::waiters::WaitGuard;
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -46,7 +48,7 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr,
     }
     let handle = shared.clients.register(id, addr, laddr);
     let session = Session::new(handle.clone(), requirepass_empty);
-    Conn { shared: shared.clone(), stream, session: Some(session) }.run().await;
+    Conn { shared: shared.clone(), stream, session: Some(session), closed: false }.run().await;
     shared.clients.unregister(id);
 }
 
@@ -55,6 +57,8 @@ struct Conn {
     stream: TcpStream,
     /// Taken while a command runs on the blocking pool.
     session: Option<Session>,
+    /// The client went away while blocked: close without replying.
+    closed: bool,
 }
 
 enum Outcome {
@@ -156,6 +160,9 @@ impl Conn {
             if replies.is_empty() {
                 let Some(q) = queue.pop_front() else { break };
                 let (reply, s) = self.execute(q).await;
+                if self.closed {
+                    return Outcome::Close;
+                }
                 single = Some(reply);
                 seq = s;
             }
@@ -265,47 +272,128 @@ impl Conn {
     }
 
     /// Runs one command: inline if it stays in memory, else on the blocking pool. Returns the
-    /// reply and the WAL sequence it must wait for (0 = none).
+    /// reply and the WAL sequence it must wait for (0 = none). A blocking command that finds
+    /// nothing waits here (`wait_blocked`).
     async fn execute(&mut self, q: Queued) -> (Reply, u64) {
-        let shared = self.shared.clone();
-        let Some(mut session) = self.session.take() else { return (Reply::error("ERR internal error"), 0) };
-        session.suppress_reply = false;
+        if let Some(session) = self.session.as_mut() {
+            session.suppress_reply = false;
+        }
         let args = q.args;
         let Some(spec) = q.spec else {
-            self.session = Some(session);
             return (Reply::error(commands::unknown_command(&args).to_string()), 0);
         };
-        note_command(&shared, &session, q.resolved);
+        if let Some(session) = self.session.as_ref() {
+            note_command(&self.shared, session, q.resolved);
+        }
+        let args: Arc<[Bytes]> = args.into();
+        match self.attempt(spec, &args).await {
+            (Err(CmdError::Blocked(on)), seq) => {
+                let (reply, s) = self.wait_blocked(spec, &args, on).await;
+                (reply, seq.max(s))
+            }
+            (r, seq) => (to_reply(r), seq),
+        }
+    }
+
+    /// One run of a command: first on this thread with reads limited to memory, then, if it
+    /// needs the disk, on the blocking pool. Returns its result and WAL sequence.
+    async fn attempt(&mut self, spec: &'static CommandSpec, args: &Arc<[Bytes]>) -> (Result<Reply, CmdError>, u64) {
+        let shared = self.shared.clone();
+        let Some(mut session) = self.session.take() else { return (Err(CmdError::Internal), 0) };
         let first = tier::cache_only(|| {
             let mut ctx = Ctx { shared: &shared, session: &mut session };
-            commands::call(&mut ctx, spec, &args)
+            commands::call(&mut ctx, spec, args)
         });
         let seq = tier::take_write_seq();
-        match first {
-            Err(CmdError::WouldBlock) => {
-                shared.stats.blocking_reruns.fetch_add(1, Ordering::Relaxed);
-                let joined = tokio::task::spawn_blocking(move || {
-                    let r = {
-                        let mut ctx = Ctx { shared: &shared, session: &mut session };
-                        commands::call(&mut ctx, spec, &args)
-                    };
-                    (r, session, tier::take_write_seq())
-                })
-                .await;
-                match joined {
-                    Ok((r, session, rerun_seq)) => {
-                        self.session = Some(session);
-                        (to_reply(r), seq.max(rerun_seq))
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "command task failed");
-                        (Reply::error("ERR internal error"), 0)
-                    }
-                }
-            }
-            r => {
+        if !matches!(first, Err(CmdError::WouldBlock)) {
+            self.session = Some(session);
+            return (first, seq);
+        }
+        shared.stats.blocking_reruns.fetch_add(1, Ordering::Relaxed);
+        let args = args.clone();
+        let joined = tokio::task::spawn_blocking(move || {
+            let r = {
+                let mut ctx = Ctx { shared: &shared, session: &mut session };
+                commands::call(&mut ctx, spec, &args)
+            };
+            (r, session, tier::take_write_seq())
+        })
+        .await;
+        match joined {
+            Ok((r, session, rerun_seq)) => {
                 self.session = Some(session);
-                (to_reply(r), seq)
+                (r, seq.max(rerun_seq))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "command task failed");
+                (Err(CmdError::Internal), 0)
+            }
+        }
+    }
+
+    /// A blocking command (BLPOP, BZPOPMIN, ...) found nothing: queue this client on its keys
+    /// (first come, first served), then run the command again each time one of them is
+    /// written, until it is served, times out, or the client goes away. The client is queued
+    /// before each look at the keys, so a write landing between the look and the wait still
+    /// wakes it.
+    async fn wait_blocked(&mut self, spec: &'static CommandSpec, args: &Arc<[Bytes]>, on: BlockOn) -> (Reply, u64) {
+        let shared = self.shared.clone();
+        let Some(handle) = self.session.as_ref().map(|s| s.handle.clone()) else {
+            return (Reply::error("ERR internal error"), 0);
+        };
+        let deadline = on.timeout.map(|t| tokio::time::Instant::now() + t);
+        let timeout_reply = if on.null_array { Reply::NullArray } else { Reply::Null };
+        let mut stop = shared.shutdown.subscribe();
+        let mut watch_socket = true;
+        let mut peek = [0u8; 1];
+        handle.blocked.store(true, Ordering::SeqCst);
+        let mut registered: Option<(u8, WaitGuard<'_>)> = None;
+        let result = loop {
+            let db = self.session.as_ref().map(|s| s.db).unwrap_or(0);
+            let pdb = shared.storage.dbs().physical(db);
+            if registered.as_ref().is_none_or(|(p, _)| *p != pdb) {
+                // (Re)queue under the physical database the keys live in now (SWAPDB moves them).
+                drop(registered.take());
+                registered = Some((pdb, shared.storage.waiters.register(on.keys.iter().map(|k| (pdb, k.as_ref())))));
+            }
+            match self.attempt(spec, args).await {
+                (Err(CmdError::Blocked(_)), _) => {}
+                (r, seq) => break Some((to_reply(r), seq)),
+            }
+            let Some((_, guard)) = registered.as_ref() else { break None };
+            let timeout = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = guard.changed() => {}
+                _ = timeout => break Some((timeout_reply.clone(), 0)),
+                how = handle.unblocked() => {
+                    break Some(match how {
+                        Unblock::Timeout => (timeout_reply.clone(), 0),
+                        Unblock::Error => (Reply::error("UNBLOCKED client unblocked via CLIENT UNBLOCK"), 0),
+                    });
+                }
+                r = self.stream.peek(&mut peek), if watch_socket => match r {
+                    // The client closed while blocked: give up its place at once.
+                    Ok(0) | Err(_) => break None,
+                    // It sent more (read once this command is done).
+                    Ok(_) => watch_socket = false,
+                },
+                _ = handle.killed() => break None,
+                _ = stop.wait_for(|s| *s) => break None,
+            }
+        };
+        drop(registered);
+        handle.blocked.store(false, Ordering::SeqCst);
+        handle.clear_unblock();
+        match result {
+            Some(r) => r,
+            None => {
+                self.closed = true;
+                (Reply::NullArray, 0)
             }
         }
     }

@@ -27,6 +27,18 @@ pub struct ClientHandle {
     pub omem: AtomicUsize,
     killed: AtomicBool,
     kill_notify: tokio::sync::Notify,
+    /// Waiting in a blocking command (CLIENT LIST flag `b`).
+    pub blocked: AtomicBool,
+    /// CLIENT UNBLOCK's request: 0 none, 1 as a timeout, 2 with an error.
+    unblock: AtomicU8,
+    unblock_notify: tokio::sync::Notify,
+}
+
+/// How CLIENT UNBLOCK ends a blocking command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unblock {
+    Timeout,
+    Error,
 }
 
 impl ClientHandle {
@@ -47,6 +59,9 @@ impl ClientHandle {
             omem: AtomicUsize::new(0),
             killed: AtomicBool::new(false),
             kill_notify: tokio::sync::Notify::new(),
+            blocked: AtomicBool::new(false),
+            unblock: AtomicU8::new(0),
+            unblock_notify: tokio::sync::Notify::new(),
         }
     }
 
@@ -80,19 +95,47 @@ impl ClientHandle {
         }
     }
 
+    /// CLIENT UNBLOCK: ends the client's blocking command; false if it is not blocked.
+    pub fn request_unblock(&self, how: Unblock) -> bool {
+        if !self.blocked.load(Ordering::SeqCst) {
+            return false;
+        }
+        self.unblock.store(if how == Unblock::Timeout { 1 } else { 2 }, Ordering::SeqCst);
+        self.unblock_notify.notify_one();
+        true
+    }
+
+    /// Resolves when CLIENT UNBLOCK asks this (blocked) client to stop waiting.
+    pub async fn unblocked(&self) -> Unblock {
+        loop {
+            let notified = self.unblock_notify.notified();
+            match self.unblock.swap(0, Ordering::SeqCst) {
+                1 => return Unblock::Timeout,
+                2 => return Unblock::Error,
+                _ => notified.await,
+            }
+        }
+    }
+
+    /// Clears a stale CLIENT UNBLOCK request (one that arrived as the wait ended).
+    pub fn clear_unblock(&self) {
+        self.unblock.store(0, Ordering::SeqCst);
+    }
+
     /// One CLIENT LIST line (without the newline), with Redis's fields in Redis's order.
     pub fn info_line(&self) -> String {
         let opt = |m: &Mutex<Option<Bytes>>| {
             m.lock().as_ref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default()
         };
         format!(
-            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
             self.laddr,
             opt(&self.name),
             self.created.elapsed().as_secs(),
             self.idle_secs(),
+            if self.blocked.load(Ordering::Relaxed) { "b" } else { "N" },
             self.db.load(Ordering::Relaxed),
             self.qbuf.load(Ordering::Relaxed),
             self.omem.load(Ordering::Relaxed),

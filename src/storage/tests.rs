@@ -4,6 +4,7 @@ use super::keyspace::{ExpireCond, RenameOutcome};
 use super::types::string::{ExpireUpdate, SetCond, StringStore};
 use super::*;
 use bytes::Bytes;
+use encoding::KeyType;
 
 fn open(dir: &Path) -> Arc<Storage> {
     let opts = StorageOptions { dir: dir.to_path_buf(), ..StorageOptions::default() };
@@ -174,4 +175,145 @@ fn metadata_filter_drops_long_expired_records_on_compaction() {
     s.db().compact_range_cf(s.cf(cf::METADATA), None::<&[u8]>, None::<&[u8]>);
     assert!(s.get_record(0, b"old").unwrap().is_none());
     assert!(s.get_record(0, b"live").unwrap().is_some());
+}
+
+/// Writes a collection of `n` subkeys directly (what the typed stores do), returning its meta.
+fn put_collection(s: &Storage, pdb: u8, key: &[u8], t: KeyType, n: u64) -> encoding::CollMeta {
+    let _g = s.lock(pdb, key).unwrap();
+    let l = s.load_coll(pdb, key, t).unwrap();
+    let mut meta = l.meta_or_new(s, t);
+    let prefix = types::prefix(pdb, key, &meta);
+    let mut b = s.batch();
+    for i in 0..n {
+        match t {
+            KeyType::List => {
+                b.put_sub(cf::SUBKEYS, encoding::subkey(&prefix, &encoding::list_index(meta.tail)), Bytes::from("e"));
+                meta.tail += 1;
+            }
+            KeyType::ZSet => {
+                let m = format!("m{i}");
+                b.put_sub(
+                    cf::SUBKEYS,
+                    encoding::subkey(&prefix, m.as_bytes()),
+                    encoding::encode_score(i as f64).to_vec(),
+                );
+                b.put_sub(cf::ZSET_SCORE, encoding::zscore_key(&prefix, i as f64, m.as_bytes()), Bytes::new());
+            }
+            _ => b.put_sub(cf::SUBKEYS, encoding::subkey(&prefix, format!("f{i}").as_bytes()), Bytes::from("v")),
+        }
+        meta.size += 1;
+    }
+    b.put_coll(pdb, key, l.old.as_ref(), &meta, l.expire_at_ms);
+    b.commit().unwrap();
+    meta
+}
+
+fn count_cf(s: &Storage, name: &str) -> usize {
+    let mut it = s.db().raw_iterator_cf(s.cf(name));
+    it.seek_to_first();
+    let mut n = 0;
+    while it.valid() {
+        n += 1;
+        it.next();
+    }
+    n
+}
+
+fn compact_everything(s: &Storage) {
+    for name in cf::ALL {
+        s.db().flush_cf(s.cf(name)).unwrap();
+        s.db().compact_range_cf(s.cf(name), None::<&[u8]>, None::<&[u8]>);
+    }
+}
+
+#[test]
+fn compaction_keeps_only_live_subkeys() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path());
+    put_collection(&s, 0, b"live", KeyType::Hash, 10);
+    put_collection(&s, 0, b"deleted", KeyType::Hash, 20);
+    put_collection(&s, 1, b"overwritten", KeyType::Set, 30);
+    put_collection(&s, 0, b"zset", KeyType::ZSet, 5);
+    put_collection(&s, 0, b"zdeleted", KeyType::ZSet, 7);
+    let list = put_collection(&s, 0, b"list", KeyType::List, 6);
+    put_collection(&s, 0, b"renamed", KeyType::Hash, 4);
+    assert_eq!(count_cf(&s, cf::SUBKEYS), 10 + 20 + 30 + 5 + 7 + 6 + 4);
+    // DEL is metadata-only; SET over a set replaces it; a list trimmed by moving head/tail.
+    assert_eq!(s.delete(0, &[Bytes::from("deleted"), Bytes::from("zdeleted")]).unwrap(), 2);
+    set(&s, 1, "overwritten", "now a string", ExpireUpdate::Clear);
+    {
+        let _g = s.lock(0, b"list").unwrap();
+        let l = s.load_coll(0, b"list", KeyType::List).unwrap();
+        let mut m = l.meta.unwrap();
+        m.head += 2;
+        m.tail -= 1;
+        m.size = 3;
+        let mut b = s.batch();
+        b.put_coll(0, b"list", l.old.as_ref(), &m, 0);
+        b.commit().unwrap();
+    }
+    assert_eq!(s.rename(0, b"renamed", b"moved", false).unwrap(), RenameOutcome::Renamed);
+    assert_eq!(count_cf(&s, cf::SUBKEYS), 10 + 20 + 30 + 5 + 7 + 6 + 4 + 4, "nothing reclaimed yet");
+    compact_everything(&s);
+    assert_eq!(count_cf(&s, cf::SUBKEYS), 10 + 5 + 3 + 4, "only live subkeys remain");
+    assert_eq!(count_cf(&s, cf::ZSET_SCORE), 5);
+    let remaining: Vec<u64> = {
+        let mut out = Vec::new();
+        let prefix = encoding::subkey_prefix(0, b"list", list.version);
+        s.sub_scan(cf::SUBKEYS, &prefix, subkeys::Dir::Forward, None, |sub, _| {
+            out.push(u64::from_be_bytes(sub.try_into().unwrap()) - encoding::LIST_MIDDLE);
+            true
+        })
+        .unwrap();
+        out
+    };
+    assert_eq!(remaining, vec![2, 3, 4]);
+    // The renamed hash reads under its new name.
+    let moved = s.read_coll(0, b"moved", KeyType::Hash).unwrap().unwrap();
+    assert_eq!(moved.size, 4);
+    let mut n = 0;
+    s.sub_scan(cf::SUBKEYS, &types::prefix(0, b"moved", &moved), subkeys::Dir::Forward, None, |_, _| {
+        n += 1;
+        true
+    })
+    .unwrap();
+    assert_eq!(n, 4);
+}
+
+#[test]
+fn dropping_a_big_collection_compacts_its_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path());
+    put_collection(&s, 0, b"big", KeyType::ZSet, batch::BIG_COLLECTION);
+    put_collection(&s, 0, b"small", KeyType::ZSet, 3);
+    for name in cf::ALL {
+        s.db().flush_cf(s.cf(name)).unwrap();
+    }
+    assert_eq!(s.delete(0, &[Bytes::from("big")]).unwrap(), 1);
+    // The reclaim thread compacts the range soon after the commit.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while s.stats.reclaimed_ranges.load(Ordering::Relaxed) == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(s.stats.reclaimed_ranges.load(Ordering::Relaxed), 1);
+    assert_eq!(count_cf(&s, cf::SUBKEYS), 3);
+    assert_eq!(count_cf(&s, cf::ZSET_SCORE), 3);
+}
+
+#[test]
+fn emptied_collections_disappear_and_wrong_types_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path());
+    put_collection(&s, 0, b"h", KeyType::Hash, 1);
+    assert_eq!(s.key_count(0), 1);
+    assert_eq!(s.load_coll(0, b"h", KeyType::List).err(), Some(StoreError::WrongType));
+    let _g = s.lock(0, b"h").unwrap();
+    let l = s.load_coll(0, b"h", KeyType::Hash).unwrap();
+    let mut m = l.meta.unwrap();
+    m.size = 0;
+    let mut b = s.batch();
+    b.put_coll(0, b"h", l.old.as_ref(), &m, 0);
+    b.commit().unwrap();
+    assert!(s.get_record(0, b"h").unwrap().is_none());
+    assert_eq!(s.key_count(0), 0);
 }
