@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side throughput of Strata and a real redis-server on this machine.
 #
-#   scripts/bench.sh [--quick|--full]
+#   scripts/bench.sh [--quick|--full]      (BENCH_ONLY=regex picks workloads, e.g. BENCH_ONLY=zadd)
 #
 # Builds Strata (release), starts it and redis-server (Debian package; AOF on with
 # appendfsync everysec, the durable comparison) on free loopback ports with temporary data
@@ -41,28 +41,40 @@ for port in "$SPORT" "$RPORT"; do
   for _ in $(seq 1 300); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 done
 
-# run PORT TEST PIPELINE -> "rps p50 p99"
+# run PORT TESTS PIPELINE -> one "name rps p50 p99" line per test redis-benchmark ran (LPOP and
+# LRANGE_100 need the list LPUSH fills, so they run after it in one invocation).
 run() {
   redis-benchmark -p "$1" -t "$2" -c "$CLIENTS" -n "$REQUESTS" -P "$3" -r 100000 -d 64 --csv 2>/dev/null \
-    | awk -F'","' 'NR==2 { gsub(/"/, "", $0); split($0, f, ","); print f[2], f[5], f[7] }'
+    | awk -F'","' 'NR>1 { gsub(/"/, "", $0); split($0, f, ","); split(f[1], n, " "); print n[1], f[2], f[5], f[7] }'
 }
 median() { sort -n | awk '{ a[NR]=$1 } END { if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
 
+# Workloads: "tests-to-run:pipeline:tests-to-report".
+WORKLOADS=(
+  "set:1:SET" "get:1:GET" "set:16:SET" "get:16:GET"
+  "lpush,lpop:1:LPUSH LPOP" "sadd:1:SADD" "hset:1:HSET" "zadd:1:ZADD" "lpush,lrange_100:1:LRANGE_100"
+)
+if [ -n "${BENCH_ONLY:-}" ]; then
+  WORKLOADS=($(printf '%s\n' "${WORKLOADS[@]}" | grep -iE "$BENCH_ONLY"))
+fi
+
 echo "| workload | Strata ops/s | Redis ops/s | Strata/Redis | Strata p50/p99 ms | Redis p50/p99 ms |"
 echo "|---|---:|---:|---:|---|---|"
-for pipeline in 1 16; do
-  for test in set get; do
-    : > "$WORK/s"; : > "$WORK/r"
-    for _ in $(seq 1 "$ROUNDS"); do
-      run "$SPORT" "$test" "$pipeline" >> "$WORK/s"
-      run "$RPORT" "$test" "$pipeline" >> "$WORK/r"
-    done
-    s_rps=$(cut -d' ' -f1 "$WORK/s" | median); r_rps=$(cut -d' ' -f1 "$WORK/r" | median)
-    s_p50=$(cut -d' ' -f2 "$WORK/s" | median); s_p99=$(cut -d' ' -f3 "$WORK/s" | median)
-    r_p50=$(cut -d' ' -f2 "$WORK/r" | median); r_p99=$(cut -d' ' -f3 "$WORK/r" | median)
+for w in "${WORKLOADS[@]}"; do
+  IFS=: read -r tests pipeline report <<< "$w"
+  : > "$WORK/s"; : > "$WORK/r"
+  for _ in $(seq 1 "$ROUNDS"); do
+    run "$SPORT" "$tests" "$pipeline" >> "$WORK/s"
+    run "$RPORT" "$tests" "$pipeline" >> "$WORK/r"
+  done
+  for name in $report; do
+    col() { awk -v n="$name" -v c="$2" '$1 == n { print $c }' "$1" | median; }
+    s_rps=$(col "$WORK/s" 2); r_rps=$(col "$WORK/r" 2)
+    s_p50=$(col "$WORK/s" 3); s_p99=$(col "$WORK/s" 4)
+    r_p50=$(col "$WORK/r" 3); r_p99=$(col "$WORK/r" 4)
     ratio=$(awk -v a="$s_rps" -v b="$r_rps" 'BEGIN { printf "%.2f", a / b }')
     printf '| %s c=%d P=%d | %.0f | %.0f | %s | %s / %s | %s / %s |\n' \
-      "$(echo "$test" | tr a-z A-Z)" "$CLIENTS" "$pipeline" "$s_rps" "$r_rps" "$ratio" "$s_p50" "$s_p99" "$r_p50" "$r_p99"
+      "$name" "$CLIENTS" "$pipeline" "$s_rps" "$r_rps" "$ratio" "$s_p50" "$s_p99" "$r_p50" "$r_p99"
   done
 done
 echo

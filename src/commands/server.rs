@@ -290,6 +290,7 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
             kv(out, "keyspace_misses", &l(&st.keyspace_misses));
             kv(out, "total_error_replies", &l(&st.total_error_replies));
             kv(out, "strata_disk_reads_offloaded", &l(&st.blocking_reruns));
+            kv(out, "strata_reclaimed_ranges", &l(&storage.stats.reclaimed_ranges));
         }
         "replication" => {
             out.push_str("# Replication\r\n");
