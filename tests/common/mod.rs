@@ -276,7 +276,7 @@ impl TestServer {
         server_output(&self.dir)
     }
 
-    fn redis_client(&self) -> redis::Client {
+    pub fn redis_client(&self) -> redis::Client {
         redis::Client::open(format!("redis://127.0.0.1:{}/", self.port)).expect("client url")
     }
 
