@@ -213,6 +213,26 @@ async fn intset_to_hashtable() {
     assert_eq!(encoding(&mut c, "r").await, bulk("intset"));
     assert_eq!(call(&mut c, &["SUNIONSTORE", "r", "n1", "n2"]).await, int(4));
     assert_eq!(encoding(&mut c, "r").await, bulk("hashtable"));
+    let more: Vec<String> = (400..700).map(|i| i.to_string()).collect();
+    sadd(&mut c, "ints2", &more).await;
+    assert_eq!(encoding(&mut c, "ints2").await, bulk("intset"));
+    assert_eq!(call(&mut c, &["SINTERSTORE", "r", "big", "ints2"]).await, int(113));
+    assert_eq!(encoding(&mut c, "r").await, bulk("intset"));
+    assert_eq!(call(&mut c, &["SUNIONSTORE", "r", "big", "ints2"]).await, int(700));
+    assert_eq!(encoding(&mut c, "r").await, bulk("hashtable"));
+}
+
+#[tokio::test]
+async fn databases_are_separate() {
+    let s = TestServer::start();
+    let mut c = s.client().await;
+    call(&mut c, &["SADD", "s", "a"]).await;
+    assert_eq!(call(&mut c, &["SELECT", "1"]).await, ok());
+    assert_eq!(call(&mut c, &["SCARD", "s"]).await, int(0));
+    call(&mut c, &["SADD", "s", "b", "c"]).await;
+    assert_eq!(members(&mut c, "s").await, strs(&["b", "c"]));
+    assert_eq!(call(&mut c, &["SELECT", "0"]).await, ok());
+    assert_eq!(members(&mut c, "s").await, strs(&["a"]));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -662,4 +682,71 @@ async fn expired_set_is_gone() {
     assert_eq!(call(&mut c, &["SADD", "s", "c"]).await, int(1));
     assert_eq!(members(&mut c, "s").await, strs(&["c"]));
     assert_eq!(call(&mut c, &["TTL", "s"]).await, int(-1));
+}
+
+#[tokio::test]
+async fn resp3_reply_types() {
+    let s = TestServer::start();
+    let mut r = s.raw();
+    assert!(matches!(r.call(&["HELLO", "3"]), Reply::Map(_)));
+    r.call(&["SADD", "a", "x", "y"]);
+    r.call(&["SADD", "b", "y", "z"]);
+    let set_of = |reply: Reply| match reply {
+        Reply::Set(items) => sorted(&Reply::Array(items)),
+        other => panic!("expected a RESP3 set, got {other:?}"),
+    };
+    assert_eq!(set_of(r.call(&["SMEMBERS", "a"])), strs(&["x", "y"]));
+    assert_eq!(set_of(r.call(&["SUNION", "a", "b"])), strs(&["x", "y", "z"]));
+    assert_eq!(set_of(r.call(&["SINTER", "a", "b"])), strs(&["y"]));
+    assert_eq!(set_of(r.call(&["SDIFF", "a", "b"])), strs(&["x"]));
+    assert_eq!(r.call(&["SMEMBERS", "nokey"]), Reply::Set(vec![]));
+    assert_eq!(r.call(&["SINTER", "a", "nokey"]), Reply::Set(vec![]));
+    assert_eq!(r.call(&["SPOP", "nokey", "2"]), Reply::Set(vec![]));
+    assert_eq!(r.call(&["SPOP", "a", "0"]), Reply::Set(vec![]));
+    assert_eq!(r.call(&["SRANDMEMBER", "nokey", "2"]), arr(vec![]));
+    assert_eq!(r.call(&["SRANDMEMBER", "a", "0"]), arr(vec![]));
+    assert_eq!(r.call(&["SRANDMEMBER", "nokey"]), nil());
+    assert_eq!(r.call(&["SPOP", "nokey"]), nil());
+    assert_eq!(sorted(&r.call(&["SRANDMEMBER", "a", "5"])), strs(&["x", "y"]));
+    assert!(matches!(r.call(&["SRANDMEMBER", "a", "-3"]), Reply::Array(v) if v.len() == 3));
+    assert_eq!(r.call(&["SMISMEMBER", "a", "x", "q"]), arr(vec![int(1), int(0)]));
+    assert_eq!(set_of(r.call(&["SPOP", "a", "5"])), strs(&["x", "y"]));
+}
+
+#[tokio::test]
+async fn pipelined_writes_then_reads() {
+    let s = TestServer::start();
+    let mut r = s.raw();
+    let cmds: Vec<Vec<&str>> = vec![
+        vec!["SADD", "p", "a", "b", "c"],
+        vec!["SMEMBERS", "p"],
+        vec!["SREM", "p", "a"],
+        vec!["SCARD", "p"],
+        vec!["SPOP", "p", "1"],
+        vec!["SADD", "q", "b", "c", "d"],
+        vec!["SUNIONSTORE", "u", "p", "q"],
+        vec!["SINTER", "u", "q"],
+        vec!["SMOVE", "q", "p", "d"],
+        vec!["SISMEMBER", "p", "d"],
+        vec!["SRANDMEMBER", "q"],
+    ];
+    let mut bytes = Vec::new();
+    for c in &cmds {
+        bytes.extend(resp(c));
+    }
+    r.send(&bytes);
+    let replies: Vec<Reply> = cmds.iter().map(|_| r.read_reply()).collect();
+    assert_eq!(replies[0], int(3));
+    assert_eq!(sorted(&replies[1]), strs(&["a", "b", "c"]));
+    assert_eq!(replies[2], int(1));
+    assert_eq!(replies[3], int(2));
+    let popped = sorted(&replies[4]);
+    assert_eq!(popped.len(), 1);
+    assert_eq!(replies[5], int(3));
+    assert_eq!(replies[6], int(3));
+    assert_eq!(sorted(&replies[7]), strs(&["b", "c", "d"]));
+    assert_eq!(replies[8], int(1));
+    assert_eq!(replies[9], int(1));
+    let q = replies[10].text();
+    assert!(q == "b" || q == "c", "{q}");
 }
