@@ -47,6 +47,11 @@ impl LockTable {
         KeyGuard { _one: Some(self.stripes[i].lock()), _many: Vec::new() }
     }
 
+    /// Locks one stripe if it is free right now.
+    pub(crate) fn try_lock_stripe(&self, i: usize) -> Option<KeyGuard<'_>> {
+        self.stripes[i].try_lock().map(|g| KeyGuard { _one: Some(g), _many: Vec::new() })
+    }
+
     /// A guard that holds nothing (a pipeline already holds the stripes).
     pub(crate) fn none(&self) -> KeyGuard<'_> {
         KeyGuard { _one: None, _many: Vec::new() }

@@ -405,9 +405,19 @@ impl Storage {
         Ok(self.get_record(pdb, key)?.filter(|r| r.alive(now)))
     }
 
-    /// Deletes `key` if it is (still) expired, counting it in `expired_keys`.
+    /// Deletes `key` if it is (still) expired, counting it in `expired_keys`. Only if its lock
+    /// is free (or held by this thread's pipeline): a reader may already hold it, or another
+    /// key's on the same stripe, and locks are not re-entrant. A key left here is deleted by
+    /// active expiry; readers see it as missing either way.
     fn delete_expired(&self, pdb: u8, key: &[u8]) -> Result<(), StoreError> {
-        let _g = self.lock(pdb, key)?;
+        let stripe = self.locks.stripe(pdb, key);
+        let _g = match batch::pipeline_holds(&[stripe]) {
+            Some(true) => self.locks.none(),
+            _ => match self.locks.try_lock_stripe(stripe) {
+                Some(g) => g,
+                None => return Ok(()),
+            },
+        };
         let now = self.clock.now_ms();
         if let Some(rec) = self.get_record(pdb, key)?.filter(|r| !r.alive(now)) {
             let mut b = self.batch();
