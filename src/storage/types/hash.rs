@@ -7,6 +7,7 @@ use crate::storage::subkeys::Dir;
 use crate::storage::{cf, Storage, StoreError};
 use bytes::Bytes;
 use rand::Rng;
+use std::collections::{HashMap, HashSet};
 
 /// Typed access to hash keys of one physical database.
 pub struct HashStore<'a> {
@@ -51,9 +52,12 @@ impl<'a> HashStore<'a> {
         let mut added = 0u64;
         let mut longest = 0usize;
         let mut written = false;
+        // The last occurrence of each field is the one written.
+        let last: HashMap<&[u8], usize> = pairs.iter().enumerate().map(|(i, (f, _))| (f.as_ref(), i)).collect();
+        let mut seen: HashSet<&[u8]> = HashSet::with_capacity(pairs.len());
         for (i, ((f, v), k)) in pairs.iter().zip(&keys).enumerate() {
             longest = longest.max(f.len()).max(v.len());
-            let earlier = pairs[..i].iter().any(|(e, _)| e == f);
+            let earlier = !seen.insert(f.as_ref());
             let present = existing[i].is_some() || earlier;
             if nx && present {
                 continue;
@@ -61,7 +65,7 @@ impl<'a> HashStore<'a> {
             if !present {
                 added += 1;
             }
-            if pairs[i + 1..].iter().any(|(later, _)| later == f) {
+            if last.get(f.as_ref()) != Some(&i) {
                 continue;
             }
             b.put_sub(cf::SUBKEYS, k.clone(), v.clone());
@@ -116,8 +120,9 @@ impl<'a> HashStore<'a> {
         let existing = self.store.sub_multi_get(&keys)?;
         let mut b = self.store.batch();
         let mut removed = 0u64;
+        let mut seen: HashSet<&[u8]> = HashSet::with_capacity(fields.len());
         for (i, k) in keys.into_iter().enumerate() {
-            if existing[i].is_some() && !fields[..i].contains(&fields[i]) {
+            if existing[i].is_some() && seen.insert(fields[i].as_ref()) {
                 removed += 1;
                 b.delete_sub(cf::SUBKEYS, k);
             }
