@@ -238,6 +238,7 @@ async fn big_list_order_from_both_ends() {
     let mut c = s.client().await;
     fill(&mut c, "l", 2000).await;
     assert_eq!(call(&mut c, &["LLEN", "l"]).await, int(2000));
+    assert_eq!(call(&mut c, &["OBJECT", "ENCODING", "l"]).await, bulk("quicklist"));
     assert_eq!(range(&mut c, "l").await, strs(&names(0, 2000)));
     assert_eq!(call(&mut c, &["LRANGE", "l", "100", "199"]).await, strs(&names(100, 200)));
     assert_eq!(call(&mut c, &["LRANGE", "l", "-100", "-1"]).await, strs(&names(1900, 2000)));
@@ -851,4 +852,51 @@ async fn pipelined_pushes_and_pops() {
     assert_eq!(raw.read_reply(), int(41));
     assert_eq!(raw.read_reply(), int(1));
     assert_eq!(raw.read_reply(), bulks(&["v19", "x", "v20"]));
+}
+
+#[tokio::test]
+async fn concurrent_pushes_and_pops_lose_nothing() {
+    let s = TestServer::start();
+    let mut tasks = Vec::new();
+    for t in 0..4 {
+        let mut c = s.client().await;
+        tasks.push(tokio::spawn(async move {
+            for i in 0..200 {
+                let end = if i % 2 == 0 { "LPUSH" } else { "RPUSH" };
+                call(&mut c, &[end, "l", &format!("t{t}-{i}")]).await.int();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("pusher");
+    }
+    let mut c = s.client().await;
+    assert_eq!(call(&mut c, &["LLEN", "l"]).await, int(800));
+    let mut all = range(&mut c, "l").await.strings();
+    all.sort();
+    let mut want: Vec<String> = (0..4).flat_map(|t| (0..200).map(move |i| format!("t{t}-{i}"))).collect();
+    want.sort();
+    assert_eq!(all, want);
+    // Concurrent pops from both ends hand out every element exactly once.
+    let mut tasks = Vec::new();
+    for t in 0..4 {
+        let mut c = s.client().await;
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            loop {
+                let r = call(&mut c, &[if t % 2 == 0 { "LPOP" } else { "RPOP" }, "l", "7"]).await;
+                if r == nil() {
+                    return got;
+                }
+                got.extend(r.strings());
+            }
+        }));
+    }
+    let mut popped = Vec::new();
+    for t in tasks {
+        popped.extend(t.await.expect("popper"));
+    }
+    popped.sort();
+    assert_eq!(popped, want);
+    assert_eq!(call(&mut c, &["EXISTS", "l"]).await, int(0));
 }
