@@ -900,3 +900,22 @@ async fn concurrent_pushes_and_pops_lose_nothing() {
     assert_eq!(popped, want);
     assert_eq!(call(&mut c, &["EXISTS", "l"]).await, int(0));
 }
+
+#[tokio::test]
+async fn resp3_nulls() {
+    let s = TestServer::start();
+    let mut raw = s.raw();
+    assert!(matches!(raw.call(&["HELLO", "3"]), Reply::Map(_)));
+    raw.send(&resp(&["LPOP", "nokey", "2"]));
+    raw.expect(b"_\r\n");
+    raw.send(&resp(&["LPOP", "nokey"]));
+    raw.expect(b"_\r\n");
+    raw.send(&resp(&["LMPOP", "1", "nokey", "LEFT"]));
+    raw.expect(b"_\r\n");
+    raw.send(&resp(&["LPOS", "nokey", "a"]));
+    raw.expect(b"_\r\n");
+    raw.send(&resp(&["LINDEX", "nokey", "0"]));
+    raw.expect(b"_\r\n");
+    assert_eq!(raw.call(&["RPUSH", "l", "a", "b"]), int(2));
+    assert_eq!(raw.call(&["LMPOP", "1", "l", "RIGHT", "COUNT", "5"]), arr(vec![bulk("l"), bulks(&["b", "a"])]));
+}
