@@ -130,10 +130,10 @@ pub fn is(arg: &[u8], keyword: &str) -> bool {
 /// A blocking command's timeout in seconds (fractions allowed), as Redis's
 /// `getTimeoutFromObjectOrReply`: None = wait forever (0).
 pub fn block_timeout(b: &[u8]) -> CmdResult<Option<std::time::Duration>> {
-    let secs = parse_f64(b)
-        .filter(|s| s.is_finite() && *s * 1000.0 < i64::MAX as f64)
-        .ok_or_else(|| CmdError::err("timeout is not a float or out of range"))?;
-    if secs < 0.0 {
+    let secs = parse_f64(b).ok_or_else(|| CmdError::err("timeout is not a float or out of range"))?;
+    // Redis 7.0 casts the milliseconds to a long long: `inf` and values past its range come out
+    // negative, so they get the same reply as a negative timeout.
+    if secs < 0.0 || secs * 1000.0 >= i64::MAX as f64 {
         return Err(CmdError::err("timeout is negative"));
     }
     let ms = (secs * 1000.0).ceil() as u64;

@@ -152,7 +152,7 @@ pub const DEFAULT_HZ: u32 = 10;
 /// Default `active-expire-effort`.
 pub const DEFAULT_ACTIVE_EXPIRE_EFFORT: u32 = 1;
 /// Default `hash-max-listpack-entries`.
-pub const DEFAULT_HASH_MAX_LISTPACK_ENTRIES: u64 = 128;
+pub const DEFAULT_HASH_MAX_LISTPACK_ENTRIES: u64 = 512;
 /// Default `hash-max-listpack-value`.
 pub const DEFAULT_HASH_MAX_LISTPACK_VALUE: u64 = 64;
 /// Default `set-max-intset-entries`.
