@@ -11,7 +11,7 @@ use crate::error::{BlockOn, CmdError, CmdResult};
 use crate::glob::glob_match;
 use crate::reply::{format_double, Reply};
 use crate::storage::encoding::FLAG_BIG;
-use crate::storage::types::zset::{Entry, Input, LexBound, LexRange, ScoreRange, ZView};
+use crate::storage::types::zset::{norm, Entry, Input, LexBound, LexRange, ScoreRange, ZView};
 use crate::storage::Storage;
 use crate::{acl, cmd, flags};
 use bytes::Bytes;
@@ -156,7 +156,7 @@ fn score_bound(b: &[u8]) -> Option<(f64, bool)> {
 /// Redis's `zslParseRange`.
 fn score_range(min: &[u8], max: &[u8]) -> CmdResult<ScoreRange> {
     match (score_bound(min), score_bound(max)) {
-        (Some((min, minex)), Some((max, maxex))) => Ok(ScoreRange { min, minex, max, maxex }),
+        (Some((min, minex)), Some((max, maxex))) => Ok(ScoreRange { min: norm(min), minex, max: norm(max), maxex }),
         _ => Err(CmdError::err("min or max is not a float")),
     }
 }
@@ -308,7 +308,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, key: &[u8], f: AddFlags, pairs: &[(f64, &Byte
         })
     })?;
     if f.incr {
-        return Ok(if processed > 0 { Reply::Double(crate::storage::types::zset::norm(last)) } else { Reply::Null });
+        return Ok(if processed > 0 { Reply::Double(last) } else { Reply::Null });
     }
     Ok(Reply::Int(if f.ch { added + updated } else { added }))
 }
@@ -816,8 +816,12 @@ fn compute_setop(st: &Storage, inputs: &[Option<Input>], req: &SetOpReq, op: Set
         SetOp::Union => {
             let mut acc: HashMap<Bytes, f64> = HashMap::new();
             let mut order: Vec<Bytes> = Vec::new();
-            for (i, input) in inputs.iter().enumerate() {
-                let Some(input) = input else { continue };
+            // Like Redis, smallest inputs first (missing keys count as empty); this decides how
+            // inf + -inf sums come out.
+            let mut idx: Vec<usize> = (0..inputs.len()).collect();
+            idx.sort_by_key(|&i| inputs[i].as_ref().map(|x| x.size).unwrap_or(0));
+            for i in idx {
+                let Some(input) = &inputs[i] else { continue };
                 for (m, s) in st.zinput_entries(input)? {
                     let mut score = req.weights[i] * s;
                     if score.is_nan() {
@@ -873,10 +877,8 @@ fn compute_setop(st: &Storage, inputs: &[Option<Input>], req: &SetOpReq, op: Set
             out
         }
     };
-    for e in &mut out {
-        e.1 = crate::storage::types::zset::norm(e.1);
-    }
-    out.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+    // Redis's order: by score (-0 equals 0), then member bytes. Scores are never NaN here.
+    out.sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal).then_with(|| a.0.cmp(&b.0)));
     Ok(out)
 }
 

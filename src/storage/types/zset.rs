@@ -277,43 +277,57 @@ impl<'a> ZView<'a> {
         Ok(n)
     }
 
-    /// The score of the first (lowest) or last (highest) member.
-    fn edge_score(&self, dir: Dir) -> Result<Option<f64>, StoreError> {
-        let mut s = None;
-        self.walk(dir, None, |x, _| {
-            s = Some(x);
+    /// The first (lowest) or last (highest) member with its score.
+    fn edge(&self, dir: Dir) -> Result<Option<(f64, Bytes)>, StoreError> {
+        let mut e = None;
+        self.walk(dir, None, |s, m| {
+            e = Some((s, Bytes::copy_from_slice(m)));
             false
         })?;
-        Ok(s)
+        Ok(e)
     }
 
-    /// Members in the lexicographic interval (all scores equal, by contract), ascending or
-    /// descending, after `offset`, at most `limit` (negative = all).
+    /// Members in the lexicographic interval, ascending or descending, after `offset`, at most
+    /// `limit` (negative = all). All scores are equal by contract; when they are not, the result
+    /// is the one Redis gives for a listpack: the range must overlap the first and last members,
+    /// the walk starts at the first member inside the start bound (which must be inside the end
+    /// bound), skips `offset` members blindly and stops at the first member past the end bound.
     pub fn range_by_lex(&self, r: &LexRange, rev: bool, offset: i64, limit: i64) -> Result<Vec<Entry>, StoreError> {
         let mut out = Vec::new();
         if r.is_empty() || offset < 0 || limit == 0 {
             return Ok(out);
         }
-        let mut skip = offset;
-        let dir = if rev { Dir::Reverse } else { Dir::Forward };
-        let Some(edge) = self.edge_score(dir)? else { return Ok(out) };
-        let bound = if rev { &r.max } else { &r.min };
+        let (Some(first), Some(last)) = (self.edge(Dir::Forward)?, self.edge(Dir::Reverse)?) else {
+            return Ok(out);
+        };
+        if !r.gte_min(&last.1) || !r.lte_max(&first.1) {
+            return Ok(out);
+        }
+        let (dir, edge, bound) = if rev { (Dir::Reverse, last.0, &r.max) } else { (Dir::Forward, first.0, &r.min) };
         let from = match bound {
             LexBound::Incl(x) | LexBound::Excl(x) => Some(encoding::zscore_key(&[], edge, x)),
             _ => None,
         };
+        let start_ok = |m: &[u8]| if rev { r.lte_max(m) } else { r.gte_min(m) };
+        let end_ok = |m: &[u8]| if rev { r.gte_min(m) } else { r.lte_max(m) };
+        let mut started = false;
+        let mut skip = offset;
         self.walk(dir, from.as_deref(), |s, m| {
-            let (inside_start, inside_end) =
-                if rev { (r.lte_max(m), r.gte_min(m)) } else { (r.gte_min(m), r.lte_max(m)) };
-            if !inside_start {
-                return true;
-            }
-            if !inside_end {
-                return false;
+            if !started {
+                if !start_ok(m) {
+                    return true;
+                }
+                if !end_ok(m) {
+                    return false;
+                }
+                started = true;
             }
             if skip > 0 {
                 skip -= 1;
                 return true;
+            }
+            if !end_ok(m) {
+                return false;
             }
             out.push((Bytes::copy_from_slice(m), s));
             limit < 0 || (out.len() as i64) < limit
