@@ -5,7 +5,7 @@
 //! replied as `Reply::Double`; WITHSCORES replies are flat in RESP2 and `[member, score]` pairs
 //! in RESP3, as Redis 7.0 does per command.
 
-use super::parse::{block_timeout, float, int, is, parse_f64};
+use super::parse::{block_timeout, int, is, parse_f64};
 use super::{CommandSpec, Ctx};
 use crate::error::{BlockOn, CmdError, CmdResult};
 use crate::glob::glob_match;
@@ -136,14 +136,90 @@ fn nan_err() -> CmdError {
     CmdError::err("resulting score is not a number (NaN)")
 }
 
-/// A number as C's `strtod` takes a whole argument: the empty text reads 0, leading spaces are
-/// skipped, NaN is refused.
+/// C's `strtod` over the whole of `b` (no leading spaces here): decimal or hexadecimal
+/// (`0x1.8p1`) notation, `inf`/`infinity`. Returns the value and whether it was out of range
+/// (`ERANGE` with an infinite or zero result). None when some text is left over.
+fn strtod(b: &[u8]) -> Option<(f64, bool)> {
+    let (neg, rest) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if rest.len() > 2 && rest[0] == b'0' && (rest[1] | 0x20) == b'x' {
+        let (v, nonzero) = parse_hex(&rest[2..])?;
+        return Some((if neg { -v } else { v }, v.is_infinite() || (v == 0.0 && nonzero)));
+    }
+    let v = parse_f64(b)?;
+    let lower = rest.to_ascii_lowercase();
+    let overflow = v.is_infinite() && !lower.starts_with(b"inf");
+    let mantissa = lower.split(|&c| c == b'e').next().unwrap_or(&[]);
+    let underflow = v == 0.0 && mantissa.iter().any(|c| (b'1'..=b'9').contains(c));
+    Some((v, overflow || underflow))
+}
+
+/// The digits of a hexadecimal float after `0x`: `h[.h][p[+-]d]`; also whether any digit was
+/// not zero.
+fn parse_hex(s: &[u8]) -> Option<(f64, bool)> {
+    let (mut mant, mut exp, mut digits, mut i, mut dot) = (0f64, 0i64, 0usize, 0usize, false);
+    while i < s.len() {
+        let c = s[i];
+        if c == b'.' && !dot {
+            dot = true;
+        } else if let Some(d) = (c as char).to_digit(16) {
+            mant = mant * 16.0 + f64::from(d);
+            digits += 1;
+            if dot {
+                exp -= 4;
+            }
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    if digits == 0 {
+        return None;
+    }
+    if i < s.len() {
+        if s[i] | 0x20 != b'p' {
+            return None;
+        }
+        let e = &s[i + 1..];
+        let (neg, digits) = match e.first() {
+            Some(b'-') => (true, &e[1..]),
+            Some(b'+') => (false, &e[1..]),
+            _ => (false, e),
+        };
+        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        // Saturate: anything past ±100000 overflows or underflows anyway.
+        let mag = digits.iter().fold(0i64, |a, &d| (a * 10 + i64::from(d - b'0')).min(100_000));
+        let e = if neg { -mag } else { mag };
+        exp = exp.saturating_add(e);
+    }
+    Some((mant * 2f64.powi(exp.clamp(-100_000, 100_000) as i32), mant != 0.0))
+}
+
+/// A score, increment or weight as Redis's `getDoubleFromObject`: the whole argument, no
+/// leading space, not NaN, not out of range.
+fn zfloat(b: &[u8]) -> Option<f64> {
+    if b.first().is_some_and(|c| c.is_ascii_whitespace()) {
+        return None;
+    }
+    match strtod(b)? {
+        (v, false) if !v.is_nan() => Some(v),
+        _ => None,
+    }
+}
+
+/// A range bound as `zslParseRange` reads it with `strtod`: the empty text reads 0, leading
+/// spaces are skipped, out-of-range values saturate, NaN is refused.
 fn strtod_whole(b: &[u8]) -> Option<f64> {
     if b.is_empty() {
         return Some(0.0);
     }
     let start = b.iter().position(|c| !c.is_ascii_whitespace())?;
-    parse_f64(&b[start..])
+    strtod(&b[start..]).map(|(v, _)| v).filter(|v| !v.is_nan())
 }
 
 fn score_bound(b: &[u8]) -> Option<(f64, bool)> {
@@ -255,13 +331,13 @@ fn zadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     }
     let mut pairs = Vec::with_capacity(elements / 2);
     for c in args[i..].chunks(2) {
-        pairs.push((float(&c[0])?, &c[1]));
+        pairs.push((zfloat(&c[0]).ok_or(CmdError::NotFloat)?, &c[1]));
     }
     zadd_generic(ctx, &args[1], f, &pairs)
 }
 
 fn zincrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
-    let incr = float(&args[2])?;
+    let incr = zfloat(&args[2]).ok_or(CmdError::NotFloat)?;
     let f = AddFlags { incr: true, ..AddFlags::default() };
     zadd_generic(ctx, &args[1], f, &[(incr, &args[3])])
 }
@@ -273,6 +349,8 @@ fn zadd_generic(ctx: &mut Ctx<'_>, key: &[u8], f: AddFlags, pairs: &[(f64, &Byte
             if !w.existed() && f.xx {
                 return Ok((0, 0, 0, 0.0));
             }
+            let members: Vec<&[u8]> = pairs.iter().map(|(_, m)| m.as_ref()).collect();
+            w.prefetch(&members)?;
             for &(score, member) in pairs {
                 match w.score(member)? {
                     Some(cur) => {
@@ -320,6 +398,8 @@ fn zrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             if !w.existed() {
                 return Ok(0);
             }
+            let members: Vec<&[u8]> = args[2..].iter().map(|m| m.as_ref()).collect();
+            w.prefetch(&members)?;
             for m in &args[2..] {
                 if let Some(s) = w.score(m)? {
                     w.remove(m, s);
@@ -779,7 +859,7 @@ fn parse_setop<'a>(
         let a = &args[j];
         if op != SetOp::Diff && !card && remaining > n && is(a, "WEIGHTS") {
             for (i, w) in args[j + 1..j + 1 + n].iter().enumerate() {
-                req.weights[i] = parse_f64(w).ok_or_else(|| CmdError::err("weight value is not a float"))?;
+                req.weights[i] = zfloat(w).ok_or_else(|| CmdError::err("weight value is not a float"))?;
             }
             j += 1 + n;
         } else if op != SetOp::Diff && !card && remaining >= 2 && is(a, "AGGREGATE") {

@@ -460,7 +460,28 @@ impl<'a> ZWrite<'a> {
         if !self.existed() {
             return Ok(None);
         }
-        self.view().score(member)
+        match self.store.sub_get(&encoding::subkey(&self.prefix, member))? {
+            Some(v) => Ok(Some(score_bytes(&v).ok_or_else(corrupt)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Reads the current scores of several members at once (one MultiGet), so that the
+    /// following [`score`](Self::score) calls for them cost nothing.
+    pub fn prefetch(&mut self, members: &[&[u8]]) -> Result<(), StoreError> {
+        if !self.existed() || members.len() < 2 {
+            return Ok(());
+        }
+        let want: Vec<&[u8]> = members.iter().copied().filter(|m| !self.pending.contains_key(*m)).collect();
+        let keys: Vec<Vec<u8>> = want.iter().map(|m| encoding::subkey(&self.prefix, m)).collect();
+        for (m, v) in want.iter().zip(self.store.sub_multi_get(&keys)?) {
+            let score = match v {
+                Some(v) => Some(score_bytes(&v).ok_or_else(corrupt)?),
+                None => None,
+            };
+            self.pending.insert(m.to_vec(), score);
+        }
+        Ok(())
     }
 
     /// Sets `member` to `score`; `old` is its current score (from [`score`](Self::score)).
