@@ -146,6 +146,34 @@ async fn zadd_incr_and_zincrby() {
 }
 
 #[tokio::test]
+async fn scores_parse_like_strtod() {
+    let s = TestServer::start();
+    let mut c = s.client().await;
+    // Hexadecimal floats are numbers to strtod.
+    assert_eq!(zadd(&mut c, "z", &[("0x10", "a"), ("0x1.8p1", "b"), ("-0x1p-2", "c")]).await, int(3));
+    assert_eq!(
+        call(&mut c, &["ZRANGE", "z", "0", "-1", "WITHSCORES"]).await,
+        flat(&[("c", "-0.25"), ("b", "3"), ("a", "16")])
+    );
+    assert_eq!(call(&mut c, &["ZADD", "z", "0x", "d"]).await, err(NOT_FLOAT));
+    assert_eq!(call(&mut c, &["ZADD", "z", "0x1p", "d"]).await, err(NOT_FLOAT));
+    // Out of range is an error for scores, increments and weights...
+    assert_eq!(call(&mut c, &["ZADD", "z", "1e400", "d"]).await, err(NOT_FLOAT));
+    assert_eq!(call(&mut c, &["ZADD", "z", "1e-400", "d"]).await, err(NOT_FLOAT));
+    assert_eq!(call(&mut c, &["ZINCRBY", "z", "-1e400", "a"]).await, err(NOT_FLOAT));
+    assert_eq!(call(&mut c, &["ZUNION", "1", "z", "WEIGHTS", "1e400"]).await, err("ERR weight value is not a float"));
+    assert_eq!(call(&mut c, &["ZADD", "z", " 1", "d"]).await, err(NOT_FLOAT));
+    assert_eq!(call(&mut c, &["ZADD", "z", "1 ", "d"]).await, err(NOT_FLOAT));
+    assert_eq!(call(&mut c, &["ZADD", "z", "", "d"]).await, err(NOT_FLOAT));
+    // ...but range bounds saturate, skip leading spaces, and read "" as 0.
+    assert_eq!(call(&mut c, &["ZRANGEBYSCORE", "z", "-1e400", "1e400"]).await, bulks(&["c", "b", "a"]));
+    assert_eq!(call(&mut c, &["ZRANGEBYSCORE", "z", " 3", "+inf"]).await, bulks(&["b", "a"]));
+    assert_eq!(call(&mut c, &["ZRANGEBYSCORE", "z", "(", "0x10"]).await, bulks(&["b", "a"]));
+    assert_eq!(call(&mut c, &["ZRANGEBYSCORE", "z", "", "3"]).await, bulks(&["b"]));
+    assert_eq!(call(&mut c, &["ZRANGEBYSCORE", "z", "3 ", "+inf"]).await, err(MINMAX_FLOAT));
+}
+
+#[tokio::test]
 async fn scores_inf_and_negative_zero() {
     let s = TestServer::start();
     let mut c = s.client().await;

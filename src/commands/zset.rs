@@ -556,6 +556,7 @@ fn run_range(v: &ZView<'_>, r: &RangeReq) -> CmdResult<Vec<Entry>> {
             Some((s, e)) => v.range_by_rank(s, e, r.rev)?,
             None => Vec::new(),
         },
+        _ if r.offset > 0 && r.offset as u64 >= v.size() => Vec::new(),
         RangeSpec::Score(sr) => v.range_by_score(sr, r.rev, r.offset, r.limit)?,
         RangeSpec::Lex(lr) => v.range_by_lex(lr, r.rev, r.offset, r.limit)?,
     })
@@ -1091,7 +1092,10 @@ fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
         let entries = read(ctx, &args[1], Vec::new(), |v| random_members(v, l))?;
         return Ok(entries_reply(entries, withscores, resp3(ctx)));
     }
-    let e = read(ctx, &args[1], Vec::new(), |v| random_members(v, 1))?;
+    let e = read(ctx, &args[1], Vec::new(), |v| {
+        let r = rand::rng().random_range(0..v.size().max(1));
+        Ok(v.range_by_rank(r, r, false)?)
+    })?;
     Ok(e.into_iter().next().map(|(m, _)| Reply::Bulk(m)).unwrap_or(Reply::Null))
 }
 
