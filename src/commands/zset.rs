@@ -448,7 +448,12 @@ fn zcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 
 fn zlexcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let r = lex_range(&args[2], &args[3])?;
-    let n = read(ctx, &args[1], 0, |v| Ok(v.range_by_lex(&r, false, 0, -1)?.len()))?;
+    let n = read(ctx, &args[1], 0, |v| {
+        if r.min == LexBound::Min && r.max == LexBound::Max {
+            return Ok(v.size() as usize);
+        }
+        Ok(v.range_by_lex(&r, false, 0, -1)?.len())
+    })?;
     Ok(Reply::Int(n as i64))
 }
 
@@ -620,9 +625,7 @@ fn remove_range(ctx: &mut Ctx<'_>, key: &[u8], spec: RangeSpec) -> CmdResult<Rep
             let v = w.view();
             let req = RangeReq { spec, rev: false, withscores: false, offset: 0, limit: -1 };
             let entries = run_range(&v, &req)?;
-            for (m, s) in &entries {
-                w.remove(m, *s);
-            }
+            w.remove_all_of(&entries);
             Ok::<_, CmdError>(entries.len())
         })
     })?;
@@ -656,9 +659,7 @@ fn pop(st: &Storage, pdb: u8, key: &[u8], max: bool, count: u64) -> CmdResult<Op
             return Ok(None);
         }
         let entries = w.view().range_by_rank(0, count.saturating_sub(1), max)?;
-        for (m, s) in &entries {
-            w.remove(m, *s);
-        }
+        w.remove_all_of(&entries);
         Ok::<_, CmdError>(Some(entries))
     })
 }

@@ -266,6 +266,9 @@ impl<'a> ZView<'a> {
         if r.is_empty() {
             return Ok(0);
         }
+        if r.min == f64::NEG_INFINITY && !r.minex && r.max == f64::INFINITY && !r.maxex {
+            return Ok(self.size());
+        }
         let from = encoding::encode_score(r.min);
         self.walk(Dir::Forward, Some(&from), |s, _| {
             if !r.gte_min(s) {
@@ -512,6 +515,25 @@ impl<'a> ZWrite<'a> {
         self.meta.size = self.meta.size.saturating_sub(1);
         self.pending.insert(member.to_vec(), None);
         self.dirty = true;
+    }
+
+    /// Removes every member at once: the key goes, and its subkeys, unreachable with their
+    /// version, are reclaimed by compaction (no per-member deletes).
+    pub fn clear(&mut self) {
+        self.meta.size = 0;
+        self.dirty = true;
+    }
+
+    /// Removes `entries` (current members with their scores), all at once when they are all of
+    /// them.
+    pub fn remove_all_of(&mut self, entries: &[Entry]) {
+        if !entries.is_empty() && entries.len() as u64 == self.meta.size && self.pending.is_empty() {
+            self.clear();
+            return;
+        }
+        for (m, s) in entries {
+            self.remove(m, *s);
+        }
     }
 
     fn finish(mut self) -> Result<(), StoreError> {
