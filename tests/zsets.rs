@@ -511,6 +511,9 @@ async fn zpopmin_zpopmax() {
     assert_eq!(call(&mut c, &["SET", "str", "v"]).await, ok());
     assert_eq!(call(&mut c, &["ZPOPMIN", "str"]).await, err(WRONGTYPE));
     assert_eq!(call(&mut c, &["ZPOPMAX", "str", "2"]).await, err(WRONGTYPE));
+    // The key is looked up even for a count of 0.
+    assert_eq!(call(&mut c, &["ZPOPMIN", "str", "0"]).await, err(WRONGTYPE));
+    assert_eq!(call(&mut c, &["ZPOPMIN", "nokey", "0"]).await, arr(vec![]));
 }
 
 #[tokio::test]
@@ -821,6 +824,10 @@ async fn zscan_small_and_big() {
     );
     assert_eq!(call(&mut c, &["ZSCAN", "nokey", "0"]).await, arr(vec![bulk("0"), arr(vec![])]));
     assert_eq!(call(&mut c, &["ZSCAN", "z", "x"]).await, err("ERR invalid cursor"));
+    assert_eq!(call(&mut c, &["ZSCAN", "z", "18446744073709551616"]).await, err("ERR invalid cursor"));
+    assert_eq!(call(&mut c, &["ZSCAN", "z", " 0"]).await, err("ERR invalid cursor"));
+    // strtoul takes a negative cursor (wrapping around); a small set comes back whole anyway.
+    assert_eq!(call(&mut c, &["ZSCAN", "z", "-1", "MATCH", "a"]).await, arr(vec![bulk("0"), flat(&[("a", "1")])]));
     assert_eq!(call(&mut c, &["ZSCAN", "z", "0", "COUNT", "0"]).await, err(SYNTAX));
     assert_eq!(call(&mut c, &["ZSCAN", "z", "0", "COUNT"]).await, err(SYNTAX));
     assert_eq!(call(&mut c, &["ZSCAN", "z", "0", "FOO", "bar"]).await, err(SYNTAX));

@@ -673,6 +673,8 @@ fn zpop_common(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> CmdResult<Reply>
         None => None,
     };
     if count == Some(0) {
+        // Redis looks the key up (and checks its type) before noticing the count is 0.
+        read(ctx, &args[1], (), |_| Ok(()))?;
         return Ok(Reply::Array(Vec::new()));
     }
     let n = count.unwrap_or(1) as u64;
@@ -1133,9 +1135,13 @@ fn random_members(v: &ZView<'_>, count: i64) -> CmdResult<Vec<Entry>> {
 }
 
 fn zscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    // `strtoul`: a leading '-' wraps around rather than failing.
     let cursor = std::str::from_utf8(&args[2])
         .ok()
-        .and_then(|s| s.parse::<u64>().ok())
+        .and_then(|s| match s.strip_prefix('-') {
+            Some(rest) if !rest.starts_with(['+', '-']) => rest.parse::<u64>().ok().map(|n| 0u64.wrapping_sub(n)),
+            _ => s.parse::<u64>().ok(),
+        })
         .ok_or_else(|| CmdError::err("invalid cursor"))?;
     let position = if cursor == 0 { None } else { ctx.shared.cursors.lock().get(cursor).map(|p| p.to_vec()) };
     let page = with_db(ctx, |st, pdb| {
