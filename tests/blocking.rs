@@ -131,10 +131,7 @@ async fn sorted_set_pops_are_woken_by_zadd() {
     let waiter = spawn_call(&s, &["BZMPOP", "0", "2", "y", "z", "MAX", "COUNT", "2"]);
     until_blocked(&mut c, 1).await;
     assert_eq!(call(&mut c, &["ZADD", "z", "5", "e", "3", "c", "4", "d"]).await, int(3));
-    assert_eq!(
-        waiter.await.unwrap(),
-        arr(vec![bulk("z"), arr(vec![bulks(&["e", "5"]), bulks(&["d", "4"])])])
-    );
+    assert_eq!(waiter.await.unwrap(), arr(vec![bulk("z"), arr(vec![bulks(&["e", "5"]), bulks(&["d", "4"])])]));
     let waiter = spawn_call(&s, &["BLMPOP", "0", "2", "l1", "l2", "RIGHT", "COUNT", "5"]);
     until_blocked(&mut c, 1).await;
     assert_eq!(call(&mut c, &["RPUSH", "l2", "a", "b"]).await, int(2));
