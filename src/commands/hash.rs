@@ -4,10 +4,9 @@
 //! As in Redis 7.0: `HSET key field value [field value ...]`, `HRANDFIELD key [count
 //! [WITHVALUES]]`, `HSCAN key cursor [MATCH pattern] [COUNT count]` and the rest.
 
-use super::parse::{float, incrbyfloat_text, int, is, parse_f64, parse_i64_strict};
+use super::parse::{float, incrbyfloat_text, int, is, parse_f64, parse_i64_strict, scan_cursor, scan_opts};
 use super::{CommandSpec, Ctx};
 use crate::error::{CmdError, CmdResult};
-use crate::glob::glob_match;
 use crate::reply::Reply;
 use crate::storage::types::hash::{HashStore, Pair};
 use crate::storage::DbMap;
@@ -214,42 +213,22 @@ fn pairs_reply(picked: Vec<Pair>, withvalues: bool, resp3: bool) -> Reply {
 }
 
 fn hscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
-    let cursor = std::str::from_utf8(&args[2])
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .ok_or_else(|| CmdError::err("invalid cursor"))?;
+    let cursor = scan_cursor(&args[2])?;
     let empty = || Reply::Array(vec![Reply::bulk(&b"0"[..]), Reply::Array(Vec::new())]);
     let exists = with_hashes(ctx, |h| Ok(h.meta(&args[1])?))?.is_some();
     if !exists {
         return Ok(empty());
     }
-    let mut count = 10usize;
-    let mut pattern: Option<&Bytes> = None;
-    let mut i = 3;
-    while i < args.len() {
-        let Some(v) = args.get(i + 1) else { return Err(CmdError::Syntax) };
-        if is(&args[i], "COUNT") {
-            let n = int(v)?;
-            if n < 1 {
-                return Err(CmdError::Syntax);
-            }
-            count = n.min(100_000) as usize;
-        } else if is(&args[i], "MATCH") {
-            pattern = Some(v).filter(|p| p.as_ref() != b"*");
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        i += 2;
-    }
+    let opts = scan_opts(&args[3..], false)?;
     let position = if cursor == 0 { None } else { ctx.shared.cursors.lock().get(cursor).map(|p| p.to_vec()) };
-    let page = with_hashes(ctx, |h| Ok(h.scan(&args[1], position.as_deref(), count)?))?;
+    let page = with_hashes(ctx, |h| Ok(h.scan(&args[1], position.as_deref(), opts.count)?))?;
     let next = match page.next {
         Some(pos) => ctx.shared.cursors.lock().insert(pos),
         None => 0,
     };
     let mut items = Vec::with_capacity(page.pairs.len() * 2);
     for (f, v) in page.pairs {
-        if pattern.is_none_or(|p| glob_match(p, &f, false)) {
+        if opts.matches(&f) {
             items.push(Reply::Bulk(f));
             items.push(Reply::Bulk(v));
         }

@@ -1,6 +1,6 @@
 //! Keyspace commands: existence, deletion, expiry, renames, scans, databases, OBJECT.
 
-use super::parse::{int, is, parse_i64_strict};
+use super::parse::{int, is, parse_i64_strict, scan_cursor, scan_opts};
 use super::{CommandSpec, Ctx};
 use crate::error::{CmdError, CmdResult};
 use crate::glob::glob_match;
@@ -254,31 +254,8 @@ fn keys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 }
 
 fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
-    let cursor = std::str::from_utf8(&args[1])
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .ok_or_else(|| CmdError::err("invalid cursor"))?;
-    let mut count = 10usize;
-    let mut pattern: Option<&Bytes> = None;
-    let mut type_filter: Option<&Bytes> = None;
-    let mut i = 2;
-    while i < args.len() {
-        let Some(v) = args.get(i + 1) else { return Err(CmdError::Syntax) };
-        if is(&args[i], "COUNT") {
-            let n = parse_i64_strict(v).ok_or(CmdError::NotInteger)?;
-            if n < 1 {
-                return Err(CmdError::Syntax);
-            }
-            count = n.min(100_000) as usize;
-        } else if is(&args[i], "MATCH") {
-            pattern = Some(v);
-        } else if is(&args[i], "TYPE") {
-            type_filter = Some(v);
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        i += 2;
-    }
+    let cursor = scan_cursor(&args[1])?;
+    let opts = scan_opts(&args[2..], true)?;
     let (_dbs, p) = pdb(ctx);
     // Positions are stored without the physical database byte, so a SWAPDB mid-scan keeps
     // scanning the logical database the client selected.
@@ -289,9 +266,8 @@ fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
         k.extend_from_slice(&pos);
         k
     });
-    let page = ctx.storage().scan(p, after.as_deref(), count, |k, rec| {
-        pattern.is_none_or(|pat| pat.as_ref() == b"*" || glob_match(pat, k, false))
-            && type_filter.is_none_or(|t| t.eq_ignore_ascii_case(rec.key_type().name().as_bytes()))
+    let page = ctx.storage().scan(p, after.as_deref(), opts.count, |k, rec| {
+        opts.matches(k) && opts.type_name.is_none_or(|t| t.eq_ignore_ascii_case(rec.key_type().name().as_bytes()))
     })?;
     let next = match page.next {
         Some(pos) => ctx.shared.cursors.lock().insert(pos[1..].to_vec()),

@@ -127,6 +127,63 @@ pub fn is(arg: &[u8], keyword: &str) -> bool {
     arg.eq_ignore_ascii_case(keyword.as_bytes())
 }
 
+/// A SCAN-family cursor as Redis's `parseScanCursorOrReply` (strtoul) takes it: an optional
+/// sign (a leading '-' wraps around), then digits.
+pub fn scan_cursor(b: &[u8]) -> CmdResult<u64> {
+    let bad = || CmdError::err("invalid cursor");
+    let (neg, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(bad());
+    }
+    let v: u64 = std::str::from_utf8(digits).ok().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+    Ok(if neg { v.wrapping_neg() } else { v })
+}
+
+/// The options of SCAN, HSCAN, SSCAN and ZSCAN.
+pub struct ScanOpts<'a> {
+    pub count: usize,
+    /// MATCH's pattern; None for none or `*`.
+    pub pattern: Option<&'a [u8]>,
+    /// SCAN's TYPE.
+    pub type_name: Option<&'a [u8]>,
+}
+
+impl ScanOpts<'_> {
+    /// Whether `subject` matches the MATCH pattern (or there is none).
+    pub fn matches(&self, subject: &[u8]) -> bool {
+        self.pattern.is_none_or(|p| crate::glob::glob_match(p, subject, false))
+    }
+}
+
+/// Parses `[MATCH pattern] [COUNT n]` (and `[TYPE t]` when `with_type`) as Redis does: COUNT
+/// below 1 is a syntax error, anything unknown too.
+pub fn scan_opts(args: &[bytes::Bytes], with_type: bool) -> CmdResult<ScanOpts<'_>> {
+    let mut o = ScanOpts { count: 10, pattern: None, type_name: None };
+    let mut i = 0;
+    while i < args.len() {
+        let Some(v) = args.get(i + 1) else { return Err(CmdError::Syntax) };
+        if is(&args[i], "COUNT") {
+            let n = int(v)?;
+            if n < 1 {
+                return Err(CmdError::Syntax);
+            }
+            o.count = n.min(100_000) as usize;
+        } else if is(&args[i], "MATCH") {
+            o.pattern = Some(v.as_ref()).filter(|p| *p != b"*");
+        } else if with_type && is(&args[i], "TYPE") {
+            o.type_name = Some(v.as_ref());
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 2;
+    }
+    Ok(o)
+}
+
 /// A blocking command's timeout in seconds (fractions allowed), as Redis's
 /// `getTimeoutFromObjectOrReply`: None = wait forever (0).
 pub fn block_timeout(b: &[u8]) -> CmdResult<Option<std::time::Duration>> {

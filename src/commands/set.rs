@@ -5,10 +5,9 @@
 //! `SINTERCARD numkeys key... [LIMIT n]`, `SSCAN key cursor [MATCH pat] [COUNT n]`, ...
 //! Handlers parse, call `SetStore`, and shape the reply (RESP3 sets where Redis sends sets).
 
-use super::parse::{int, is, parse_i64_strict};
+use super::parse::{int, is, parse_i64_strict, scan_cursor, scan_opts};
 use super::{CommandSpec, Ctx};
 use crate::error::{CmdError, CmdResult};
-use crate::glob::glob_match;
 use crate::reply::Reply;
 use crate::storage::types::set::{SetOp, SetStore};
 use crate::storage::DbMap;
@@ -208,55 +207,18 @@ fn sintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     Ok(Reply::Int(n as i64))
 }
 
-/// A SCAN-family cursor as Redis's `parseScanCursorOrReply` (strtoul) takes it.
-fn scan_cursor(b: &[u8]) -> CmdResult<u64> {
-    let bad = || CmdError::err("invalid cursor");
-    let (neg, digits) = match b.first() {
-        Some(b'-') => (true, &b[1..]),
-        Some(b'+') => (false, &b[1..]),
-        _ => (false, b),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(bad());
-    }
-    let v: u64 = std::str::from_utf8(digits).ok().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
-    Ok(if neg { v.wrapping_neg() } else { v })
-}
-
 fn sscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let cursor = scan_cursor(&args[2])?;
     let empty = || Reply::Array(vec![Reply::bulk(&b"0"[..]), Reply::Array(Vec::new())]);
     // Redis looks the key up before it reads the options: a missing key ignores them.
     let Some(whole) = with_sets(ctx, |s| Ok(s.scan_whole(&args[1])?))? else { return Ok(empty()) };
-    let mut count = 10usize;
-    let mut pattern: Option<&Bytes> = None;
-    let mut i = 3;
-    while i < args.len() {
-        let Some(v) = args.get(i + 1) else { return Err(CmdError::Syntax) };
-        if is(&args[i], "COUNT") {
-            let n = int(v)?;
-            if n < 1 {
-                return Err(CmdError::Syntax);
-            }
-            count = n.min(100_000) as usize;
-        } else if is(&args[i], "MATCH") {
-            pattern = Some(v);
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        i += 2;
-    }
+    let opts = scan_opts(&args[3..], false)?;
     let position = if cursor == 0 || whole { None } else { ctx.shared.cursors.lock().get(cursor).map(|p| p.to_vec()) };
-    let page = with_sets(ctx, |s| Ok(s.scan(&args[1], position.as_deref(), if whole { 0 } else { count })?))?;
+    let page = with_sets(ctx, |s| Ok(s.scan(&args[1], position.as_deref(), if whole { 0 } else { opts.count })?))?;
     let next = match page.next {
         Some(pos) => ctx.shared.cursors.lock().insert(pos.to_vec()),
         None => 0,
     };
-    let members = page
-        .members
-        .into_iter()
-        .filter(|m| pattern.is_none_or(|p| p.as_ref() == b"*" || glob_match(p, m, false)))
-        .map(Reply::Bulk)
-        .collect();
+    let members = page.members.into_iter().filter(|m| opts.matches(m)).map(Reply::Bulk).collect();
     Ok(Reply::Array(vec![Reply::bulk(next.to_string().into_bytes()), Reply::Array(members)]))
 }

@@ -5,10 +5,9 @@
 //! replied as `Reply::Double`; WITHSCORES replies are flat in RESP2 and `[member, score]` pairs
 //! in RESP3, as Redis 7.0 does per command.
 
-use super::parse::{block_timeout, int, is, parse_f64};
+use super::parse::{block_timeout, int, is, parse_f64, scan_cursor, scan_opts};
 use super::{CommandSpec, Ctx};
 use crate::error::{BlockOn, CmdError, CmdResult};
-use crate::glob::glob_match;
 use crate::reply::{format_double, Reply};
 use crate::storage::encoding::FLAG_BIG;
 use crate::storage::types::zset::{norm, Entry, Input, LexBound, LexRange, ScoreRange, ZView};
@@ -1136,38 +1135,15 @@ fn random_members(v: &ZView<'_>, count: i64) -> CmdResult<Vec<Entry>> {
 
 fn zscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     // `strtoul`: a leading '-' wraps around rather than failing.
-    let cursor = std::str::from_utf8(&args[2])
-        .ok()
-        .and_then(|s| match s.strip_prefix('-') {
-            Some(rest) if !rest.starts_with(['+', '-']) => rest.parse::<u64>().ok().map(|n| 0u64.wrapping_sub(n)),
-            _ => s.parse::<u64>().ok(),
-        })
-        .ok_or_else(|| CmdError::err("invalid cursor"))?;
+    let cursor = scan_cursor(&args[2])?;
     let position = if cursor == 0 { None } else { ctx.shared.cursors.lock().get(cursor).map(|p| p.to_vec()) };
     let page = with_db(ctx, |st, pdb| {
         let Some(v) = st.zview(pdb, &args[1])? else { return Ok(None) };
-        let mut count = 10usize;
-        let mut pattern: Option<&Bytes> = None;
-        let mut i = 3;
-        while i < args.len() {
-            let Some(val) = args.get(i + 1) else { return Err(CmdError::Syntax) };
-            if is(&args[i], "COUNT") {
-                let n = int(val)?;
-                if n < 1 {
-                    return Err(CmdError::Syntax);
-                }
-                count = n.min(100_000) as usize;
-            } else if is(&args[i], "MATCH") {
-                pattern = Some(val);
-            } else {
-                return Err(CmdError::Syntax);
-            }
-            i += 2;
-        }
-        let keep = |m: &[u8]| pattern.is_none_or(|p| p.as_ref() == b"*" || glob_match(p, m, false));
+        let opts = scan_opts(&args[3..], false)?;
+        let keep = |m: &[u8]| opts.matches(m);
         // A small (listpack) sorted set is returned whole, as Redis does.
         let (after, count) =
-            if v.meta.flags & FLAG_BIG == 0 { (None, usize::MAX) } else { (position.as_deref(), count) };
+            if v.meta.flags & FLAG_BIG == 0 { (None, usize::MAX) } else { (position.as_deref(), opts.count) };
         Ok(Some(v.scan_members(after, count, keep)?))
     })?;
     let Some((entries, next)) = page else {
