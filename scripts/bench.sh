@@ -55,7 +55,7 @@ WORKLOADS=(
   "lpush,lpop:1:LPUSH LPOP" "sadd:1:SADD" "hset:1:HSET" "zadd:1:ZADD" "lpush,lrange_100:1:LRANGE_100"
 )
 if [ -n "${BENCH_ONLY:-}" ]; then
-  WORKLOADS=($(printf '%s\n' "${WORKLOADS[@]}" | grep -iE "$BENCH_ONLY"))
+  mapfile -t WORKLOADS < <(printf '%s\n' "${WORKLOADS[@]}" | grep -iE "$BENCH_ONLY")
 fi
 
 echo "| workload | Strata ops/s | Redis ops/s | Strata/Redis | Strata p50/p99 ms | Redis p50/p99 ms |"

@@ -47,6 +47,46 @@ pub enum Reply {
     Verbatim(&'static str, Bytes),
     /// RESP3 `>` push; in RESP2 an array.
     Push(Vec<Reply>),
+    /// An array of bulk strings already encoded (the same bytes in RESP2 and RESP3): long
+    /// ranges (LRANGE, ZRANGE) without one allocation per element.
+    BulkArray(BulkArray),
+}
+
+/// An array of bulk strings encoded as its elements arrive.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BulkArray {
+    count: usize,
+    body: BytesMut,
+}
+
+impl BulkArray {
+    /// An empty array with room for about `bytes` bytes of elements.
+    pub fn with_capacity(bytes: usize) -> BulkArray {
+        BulkArray { count: 0, body: BytesMut::with_capacity(bytes) }
+    }
+
+    /// Appends one bulk string: its header built on the stack, then one reserve for all of it.
+    pub fn push(&mut self, element: &[u8]) {
+        let mut digits = itoa::Buffer::new();
+        let digits = digits.format(element.len()).as_bytes();
+        let mut header = [0u8; 24];
+        header[0] = b'$';
+        header[1..1 + digits.len()].copy_from_slice(digits);
+        header[1 + digits.len()..3 + digits.len()].copy_from_slice(CRLF);
+        self.body.reserve(digits.len() + element.len() + 5);
+        self.body.extend_from_slice(&header[..3 + digits.len()]);
+        self.body.extend_from_slice(element);
+        self.body.extend_from_slice(CRLF);
+        self.count += 1;
+    }
+
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
 }
 
 impl Reply {
@@ -82,6 +122,10 @@ impl Reply {
             Reply::Null => out.extend_from_slice(if resp3 { b"_\r\n" } else { b"$-1\r\n" }),
             Reply::NullArray => out.extend_from_slice(if resp3 { b"_\r\n" } else { b"*-1\r\n" }),
             Reply::Array(items) => encode_aggregate(out, b'*', items, protocol),
+            Reply::BulkArray(a) => {
+                put_len(out, b'*', a.count);
+                out.extend_from_slice(&a.body);
+            }
             Reply::Set(items) => {
                 encode_aggregate(out, if resp3 { b'~' } else { b'*' }, items, protocol);
             }

@@ -11,7 +11,7 @@
 use super::parse::{block_timeout, int, is, parse_i64_strict};
 use super::{CommandSpec, Ctx};
 use crate::error::{BlockOn, CmdError, CmdResult};
-use crate::reply::Reply;
+use crate::reply::{BulkArray, Reply};
 use crate::storage::types::list::{End, ListStore, PosQuery, SetOutcome};
 use crate::storage::DbMap;
 use crate::{acl, cmd, flags};
@@ -162,9 +162,10 @@ fn lindex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 
 fn lrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (start, stop) = (int(&args[2])?, int(&args[3])?);
-    let v = with_lists(ctx, |l| Ok(l.range(&args[1], start, stop)?))?;
-    ctx.shared.stats.hit(v.is_some());
-    Ok(bulks(v.unwrap_or_default()))
+    let mut out = BulkArray::with_capacity(4096);
+    let found = with_lists(ctx, |l| Ok(l.range_each(&args[1], start, stop, |v| out.push(v))?))?;
+    ctx.shared.stats.hit(found);
+    Ok(Reply::BulkArray(out))
 }
 
 fn lset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {

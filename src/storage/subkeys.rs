@@ -60,6 +60,8 @@ impl Storage {
             return Err(StoreError::WouldBlock);
         }
         let mut ro = tier::iter_read_options();
+        // Keys stay where the memtable or block holds them instead of being copied per step.
+        ro.set_pin_data(true);
         ro.set_iterate_lower_bound(prefix.to_vec());
         if let Some(end) = encoding::prefix_end(prefix) {
             ro.set_iterate_upper_bound(end);

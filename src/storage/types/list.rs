@@ -162,7 +162,7 @@ impl<'a> ListStore<'a> {
             return Ok(Some(Vec::new()));
         }
         let mut b = self.store.batch();
-        let out = pop_from(self.store, &mut b, &self.prefix(key, &meta), &mut meta, end, count)?;
+        let out = pop_from(self.store, &self.prefix(key, &meta), &mut meta, end, count)?;
         b.put_coll(self.pdb, key, l.old.as_ref(), &meta, l.expire_at_ms);
         b.commit()?;
         Ok(Some(out))
@@ -176,7 +176,7 @@ impl<'a> ListStore<'a> {
             let l = self.load(key)?;
             let Some(mut meta) = l.meta else { continue };
             let mut b = self.store.batch();
-            let out = pop_from(self.store, &mut b, &self.prefix(key, &meta), &mut meta, end, count)?;
+            let out = pop_from(self.store, &self.prefix(key, &meta), &mut meta, end, count)?;
             b.put_coll(self.pdb, key, l.old.as_ref(), &meta, l.expire_at_ms);
             b.commit()?;
             return Ok(Some((key.clone(), out)));
@@ -193,7 +193,7 @@ impl<'a> ListStore<'a> {
         let sprefix = self.prefix(src, &smeta);
         let mut b = self.store.batch();
         if src == dst {
-            let mut v = pop_from(self.store, &mut b, &sprefix, &mut smeta, from, 1)?;
+            let mut v = pop_from(self.store, &sprefix, &mut smeta, from, 1)?;
             let Some(value) = v.pop() else { return Ok(None) };
             push_into(&mut b, &sprefix, &mut smeta, std::iter::once(value.clone()), to)?;
             b.put_coll(self.pdb, src, ls.old.as_ref(), &smeta, ls.expire_at_ms);
@@ -202,7 +202,7 @@ impl<'a> ListStore<'a> {
         }
         let ld = self.load(dst)?;
         let mut dmeta = ld.meta_or_new(self.store, KeyType::List);
-        let mut v = pop_from(self.store, &mut b, &sprefix, &mut smeta, from, 1)?;
+        let mut v = pop_from(self.store, &sprefix, &mut smeta, from, 1)?;
         let Some(value) = v.pop() else { return Ok(None) };
         push_into(&mut b, &self.prefix(dst, &dmeta), &mut dmeta, std::iter::once(value.clone()), to)?;
         b.put_coll(self.pdb, src, ls.old.as_ref(), &smeta, ls.expire_at_ms);
@@ -226,15 +226,21 @@ impl<'a> ListStore<'a> {
     /// LRANGE: the elements from `start` to `stop` (inclusive, negative from the end); None if
     /// the key is missing.
     pub fn range(&self, key: &[u8], start: i64, stop: i64) -> Result<Option<Vec<Bytes>>, StoreError> {
-        let Some(meta) = self.read(key)? else { return Ok(None) };
-        let Some((s, e)) = normalize_range(start, stop, meta.size) else { return Ok(Some(Vec::new())) };
-        let mut out = Vec::with_capacity(usize::try_from(e - s + 1).unwrap_or(0).min(1 << 16));
+        let mut out = Vec::new();
+        let found = self.range_each(key, start, stop, |v| out.push(Bytes::copy_from_slice(v)))?;
+        Ok(found.then_some(out))
+    }
+
+    /// LRANGE without copies: hands each element to `f` in order. False if the key is missing.
+    pub fn range_each(&self, key: &[u8], start: i64, stop: i64, mut f: impl FnMut(&[u8])) -> Result<bool, StoreError> {
+        let Some(meta) = self.read(key)? else { return Ok(false) };
+        let Some((s, e)) = normalize_range(start, stop, meta.size) else { return Ok(true) };
         let prefix = self.prefix(key, &meta);
         self.walk(&prefix, meta.head + s, meta.head + e + 1, Dir::Forward, |_, v| {
-            out.push(Bytes::copy_from_slice(v));
+            f(v);
             true
         })?;
-        Ok(Some(out))
+        Ok(true)
     }
 
     /// LSET.
@@ -479,10 +485,9 @@ fn push_into(
     Ok(())
 }
 
-/// Pops up to `count` elements from `end` of the list `meta`, in pop order, deleting them.
+/// Pops up to `count` elements from `end` of the list `meta`, in pop order (moving head/tail).
 fn pop_from(
     store: &Storage,
-    b: &mut Batch<'_>,
     prefix: &[u8],
     meta: &mut CollMeta,
     end: End,
@@ -498,9 +503,10 @@ fn pop_from(
     for v in vals {
         out.push(v.ok_or_else(|| StoreError::Corrupt("list element missing".into()))?);
     }
-    for k in keys {
-        b.delete_sub(cf::SUBKEYS, k);
-    }
+    // The popped elements are not deleted: once outside `head..tail` no read reaches them, a
+    // later push at the same index overwrites them, and the compaction filter drops the rest.
+    // A pop is then one metadata write, and a queue's reused indexes carry no tombstones that
+    // range reads would step over.
     match end {
         End::Left => meta.head += n,
         End::Right => meta.tail -= n,
