@@ -188,7 +188,13 @@ impl<'s> Batch<'s> {
             }
             return;
         }
-        self.put_record(pdb, key, old, meta.encode(expire_at_ms), expire_at_ms);
+        let record = meta.encode(expire_at_ms);
+        // A change that kept the size, flags and expiry (HSET of an existing field, ZADD of a
+        // new score, LSET) leaves the metadata record as it was: no need to write it again.
+        if old.is_some_and(|o| o.raw.as_ref() == record.as_slice()) {
+            return;
+        }
+        self.put_record(pdb, key, old, record, expire_at_ms);
     }
 
     /// Removes a stale expire-index entry (its key is gone or has another expiry).

@@ -95,12 +95,17 @@ pub(super) fn build(
         o.set_write_buffer_size(opts.write_buffer_size as usize);
         o.set_max_write_buffer_number(opts.max_write_buffer_number.max(2) as i32);
         o.set_compression_type(compression);
-        o.set_block_based_table_factory(&table(name != cf::EXPIRE_INDEX));
+        // `expire_index` and `zset_score` are only ever iterated, never read by key: bloom
+        // filters would cost every write and help no read.
+        let point_reads = !matches!(name, cf::EXPIRE_INDEX | cf::ZSET_SCORE);
+        o.set_block_based_table_factory(&table(point_reads));
         o.set_level_compaction_dynamic_level_bytes(true);
-        // A memtable bloom filter answers "not in the memtable" without walking the skiplist:
-        // most writes of new keys read first and miss.
-        o.set_memtable_prefix_bloom_ratio(0.1);
-        o.set_memtable_whole_key_filtering(true);
+        if point_reads {
+            // A memtable bloom filter answers "not in the memtable" without walking the
+            // skiplist: most writes of new keys read first and miss.
+            o.set_memtable_prefix_bloom_ratio(0.1);
+            o.set_memtable_whole_key_filtering(true);
+        }
         o
     };
 
