@@ -29,6 +29,9 @@ use std::collections::{HashMap, HashSet};
 enum OpKind {
     Put,
     Delete,
+    /// RocksDB's SingleDelete: for keys written once between deletes (`zset_score` records),
+    /// so a put and its delete cancel out at flush instead of leaving a tombstone behind.
+    SingleDelete,
     DeleteRange,
 }
 
@@ -173,9 +176,13 @@ impl<'s> Batch<'s> {
         self.op(cf, OpKind::Put, key, value);
     }
 
-    /// Deletes one subkey (`subkeys` or `zset_score` family).
+    /// Deletes one subkey (`subkeys` or `zset_score` family). A `zset_score` record is written
+    /// once per (member, score) and deleted once when the score changes, which is what RocksDB's
+    /// SingleDelete asks: the pair then vanishes at flush, so a sorted set whose scores churn
+    /// does not leave a trail of tombstones for range reads to walk.
     pub fn delete_sub(&mut self, cf: &'static str, key: Vec<u8>) {
-        self.op(cf, OpKind::Delete, key, Bytes::new());
+        let kind = if cf == cf::ZSET_SCORE { OpKind::SingleDelete } else { OpKind::Delete };
+        self.op(cf, kind, key, Bytes::new());
     }
 
     /// Writes a collection's metadata record after a change: `meta` with expiry `expire_at_ms`,
@@ -278,6 +285,7 @@ fn write_ops(store: &Storage, ops: &[Op], deltas: &[Delta], resets: &[u8]) -> Re
         match op.kind {
             OpKind::Put => wb.put_cf(cf, &op.key, &op.value),
             OpKind::Delete => wb.delete_cf(cf, &op.key),
+            OpKind::SingleDelete => wb.single_delete_cf(cf, &op.key),
             OpKind::DeleteRange => wb.delete_range_cf(cf, op.key.as_slice(), op.value.as_ref()),
         }
     }
@@ -338,7 +346,7 @@ fn absorb(ops: Vec<Op>, deltas: &[Delta], after: After) {
         for op in ops {
             let value = match op.kind {
                 OpKind::Put => Some(op.value.clone()),
-                OpKind::Delete => None,
+                OpKind::Delete | OpKind::SingleDelete => None,
                 OpKind::DeleteRange => {
                     act.ops.push(op);
                     continue;

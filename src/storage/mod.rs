@@ -203,6 +203,7 @@ impl Storage {
             limits: types::EncodingLimits::default(),
         };
         storage.load_state().map_err(|e| OpenError::Rocks { path: storage.path.clone(), message: e.to_string() })?;
+        storage.tune_scans();
         let storage = Arc::new(storage);
         filter_target.bind(&storage);
         let mut threads = storage.threads.lock();
@@ -231,6 +232,20 @@ impl Storage {
             }
         }
         Ok(())
+    }
+
+    /// Flushes a subkey family's memtable when an iterator has to step over many hidden entries
+    /// in it (deleted or overwritten members of a churning collection): after the flush those
+    /// entries are gone or compacted away (the deletion-triggered collector), so range reads of a
+    /// hot sorted set or list stay proportional to what they return. RocksDB exposes the option
+    /// only through SetOptions.
+    fn tune_scans(&self) {
+        for name in [cf::SUBKEYS, cf::ZSET_SCORE, cf::STREAM] {
+            let opts = [("memtable_op_scan_flush_trigger", "2000"), ("memtable_avg_op_scan_flush_trigger", "200")];
+            if let Err(e) = self.db.set_options_cf(self.cf(name), &opts) {
+                tracing::warn!(error = %e, cf = name, "can't set the memtable scan flush trigger");
+            }
+        }
     }
 
     /// Stops the background threads, syncs the WAL and waits for RocksDB's background work, so

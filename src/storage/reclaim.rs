@@ -39,7 +39,10 @@ pub(crate) fn spawn(storage: Weak<Storage>, rx: Receiver<Vec<u8>>) -> std::threa
             let prefix = match rx.recv_timeout(std::time::Duration::from_millis(200)) {
                 Ok(p) => p,
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => match storage.upgrade() {
-                    Some(s) if !s.is_stopped() => continue,
+                    Some(s) if !s.is_stopped() => {
+                        s.flush_delete_heavy_memtables();
+                        continue;
+                    }
                     _ => return,
                 },
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
@@ -53,7 +56,27 @@ pub(crate) fn spawn(storage: Weak<Storage>, rx: Receiver<Vec<u8>>) -> std::threa
         .unwrap_or_else(|e| panic!("can't start the reclaim thread: {e}"))
 }
 
+/// A subkey family's active memtable is flushed once it holds this many deletes (checked every
+/// 200 ms): a range read then steps over at most about this many hidden entries.
+const DELETE_HEAVY_MEMTABLE: u64 = 10_000;
+
 impl Storage {
+    /// Flushes subkey memtables dominated by deletes (the pops and score changes of a churning
+    /// collection): range reads would step over every one of them, while after the flush a
+    /// deleted record and its SingleDelete are gone (`Batch::delete_sub`) and other tombstones
+    /// go with deletion-triggered compaction. RocksDB also flushes when a scan meets too many
+    /// (`tune_scans`), but only at the next write; this covers read-mostly phases.
+    pub(crate) fn flush_delete_heavy_memtables(&self) {
+        for name in [cf::SUBKEYS, cf::ZSET_SCORE, cf::STREAM] {
+            let deletes = self.cf_property(name, "rocksdb.num-deletes-active-mem-table").unwrap_or(0);
+            if deletes >= DELETE_HEAVY_MEMTABLE {
+                if let Err(e) = self.db().flush_cf(self.cf(name)) {
+                    tracing::warn!(error = %e, cf = name, "flush of a delete-heavy memtable failed");
+                }
+            }
+        }
+    }
+
     /// Compacts the subkey families over `prefix` (the subkeys of one version of a key).
     pub fn compact_prefix(&self, prefix: &[u8]) {
         let end = encoding::prefix_end(prefix);
