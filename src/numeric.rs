@@ -33,3 +33,26 @@ pub fn parse_i64_strict(b: &[u8]) -> Option<i64> {
         i64::try_from(v).ok()
     }
 }
+
+/// Redis's range normalisation (LRANGE, LTRIM, ZRANGE by rank): the logical `[start, end]`
+/// (inclusive) inside a collection of `len` elements, or None when empty.
+pub fn normalize_range(start: i64, end: i64, len: u64) -> Option<(u64, u64)> {
+    let len = i128::from(len);
+    let (mut s, mut e) = (i128::from(start), i128::from(end));
+    if s < 0 {
+        s += len;
+    }
+    if e < 0 {
+        e += len;
+    }
+    if s < 0 {
+        s = 0;
+    }
+    if s > e || s >= len {
+        return None;
+    }
+    if e >= len {
+        e = len - 1;
+    }
+    Some((s as u64, e as u64))
+}

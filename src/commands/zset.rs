@@ -256,19 +256,7 @@ fn lex_range(min: &Bytes, max: &Bytes) -> CmdResult<LexRange> {
 
 /// Start/end indexes (Redis's sanitising) against a set of `len` members: None when empty.
 fn rank_bounds(start: i64, end: i64, len: u64) -> Option<(u64, u64)> {
-    let len = len as i64;
-    let mut start = if start < 0 { start.saturating_add(len) } else { start };
-    let mut end = if end < 0 { end.saturating_add(len) } else { end };
-    if start < 0 {
-        start = 0;
-    }
-    if start > end || start >= len {
-        return None;
-    }
-    if end >= len {
-        end = len - 1;
-    }
-    Some((start as u64, end as u64))
+    crate::numeric::normalize_range(start, end, len)
 }
 
 /// A positive count as `getPositiveLongFromObjectOrReply` with its default message.

@@ -55,28 +55,7 @@ fn exhausted() -> StoreError {
     StoreError::Corrupt("list index space exhausted".into())
 }
 
-/// Redis's range normalisation (LRANGE, LTRIM): the logical `[start, end]` (inclusive) inside a
-/// list of `len`, or None when empty.
-pub fn normalize_range(start: i64, end: i64, len: u64) -> Option<(u64, u64)> {
-    let len = i128::from(len);
-    let (mut s, mut e) = (i128::from(start), i128::from(end));
-    if s < 0 {
-        s += len;
-    }
-    if e < 0 {
-        e += len;
-    }
-    if s < 0 {
-        s = 0;
-    }
-    if s > e || s >= len {
-        return None;
-    }
-    if e >= len {
-        e = len - 1;
-    }
-    Some((s as u64, e as u64))
-}
+pub use crate::numeric::normalize_range;
 
 /// The logical position of index argument `i` (negative from the end), if inside `len`.
 fn normalize_index(i: i64, len: u64) -> Option<u64> {
