@@ -237,7 +237,10 @@ fn compaction_keeps_only_live_subkeys() {
     put_collection(&s, 0, b"zdeleted", KeyType::ZSet, 7);
     let list = put_collection(&s, 0, b"list", KeyType::List, 6);
     put_collection(&s, 0, b"renamed", KeyType::Hash, 4);
-    assert_eq!(count_cf(&s, cf::SUBKEYS), 10 + 20 + 30 + 5 + 7 + 6 + 4);
+    put_collection(&s, 2, b"expiring", KeyType::Set, 8);
+    let soon = s.clock.now_ms() + 1000;
+    assert!(s.set_expire(2, b"expiring", soon, ExpireCond::Always).unwrap());
+    assert_eq!(count_cf(&s, cf::SUBKEYS), 10 + 20 + 30 + 5 + 7 + 6 + 4 + 8);
     // DEL is metadata-only; SET over a set replaces it; a list trimmed by moving head/tail.
     assert_eq!(s.delete(0, &[Bytes::from("deleted"), Bytes::from("zdeleted")]).unwrap(), 2);
     set(&s, 1, "overwritten", "now a string", ExpireUpdate::Clear);
@@ -253,10 +256,15 @@ fn compaction_keeps_only_live_subkeys() {
         b.commit().unwrap();
     }
     assert_eq!(s.rename(0, b"renamed", b"moved", false).unwrap(), RenameOutcome::Renamed);
-    assert_eq!(count_cf(&s, cf::SUBKEYS), 10 + 20 + 30 + 5 + 7 + 6 + 4 + 4, "nothing reclaimed yet");
+    assert_eq!(count_cf(&s, cf::SUBKEYS), 10 + 20 + 30 + 5 + 7 + 6 + 4 + 8 + 4, "nothing reclaimed yet");
+    // The set expires, and stays unreclaimed by active expiry past the filters' grace period.
+    s.active_expire_enabled.store(false, Ordering::Relaxed);
+    s.clock.advance(2 * filter::EXPIRED_GRACE_MS as i64);
     compact_everything(&s);
     assert_eq!(count_cf(&s, cf::SUBKEYS), 10 + 5 + 3 + 4, "only live subkeys remain");
     assert_eq!(count_cf(&s, cf::ZSET_SCORE), 5);
+    // Metadata: live, zset, list, moved and the string that replaced a set.
+    assert_eq!(count_cf(&s, cf::METADATA), 5);
     let remaining: Vec<u64> = {
         let mut out = Vec::new();
         let prefix = encoding::subkey_prefix(0, b"list", list.version);
