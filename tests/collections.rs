@@ -247,3 +247,30 @@ async fn collections_survive_restart_and_kill() {
         assert_eq!(call(&mut c, &["DBSIZE"]).await, int(4));
     }
 }
+
+#[tokio::test]
+async fn movable_keys_are_found_by_command_getkeys() {
+    let s = TestServer::start();
+    let mut c = s.client().await;
+    let getkeys = |args: &[&str]| {
+        let mut v = vec!["COMMAND", "GETKEYS"];
+        v.extend_from_slice(args);
+        v.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    for (cmd, keys) in [
+        (vec!["ZUNIONSTORE", "dst", "2", "a", "b", "WEIGHTS", "1", "2"], vec!["dst", "a", "b"]),
+        (vec!["ZINTER", "2", "a", "b"], vec!["a", "b"]),
+        (vec!["SINTERCARD", "3", "a", "b", "c", "LIMIT", "1"], vec!["a", "b", "c"]),
+        (vec!["LMPOP", "2", "a", "b", "LEFT"], vec!["a", "b"]),
+        (vec!["BLMPOP", "0", "1", "a", "LEFT"], vec!["a"]),
+        (vec!["BZMPOP", "0", "2", "a", "b", "MIN", "COUNT", "2"], vec!["a", "b"]),
+        (vec!["SORT", "k", "BY", "w_*", "LIMIT", "0", "1", "GET", "#", "STORE", "d"], vec!["k", "d"]),
+        (vec!["SORT_RO", "k", "ALPHA"], vec!["k"]),
+    ] {
+        assert_eq!(call(&mut c, &getkeys(&cmd)).await, bulks(&keys), "{cmd:?}");
+    }
+    assert!(call(&mut c, &getkeys(&["ZUNION", "0", "a"])).await.is_err());
+    let info = call(&mut c, &["COMMAND", "INFO", "zunionstore"]).await.array()[0].array();
+    let flags: Vec<String> = info[2].array().iter().map(|f| f.text()).collect();
+    assert_eq!(flags, vec!["write", "denyoom", "movablekeys"]);
+}

@@ -194,11 +194,53 @@ fn command_getkeys(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     if !spec.arity_ok(target.len()) {
         return Err(CmdError::err("Invalid number of arguments specified for command"));
     }
-    let keys = spec.keys(target);
+    let keys = if spec.flags.contains(Flags::MOVABLEKEYS) {
+        movable_keys(spec.name, target).ok_or_else(|| CmdError::err("Invalid arguments specified for command"))?
+    } else {
+        spec.keys(target)
+    };
     if keys.is_empty() {
         return Err(CmdError::err("The command has no key arguments"));
     }
     Ok(Reply::Array(keys.into_iter().map(|k| Reply::Bulk(k.clone())).collect()))
+}
+
+/// The keys of a command whose keys move (Redis's `*GetKeys` functions): after a `numkeys`
+/// argument, plus SORT's STORE destination and the *STORE commands' destination.
+fn movable_keys<'a>(name: &str, args: &'a [Bytes]) -> Option<Vec<&'a Bytes>> {
+    let counted = |numkeys_at: usize| -> Option<Vec<&'a Bytes>> {
+        let n = usize::try_from(crate::numeric::parse_i64_strict(args.get(numkeys_at)?)?).ok()?;
+        let keys = args.get(numkeys_at + 1..numkeys_at + 1 + n)?;
+        (n > 0).then(|| keys.iter().collect())
+    };
+    match name {
+        "sort" | "sort_ro" => {
+            let mut keys = vec![args.get(1)?];
+            let mut i = 2;
+            while i < args.len() {
+                let a = &args[i];
+                if a.eq_ignore_ascii_case(b"limit") {
+                    i += 2;
+                } else if a.eq_ignore_ascii_case(b"get") || a.eq_ignore_ascii_case(b"by") {
+                    i += 1;
+                } else if a.eq_ignore_ascii_case(b"store") && name == "sort" {
+                    if let Some(dst) = args.get(i + 1) {
+                        keys.push(dst);
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            Some(keys)
+        }
+        "zunionstore" | "zinterstore" | "zdiffstore" => {
+            let mut keys = vec![args.get(1)?];
+            keys.extend(counted(2)?);
+            Some(keys)
+        }
+        "blmpop" | "bzmpop" => counted(2),
+        _ => counted(1),
+    }
 }
 
 fn command_help(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {

@@ -51,7 +51,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "list", "6.2.0", "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.", "O(1)"),
     cmd!("rpoplpush", 3, flags!(WRITE, DENYOOM), 1, 2, 1, acl!(WRITE, LIST, SLOW), rpoplpush,
         "list", "1.2.0", "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.", "O(1)"),
-    cmd!("lmpop", -4, flags!(WRITE), 0, 0, 0, acl!(WRITE, LIST, SLOW), lmpop,
+    cmd!("lmpop", -4, flags!(WRITE, MOVABLEKEYS), 0, 0, 0, acl!(WRITE, LIST, SLOW), lmpop,
         "list", "7.0.0", "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.", "O(N+M) where N is the number of provided keys and M is the number of elements returned."),
     cmd!("blpop", -3, flags!(WRITE, NOSCRIPT, BLOCKING), 1, -2, 1, acl!(WRITE, LIST, SLOW, BLOCKING), blpop,
         "list", "2.0.0", "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", "O(N) where N is the number of provided keys."),
@@ -61,7 +61,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "list", "6.2.0", "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.", "O(1)"),
     cmd!("brpoplpush", 4, flags!(WRITE, DENYOOM, NOSCRIPT, BLOCKING), 1, 2, 1, acl!(WRITE, LIST, SLOW, BLOCKING), brpoplpush,
         "list", "2.2.0", "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.", "O(1)"),
-    cmd!("blmpop", -5, flags!(WRITE, BLOCKING), 0, 0, 0, acl!(WRITE, LIST, SLOW, BLOCKING), blmpop,
+    cmd!("blmpop", -5, flags!(WRITE, BLOCKING, MOVABLEKEYS), 0, 0, 0, acl!(WRITE, LIST, SLOW, BLOCKING), blmpop,
         "list", "7.0.0", "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", "O(N+M) where N is the number of provided keys and M is the number of elements returned."),
 ];
 

@@ -50,7 +50,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "set", "1.0.0", "Stores the intersect of multiple sets in a key.", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."),
     cmd!("sdiffstore", -3, flags!(WRITE, DENYOOM), 1, -1, 1, acl!(WRITE, SET, SLOW), sdiffstore,
         "set", "1.0.0", "Stores the difference of multiple sets in a key.", "O(N) where N is the total number of elements in all given sets."),
-    cmd!("sintercard", -3, flags!(READONLY), 0, 0, 0, acl!(READ, SET, SLOW), sintercard,
+    cmd!("sintercard", -3, flags!(READONLY, MOVABLEKEYS), 0, 0, 0, acl!(READ, SET, SLOW), sintercard,
         "set", "7.0.0", "Returns the number of members of the intersect of multiple sets.", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."),
     cmd!("sscan", -3, flags!(READONLY), 1, 1, 1, acl!(READ, SET, SLOW), sscan,
         "set", "2.8.0", "Iterates over members of a set.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."),

@@ -14,9 +14,9 @@ use bytes::Bytes;
 
 #[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
-    cmd!("sort", -2, flags!(WRITE, DENYOOM), 1, 1, 1, acl!(WRITE, SET, SORTEDSET, LIST, SLOW, DANGEROUS), sort,
+    cmd!("sort", -2, flags!(WRITE, DENYOOM, MOVABLEKEYS), 1, 1, 1, acl!(WRITE, SET, SORTEDSET, LIST, SLOW, DANGEROUS), sort,
         "generic", "1.0.0", "Sort the elements in a list, set or sorted set", "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N)."),
-    cmd!("sort_ro", -2, flags!(READONLY), 1, 1, 1, acl!(READ, SET, SORTEDSET, LIST, SLOW, DANGEROUS), sort_ro,
+    cmd!("sort_ro", -2, flags!(READONLY, MOVABLEKEYS), 1, 1, 1, acl!(READ, SET, SORTEDSET, LIST, SLOW, DANGEROUS), sort_ro,
         "generic", "7.0.0", "Sort the elements in a list, set or sorted set. Read-only variant of SORT.", "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N)."),
 ];
 

@@ -27,11 +27,13 @@ bitflags::bitflags! {
         const MAY_REPLICATE = 1 << 13;
         const NO_MULTI = 1 << 14;
         const ALLOW_BUSY = 1 << 15;
+        /// Keys are not (all) at fixed positions: COMMAND GETKEYS parses them.
+        const MOVABLEKEYS = 1 << 16;
     }
 }
 
 impl Flags {
-    pub const NAMES: [(Flags, &'static str); 16] = [
+    pub const NAMES: [(Flags, &'static str); 17] = [
         (Flags::WRITE, "write"),
         (Flags::READONLY, "readonly"),
         (Flags::DENYOOM, "denyoom"),
@@ -48,6 +50,7 @@ impl Flags {
         (Flags::MAY_REPLICATE, "may_replicate"),
         (Flags::NO_MULTI, "no_multi"),
         (Flags::ALLOW_BUSY, "allow_busy"),
+        (Flags::MOVABLEKEYS, "movablekeys"),
     ];
 }
 
