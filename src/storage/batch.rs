@@ -115,11 +115,7 @@ impl<'s> Batch<'s> {
             self.after.ready.push(encoding::meta_key(pdb, key));
         }
         if let Some(old) = old {
-            let new_version = (new_type == Some(old.key_type()))
-                .then(|| encoding::decode_meta(&record).ok().and_then(|h| CollMeta::decode(&h, &record).ok()))
-                .flatten()
-                .map(|m| m.version);
-            self.note_dropped(pdb, key, old, new_version);
+            self.note_dropped(pdb, key, old, Some(&record));
         }
         self.op(cf::METADATA, OpKind::Put, encoding::meta_key(pdb, key), record);
         let old_expire = old.map(|r| r.header.expire_at_ms).unwrap_or(0);
@@ -158,16 +154,26 @@ impl<'s> Batch<'s> {
         self.delta(pdb, -1, -i64::from(expire != 0));
     }
 
-    /// When `old` is a big collection whose version is replaced (by `new_version`, or deleted),
-    /// asks for its subkey range to be compacted after the commit.
-    fn note_dropped(&mut self, pdb: u8, key: &[u8], old: &Record, new_version: Option<u64>) {
+    /// When `old` is a big collection that `new` (the record replacing it; None = deleted) does
+    /// not continue (another type or version), asks for its subkey range to be compacted after
+    /// the commit. The new record is decoded only in that rare case, not on every write.
+    fn note_dropped(&mut self, pdb: u8, key: &[u8], old: &Record, new: Option<&[u8]>) {
         if old.key_type() == KeyType::String {
             return;
         }
-        if let Ok(m) = CollMeta::decode(&old.header, &old.raw) {
-            if m.size >= BIG_COLLECTION && new_version != Some(m.version) {
-                self.after.reclaim.push(encoding::subkey_prefix(pdb, key, m.version));
-            }
+        let Ok(m) = CollMeta::decode(&old.header, &old.raw) else { return };
+        if m.size < BIG_COLLECTION {
+            return;
+        }
+        let continued = new.is_some_and(|v| {
+            encoding::decode_meta(v)
+                .ok()
+                .filter(|h| h.key_type == m.key_type)
+                .and_then(|h| CollMeta::decode(&h, v).ok())
+                .is_some_and(|n| n.version == m.version)
+        });
+        if !continued {
+            self.after.reclaim.push(encoding::subkey_prefix(pdb, key, m.version));
         }
     }
 

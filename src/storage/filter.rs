@@ -135,16 +135,17 @@ pub struct SubkeyFilter {
 
 impl SubkeyFilter {
     fn owner(&mut self, key: &[u8]) -> Owner {
-        let Some((db, user_key, _, _)) = encoding::decode_subkey(key) else { return Owner::Unknown };
-        let mut mk = Vec::with_capacity(3 + user_key.len());
-        mk.push(db);
-        mk.extend_from_slice(&key[1..3]);
-        mk.extend_from_slice(user_key);
+        let Some((_, user_key, _, _)) = encoding::decode_subkey(key) else { return Owner::Unknown };
+        // The metadata key is `db · slot · user_key`: the subkey's first 3 bytes, then the name.
+        // Compared in place, so a run of one key's subkeys allocates nothing.
         if let Some((k, o)) = &self.last {
-            if *k == mk {
+            if k.len() == 3 + user_key.len() && k[..3] == key[..3] && k[3..] == *user_key {
                 return *o;
             }
         }
+        let mut mk = Vec::with_capacity(3 + user_key.len());
+        mk.extend_from_slice(&key[..3]);
+        mk.extend_from_slice(user_key);
         let Some(storage) = self.target.0.get().and_then(Weak::upgrade) else { return Owner::Unknown };
         if storage.is_stopped() {
             return Owner::Unknown;
