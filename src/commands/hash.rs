@@ -4,7 +4,10 @@
 //! As in Redis 7.0: `HSET key field value [field value ...]`, `HRANDFIELD key [count
 //! [WITHVALUES]]`, `HSCAN key cursor [MATCH pattern] [COUNT count]` and the rest.
 
-use super::parse::{float, incrbyfloat_text, int, is, parse_f64, parse_i64_strict, scan_cursor, scan_opts};
+use super::parse::{
+    check_paired_count, float, incrbyfloat_text, int, is, parse_f64, parse_i64_strict, random_count, scan_cursor,
+    scan_opts,
+};
 use super::{CommandSpec, Ctx};
 use crate::error::{CmdError, CmdResult};
 use crate::reply::Reply;
@@ -170,19 +173,14 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
         let one = with_hashes(ctx, |h| Ok(h.random_one(&args[1])?))?;
         return Ok(one.map(|(f, _)| Reply::Bulk(f)).unwrap_or(Reply::Null));
     }
-    let l = int(&args[2])?;
-    if l == i64::MIN {
-        return Err(CmdError::err(
-            "value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-        ));
-    }
+    let l = random_count(&args[2])?;
     let withvalues = match args.len() {
         3 => false,
         4 if is(&args[3], "WITHVALUES") => true,
         _ => return Err(CmdError::Syntax),
     };
-    if withvalues && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l) {
-        return Err(CmdError::err("value is out of range"));
+    if withvalues {
+        check_paired_count(l)?;
     }
     let (count, unique) = (l.unsigned_abs(), l >= 0);
     let picked = with_hashes(ctx, |h| {

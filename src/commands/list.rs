@@ -8,7 +8,7 @@
 //! [COUNT count]` and the rest. A blocking command tries once, like its non-blocking form; when
 //! every key is empty it returns `CmdError::Blocked` and the connection waits and runs it again.
 
-use super::parse::{block_timeout, int, is, parse_i64_strict};
+use super::parse::{block_timeout, int, is, parse_i64_strict, positive_count};
 use super::{CommandSpec, Ctx};
 use crate::error::{BlockOn, CmdError, CmdResult};
 use crate::reply::{BulkArray, Reply};
@@ -119,13 +119,7 @@ fn pop(ctx: &mut Ctx<'_>, args: &[Bytes], end: End, name: &str) -> CmdResult<Rep
     if args.len() > 3 {
         return Err(CmdError::WrongArity(name.to_string()));
     }
-    let count = match args.get(2) {
-        Some(a) => match parse_i64_strict(a) {
-            Some(n) if n >= 0 => Some(n as u64),
-            _ => return Err(CmdError::err("value is out of range, must be positive")),
-        },
-        None => None,
-    };
+    let count = args.get(2).map(|a| positive_count(a)).transpose()?;
     let out = with_lists(ctx, |l| Ok(l.pop(&args[1], end, count.unwrap_or(1))?))?;
     Ok(match (out, count) {
         (None, Some(_)) => Reply::NullArray,

@@ -127,6 +127,37 @@ pub fn is(arg: &[u8], keyword: &str) -> bool {
     arg.eq_ignore_ascii_case(keyword.as_bytes())
 }
 
+/// A count Redis reads with `getPositiveLongFromObjectOrReply` (LPOP, SPOP, ZPOPMIN counts):
+/// a non-negative integer, else its default message.
+pub fn positive_count(b: &[u8]) -> CmdResult<u64> {
+    match parse_i64_strict(b) {
+        Some(n) if n >= 0 => Ok(n as u64),
+        _ => Err(CmdError::err("value is out of range, must be positive")),
+    }
+}
+
+/// The count of HRANDFIELD / SRANDMEMBER / ZRANDMEMBER: an integer in `-LONG_MAX..=LONG_MAX`
+/// (Redis's `getRangeLongFromObjectOrReply`), so its absolute value always fits.
+pub fn random_count(b: &[u8]) -> CmdResult<i64> {
+    match parse_i64_strict(b) {
+        None => Err(CmdError::NotInteger),
+        Some(i64::MIN) => {
+            Err(CmdError::err("value is out of range, value must between -9223372036854775807 and 9223372036854775807"))
+        }
+        Some(n) => Ok(n),
+    }
+}
+
+/// HRANDFIELD ... WITHVALUES and ZRANDMEMBER ... WITHSCORES reply two items per pick: Redis
+/// refuses counts whose doubled reply length would overflow.
+pub fn check_paired_count(count: i64) -> CmdResult<()> {
+    if (-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
+        Ok(())
+    } else {
+        Err(CmdError::err("value is out of range"))
+    }
+}
+
 /// A SCAN-family cursor as Redis's `parseScanCursorOrReply` (strtoul) takes it: an optional
 /// sign (a leading '-' wraps around), then digits.
 pub fn scan_cursor(b: &[u8]) -> CmdResult<u64> {

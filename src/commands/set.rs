@@ -5,7 +5,7 @@
 //! `SINTERCARD numkeys key... [LIMIT n]`, `SSCAN key cursor [MATCH pat] [COUNT n]`, ...
 //! Handlers parse, call `SetStore`, and shape the reply (RESP3 sets where Redis sends sets).
 
-use super::parse::{int, is, parse_i64_strict, scan_cursor, scan_opts};
+use super::parse::{is, parse_i64_strict, positive_count, random_count, scan_cursor, scan_opts};
 use super::{CommandSpec, Ctx};
 use crate::error::{CmdError, CmdResult};
 use crate::reply::Reply;
@@ -103,12 +103,7 @@ fn srandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             Ok(m.map(Reply::Bulk).unwrap_or(Reply::Null))
         }
         3 => {
-            let l = int(&args[2])?;
-            if l == i64::MIN {
-                return Err(CmdError::err(
-                    "value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-                ));
-            }
+            let l = random_count(&args[2])?;
             let (count, repeat) = (l.unsigned_abs(), l < 0);
             // Type errors come before the size guard, as Redis looks the key up first.
             if repeat && count > MAX_REPEATED_MEMBERS {
@@ -133,10 +128,8 @@ fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             Ok(m.map(Reply::Bulk).unwrap_or(Reply::Null))
         }
         3 => {
-            let count = parse_i64_strict(&args[2])
-                .filter(|n| *n >= 0)
-                .ok_or_else(|| CmdError::err("value is out of range, must be positive"))?;
-            let v = with_sets(ctx, |s| Ok(s.pop_many(&args[1], count as u64)?))?;
+            let count = positive_count(&args[2])?;
+            let v = with_sets(ctx, |s| Ok(s.pop_many(&args[1], count)?))?;
             Ok(Reply::Set(bulks(v.unwrap_or_default())))
         }
         _ => Err(CmdError::Syntax),

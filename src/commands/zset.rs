@@ -5,7 +5,9 @@
 //! replied as `Reply::Double`; WITHSCORES replies are flat in RESP2 and `[member, score]` pairs
 //! in RESP3, as Redis 7.0 does per command.
 
-use super::parse::{block_timeout, int, is, parse_f64, scan_cursor, scan_opts};
+use super::parse::{
+    block_timeout, check_paired_count, int, is, parse_f64, positive_count, random_count, scan_cursor, scan_opts,
+};
 use super::{CommandSpec, Ctx};
 use crate::error::{BlockOn, CmdError, CmdResult};
 use crate::reply::{format_double, Reply};
@@ -251,19 +253,6 @@ fn lex_range(min: &Bytes, max: &Bytes) -> CmdResult<LexRange> {
     match (lex_bound(min), lex_bound(max)) {
         (Some(min), Some(max)) => Ok(LexRange { min, max }),
         _ => Err(CmdError::err("min or max not valid string range item")),
-    }
-}
-
-/// Start/end indexes (Redis's sanitising) against a set of `len` members: None when empty.
-fn rank_bounds(start: i64, end: i64, len: u64) -> Option<(u64, u64)> {
-    crate::numeric::normalize_range(start, end, len)
-}
-
-/// A positive count as `getPositiveLongFromObjectOrReply` with its default message.
-fn positive_count(b: &[u8]) -> CmdResult<i64> {
-    match super::parse::parse_i64_strict(b) {
-        Some(n) if n >= 0 => Ok(n),
-        _ => Err(CmdError::err("value is out of range, must be positive")),
     }
 }
 
@@ -544,7 +533,7 @@ fn parse_range(
 
 fn run_range(v: &ZView<'_>, r: &RangeReq) -> CmdResult<Vec<Entry>> {
     Ok(match &r.spec {
-        RangeSpec::Rank(start, end) => match rank_bounds(*start, *end, v.size()) {
+        RangeSpec::Rank(start, end) => match crate::numeric::normalize_range(*start, *end, v.size()) {
             Some((s, e)) => v.range_by_rank(s, e, r.rev)?,
             None => Vec::new(),
         },
@@ -655,16 +644,13 @@ fn zpop_common(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> CmdResult<Reply>
     if args.len() > 3 {
         return Err(CmdError::Syntax);
     }
-    let count = match args.get(2) {
-        Some(c) => Some(positive_count(c)?),
-        None => None,
-    };
+    let count = args.get(2).map(|c| positive_count(c)).transpose()?;
     if count == Some(0) {
         // Redis looks the key up (and checks its type) before noticing the count is 0.
         read(ctx, &args[1], (), |_| Ok(()))?;
         return Ok(Reply::Array(Vec::new()));
     }
-    let n = count.unwrap_or(1) as u64;
+    let n = count.unwrap_or(1);
     let entries = with_db(ctx, |st, pdb| pop(st, pdb, &args[1], max, n))?.unwrap_or_default();
     if count.is_none() {
         // The single-pop form is flat in both protocols.
@@ -1060,21 +1046,11 @@ const MAX_RANDOM_REPEATS: u64 = 1 << 24;
 
 fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     if args.len() >= 3 {
-        let l = match super::parse::parse_i64_strict(&args[2]) {
-            None => return Err(CmdError::NotInteger),
-            Some(i64::MIN) => {
-                return Err(CmdError::err(
-                    "value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-                ))
-            }
-            Some(l) => l,
-        };
+        let l = random_count(&args[2])?;
         let withscores = match args.len() {
             3 => false,
             4 if is(&args[3], "WITHSCORES") => {
-                if !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l) {
-                    return Err(CmdError::err("value is out of range"));
-                }
+                check_paired_count(l)?;
                 true
             }
             _ => return Err(CmdError::Syntax),
