@@ -13,6 +13,7 @@ use crate::error::{BlockOn, CmdError, CmdResult};
 use crate::reply::{format_double, Reply};
 use crate::storage::encoding::FLAG_BIG;
 use crate::storage::types::zset::{norm, Entry, Input, LexBound, LexRange, ScoreRange, ZView};
+use crate::storage::types::{in_pick_order, random_picks};
 use crate::storage::Storage;
 use crate::{acl, cmd, flags};
 use bytes::Bytes;
@@ -1070,31 +1071,16 @@ fn random_members(v: &ZView<'_>, count: i64) -> CmdResult<Vec<Entry>> {
     if count == 0 || size == 0 {
         return Ok(Vec::new());
     }
-    let mut rng = rand::rng();
-    if count < 0 {
-        let k = count.unsigned_abs();
-        if k > MAX_RANDOM_REPEATS {
-            return Err(CmdError::err("value is out of range"));
-        }
-        let picks: Vec<u64> = (0..k).map(|_| rng.random_range(0..size)).collect();
-        let mut sorted = picks.clone();
-        sorted.sort_unstable();
-        let found = v.at_ranks(&sorted)?;
-        // Back to the random order of the picks.
-        let by_rank: HashMap<u64, Entry> = sorted.iter().copied().zip(found).collect();
-        return Ok(picks.iter().filter_map(|r| by_rank.get(r).cloned()).collect());
+    let (k, unique) = (count.unsigned_abs(), count > 0);
+    if !unique && k > MAX_RANDOM_REPEATS {
+        return Err(CmdError::err("value is out of range"));
     }
-    let k = count as u64;
-    if k >= size {
+    if unique && k >= size {
         return Ok(v.all()?);
     }
-    let mut ranks: Vec<u64> =
-        rand::seq::index::sample(&mut rng, size as usize, k as usize).into_iter().map(|r| r as u64).collect();
-    ranks.sort_unstable();
-    let mut out = v.at_ranks(&ranks)?;
-    use rand::seq::SliceRandom;
-    out.shuffle(&mut rng);
-    Ok(out)
+    let (ranks, order) = random_picks(size, k, unique);
+    let found = v.at_ranks(&ranks)?;
+    Ok(in_pick_order(&found, &order))
 }
 
 fn zscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {

@@ -241,45 +241,20 @@ impl<'a> HashStore<'a> {
         if count == 0 || size == 0 {
             return Ok(Vec::new());
         }
-        let mut rng = rand::rng();
-        if unique {
-            if count >= size {
-                return Ok(self.all(key)?.unwrap_or_default());
-            }
-            let mut pos: Vec<u64> = if size <= usize::MAX as u64 {
-                rand::seq::index::sample(&mut rng, size as usize, count as usize)
-                    .into_iter()
-                    .map(|i| i as u64)
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            pos.sort_unstable();
-            return self.at_positions(key, &meta, &pos);
+        if unique && count >= size {
+            return Ok(self.all(key)?.unwrap_or_default());
         }
-        // With repeats. When the reply is at least as long as the hash, read it all.
-        let n = count as usize;
         if count >= size {
+            // With repeats, a reply at least as long as the hash: read it all once.
             let all = self.all(key)?.unwrap_or_default();
             if all.is_empty() {
                 return Ok(Vec::new());
             }
-            return Ok((0..n).map(|_| all[rng.random_range(0..all.len())].clone()).collect());
+            let mut rng = rand::rng();
+            return Ok((0..count).map(|_| all[rng.random_range(0..all.len())].clone()).collect());
         }
-        let picks: Vec<u64> = (0..n).map(|_| rng.random_range(0..size)).collect();
-        let mut distinct = picks.clone();
-        distinct.sort_unstable();
-        distinct.dedup();
-        let found = self.at_positions(key, &meta, &distinct)?;
-        if found.is_empty() {
-            return Ok(Vec::new());
-        }
-        Ok(picks
-            .iter()
-            .map(|p| {
-                let i = distinct.binary_search(p).unwrap_or(0).min(found.len() - 1);
-                found[i].clone()
-            })
-            .collect())
+        let (positions, order) = super::random_picks(size, count, unique);
+        let found = self.at_positions(key, &meta, &positions)?;
+        Ok(super::in_pick_order(&found, &order))
     }
 }

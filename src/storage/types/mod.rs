@@ -148,6 +148,35 @@ pub fn encoding_name(meta: &CollMeta) -> &'static str {
     }
 }
 
+/// Random picks among the `size` elements of a collection (HRANDFIELD, ZRANDMEMBER): `count`
+/// distinct positions when `unique` (count < size), else `count` independent ones. Returns the
+/// distinct positions in ascending order, to read in one pass, and for each pick in its random
+/// order the index of its position in that list (see `in_pick_order`).
+pub fn random_picks(size: u64, count: u64, unique: bool) -> (Vec<u64>, Vec<usize>) {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    let picks: Vec<u64> = if unique {
+        let n = usize::try_from(count.min(size)).unwrap_or(usize::MAX);
+        rand::seq::index::sample(&mut rng, usize::try_from(size).unwrap_or(usize::MAX), n)
+            .into_iter()
+            .map(|i| i as u64)
+            .collect()
+    } else {
+        (0..count).map(|_| rng.random_range(0..size)).collect()
+    };
+    let mut positions = picks.clone();
+    positions.sort_unstable();
+    positions.dedup();
+    let order = picks.iter().map(|p| positions.binary_search(p).unwrap_or(0)).collect();
+    (positions, order)
+}
+
+/// The elements read at `random_picks`' positions, arranged in pick order (picks whose
+/// element vanished meanwhile are skipped).
+pub fn in_pick_order<T: Clone>(found: &[T], order: &[usize]) -> Vec<T> {
+    order.iter().filter_map(|&i| found.get(i).cloned()).collect()
+}
+
 /// Reads `Ordering::Relaxed` limits as usize for callers that compare lengths.
 pub fn relaxed(a: &AtomicU64) -> u64 {
     a.load(Ordering::Relaxed)
