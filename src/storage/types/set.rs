@@ -507,12 +507,7 @@ impl<'a> SetStore<'a> {
         let result = self.compute(op, &sets, 0)?;
         let old = self.store.get_record(self.pdb, dst)?;
         let mut b = self.store.batch();
-        if result.is_empty() {
-            let Some(old) = old else { return Ok(0) };
-            b.delete_record(self.pdb, dst, &old);
-            b.commit()?;
-            return Ok(0);
-        }
+        // An empty result deletes `dst` (`put_coll` of an empty set).
         let mut meta = CollMeta::new(KeyType::Set, self.store.next_version());
         let pfx = prefix(self.pdb, dst, &meta);
         let mut nonint = false;
