@@ -181,8 +181,8 @@ impl Storage {
             Some(dst) => Some(self.lock_many([(pdb, key), (pdb, dst)])?),
             None => None,
         };
-        let rec: Option<Record> =
-            if spec.store.is_some() { self.get_live(pdb, key)? } else { self.get_alive(pdb, key)? };
+        // Lazy expiry skips a key whose lock is held (here, with STORE), so this is safe either way.
+        let rec: Option<Record> = self.get_alive(pdb, key)?;
         let meta = match &rec {
             Some(r) if matches!(r.key_type(), KeyType::List | KeyType::Set | KeyType::ZSet) => Storage::coll_meta(r)?,
             Some(_) => return Err(StoreError::WrongType),
