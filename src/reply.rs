@@ -79,14 +79,6 @@ impl BulkArray {
         self.body.extend_from_slice(CRLF);
         self.count += 1;
     }
-
-    pub fn len(&self) -> usize {
-        self.count
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
 }
 
 impl Reply {

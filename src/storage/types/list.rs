@@ -202,15 +202,8 @@ impl<'a> ListStore<'a> {
         self.store.sub_get(&ix_key(&self.prefix(key, &meta), meta.head + pos))
     }
 
-    /// LRANGE: the elements from `start` to `stop` (inclusive, negative from the end); None if
-    /// the key is missing.
-    pub fn range(&self, key: &[u8], start: i64, stop: i64) -> Result<Option<Vec<Bytes>>, StoreError> {
-        let mut out = Vec::new();
-        let found = self.range_each(key, start, stop, |v| out.push(Bytes::copy_from_slice(v)))?;
-        Ok(found.then_some(out))
-    }
-
-    /// LRANGE without copies: hands each element to `f` in order. False if the key is missing.
+    /// LRANGE: hands each element from `start` to `stop` (inclusive, negative from the end) to
+    /// `f` in order, without copying it. False if the key is missing.
     pub fn range_each(&self, key: &[u8], start: i64, stop: i64, mut f: impl FnMut(&[u8])) -> Result<bool, StoreError> {
         let Some(meta) = self.read(key)? else { return Ok(false) };
         let Some((s, e)) = normalize_range(start, stop, meta.size) else { return Ok(true) };
