@@ -110,14 +110,15 @@ impl<'s> Batch<'s> {
         expire_at_ms: u64,
     ) {
         let record: Bytes = record.into();
+        let meta_key = encoding::meta_key(pdb, key);
         let new_type = record.first().copied().and_then(KeyType::from_byte);
         if matches!(new_type, Some(KeyType::List | KeyType::ZSet)) && self.store.waiters.any() {
-            self.after.ready.push(encoding::meta_key(pdb, key));
+            self.after.ready.push(meta_key.clone());
         }
         if let Some(old) = old {
             self.note_dropped(pdb, key, old, Some(&record));
         }
-        self.op(cf::METADATA, OpKind::Put, encoding::meta_key(pdb, key), record);
+        self.op(cf::METADATA, OpKind::Put, meta_key, record);
         let old_expire = old.map(|r| r.header.expire_at_ms).unwrap_or(0);
         if old_expire != expire_at_ms {
             if old_expire != 0 {
