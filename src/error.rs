@@ -73,6 +73,9 @@ pub struct BlockOn {
     pub timeout: Option<std::time::Duration>,
     /// The reply on timeout: a null array (BLPOP, BZPOPMIN, BLMPOP) or a null bulk (BLMOVE).
     pub null_array: bool,
+    /// The arguments to run the command with when woken, if not the original ones (XREAD's `$`
+    /// becomes the last ID at the first attempt, so entries added meanwhile are not missed).
+    pub rerun_args: Option<Vec<bytes::Bytes>>,
 }
 
 impl CmdError {

@@ -239,6 +239,11 @@ fn movable_keys<'a>(name: &str, args: &'a [Bytes]) -> Option<Vec<&'a Bytes>> {
             Some(keys)
         }
         "blmpop" | "bzmpop" => counted(2),
+        "xread" | "xreadgroup" => {
+            let at = args.iter().position(|a| a.eq_ignore_ascii_case(b"streams"))? + 1;
+            let rest = args.get(at..)?;
+            (!rest.is_empty() && rest.len() % 2 == 0).then(|| rest[..rest.len() / 2].iter().collect())
+        }
         _ => counted(1),
     }
 }

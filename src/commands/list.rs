@@ -289,7 +289,7 @@ fn lmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 }
 
 fn blocked(keys: Vec<Bytes>, timeout: Option<std::time::Duration>, null_array: bool) -> CmdError {
-    CmdError::Blocked(BlockOn { keys, timeout, null_array })
+    CmdError::Blocked(BlockOn { keys, timeout, null_array, rerun_args: None })
 }
 
 fn bpop(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) -> CmdResult<Reply> {

@@ -13,6 +13,7 @@ pub mod parse;
 pub mod server;
 pub mod set;
 pub mod sort;
+pub mod stream;
 pub mod string;
 mod table;
 pub mod zset;
@@ -43,13 +44,14 @@ impl Ctx<'_> {
 pub fn all() -> &'static [&'static CommandSpec] {
     static ALL: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
     ALL.get_or_init(|| {
-        let families: [&'static [CommandSpec]; 10] = [
+        let families: [&'static [CommandSpec]; 11] = [
             string::COMMANDS,
             hash::COMMANDS,
             list::COMMANDS,
             set::COMMANDS,
             zset::COMMANDS,
             sort::COMMANDS,
+            stream::COMMANDS,
             keyspace::COMMANDS,
             connection::COMMANDS,
             server::COMMANDS,

@@ -730,7 +730,7 @@ fn zmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 }
 
 fn blocked(keys: &[Bytes], timeout: Option<std::time::Duration>) -> CmdError {
-    CmdError::Blocked(BlockOn { keys: keys.to_vec(), timeout, null_array: true })
+    CmdError::Blocked(BlockOn { keys: keys.to_vec(), timeout, null_array: true, rerun_args: None })
 }
 
 fn bzpop_common(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> CmdResult<Reply> {

@@ -347,6 +347,14 @@ impl Conn {
         let mut watch_socket = true;
         let mut peek = [0u8; 1];
         handle.blocked.store(true, Ordering::SeqCst);
+        let rerun_args: Arc<[Bytes]> = match on.rerun_args {
+            Some(a) => a.into(),
+            None => args.clone(),
+        };
+        let args = &rerun_args;
+        if let Some(s) = self.session.as_mut() {
+            s.blocked_rerun = true;
+        }
         let mut registered: Option<(u8, WaitGuard<'_>)> = None;
         let result = loop {
             let db = self.session.as_ref().map(|s| s.db).unwrap_or(0);
@@ -387,6 +395,9 @@ impl Conn {
             }
         };
         drop(registered);
+        if let Some(s) = self.session.as_mut() {
+            s.blocked_rerun = false;
+        }
         handle.blocked.store(false, Ordering::SeqCst);
         handle.clear_unblock();
         match result {

@@ -149,11 +149,22 @@ pub struct Session {
     pub close_after_reply: bool,
     /// Send no reply to this command (a successful SHUTDOWN just closes the connection).
     pub suppress_reply: bool,
+    /// The command runs again after its keys changed while it was blocked (XREADGROUP then
+    /// reports a stream or group that went away as Redis does for blocked clients).
+    pub blocked_rerun: bool,
 }
 
 impl Session {
     pub fn new(handle: Arc<ClientHandle>, authenticated: bool) -> Session {
-        Session { handle, db: 0, protocol: 2, authenticated, close_after_reply: false, suppress_reply: false }
+        Session {
+            handle,
+            db: 0,
+            protocol: 2,
+            authenticated,
+            close_after_reply: false,
+            suppress_reply: false,
+            blocked_rerun: false,
+        }
     }
 
     pub fn id(&self) -> u64 {

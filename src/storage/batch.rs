@@ -112,7 +112,11 @@ impl<'s> Batch<'s> {
         let record: Bytes = record.into();
         let meta_key = encoding::meta_key(pdb, key);
         let new_type = record.first().copied().and_then(KeyType::from_byte);
-        if matches!(new_type, Some(KeyType::List | KeyType::ZSet)) && self.store.waiters.any() {
+        // Blocked clients wait for lists, sorted sets and streams; a stream's readers also learn
+        // when it is replaced (XREADGROUP then fails as in Redis).
+        let wakes = matches!(new_type, Some(KeyType::List | KeyType::ZSet | KeyType::Stream))
+            || old.is_some_and(|o| o.key_type() == KeyType::Stream);
+        if wakes && self.store.waiters.any() {
             self.after.ready.push(meta_key.clone());
         }
         if let Some(old) = old {
@@ -147,7 +151,11 @@ impl<'s> Batch<'s> {
     /// once (their version is gone) and are reclaimed by compaction.
     pub fn delete_record(&mut self, pdb: u8, key: &[u8], old: &Record) {
         self.note_dropped(pdb, key, old, None);
-        self.op(cf::METADATA, OpKind::Delete, encoding::meta_key(pdb, key), Bytes::new());
+        let meta_key = encoding::meta_key(pdb, key);
+        if old.key_type() == KeyType::Stream && self.store.waiters.any() {
+            self.after.ready.push(meta_key.clone());
+        }
+        self.op(cf::METADATA, OpKind::Delete, meta_key, Bytes::new());
         let expire = old.header.expire_at_ms;
         if expire != 0 {
             self.op(cf::EXPIRE_INDEX, OpKind::Delete, encoding::expire_index_key(expire, pdb, key), Bytes::new());
@@ -190,6 +198,11 @@ impl<'s> Batch<'s> {
     pub fn delete_sub(&mut self, cf: &'static str, key: Vec<u8>) {
         let kind = if cf == cf::ZSET_SCORE { OpKind::SingleDelete } else { OpKind::Delete };
         self.op(cf, kind, key, Bytes::new());
+    }
+
+    /// Deletes the records of family `cf` in `lo..hi` (one range tombstone: a stream trim).
+    pub fn delete_range_sub(&mut self, cf: &'static str, lo: Vec<u8>, hi: Vec<u8>) {
+        self.op(cf, OpKind::DeleteRange, lo, hi);
     }
 
     /// Writes a collection's metadata record after a change: `meta` with expiry `expire_at_ms`,
@@ -355,13 +368,18 @@ fn absorb(ops: Vec<Op>, deltas: &[Delta], after: After) {
                 OpKind::Put => Some(op.value.clone()),
                 OpKind::Delete | OpKind::SingleDelete => None,
                 OpKind::DeleteRange => {
+                    if op.cf == cf::STREAM {
+                        if let Some((_, _, _, sub)) = encoding::decode_subkey(&op.key) {
+                            act.dirty.insert(op.key[..op.key.len() - sub.len()].to_vec());
+                        }
+                    }
                     act.ops.push(op);
                     continue;
                 }
             };
             if op.cf == cf::METADATA {
                 act.overlay.insert(op.key.clone(), value);
-            } else if op.cf == cf::SUBKEYS || op.cf == cf::ZSET_SCORE {
+            } else if op.cf == cf::SUBKEYS || op.cf == cf::ZSET_SCORE || op.cf == cf::STREAM {
                 if let Some((_, _, _, sub)) = encoding::decode_subkey(&op.key) {
                     act.dirty.insert(op.key[..op.key.len() - sub.len()].to_vec());
                 }

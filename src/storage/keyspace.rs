@@ -191,15 +191,22 @@ impl Storage {
         let from = encoding::subkey_prefix(src_db, src, meta.version);
         meta.version = self.next_version();
         let to = encoding::subkey_prefix(pdb, key, meta.version);
-        let families: &[&'static str] =
-            if meta.key_type == KeyType::ZSet { &[cf::SUBKEYS, cf::ZSET_SCORE] } else { &[cf::SUBKEYS] };
+        let families: &[&'static str] = match meta.key_type {
+            KeyType::ZSet => &[cf::SUBKEYS, cf::ZSET_SCORE],
+            KeyType::Stream => &[cf::STREAM],
+            _ => &[cf::SUBKEYS],
+        };
         for &family in families {
             self.sub_scan(family, &from, Dir::Forward, None, |suffix, value| {
                 b.put_sub(family, encoding::subkey(&to, suffix), Bytes::copy_from_slice(value));
                 true
             })?;
         }
-        b.put_record(pdb, key, old, meta.encode(rec.header.expire_at_ms), rec.header.expire_at_ms);
+        let record = match meta.key_type {
+            KeyType::Stream => super::types::stream::with_version(rec, meta.version)?,
+            _ => meta.encode(rec.header.expire_at_ms),
+        };
+        b.put_record(pdb, key, old, record, rec.header.expire_at_ms);
         Ok(())
     }
 
