@@ -47,12 +47,28 @@ run() {
   redis-benchmark -p "$1" -t "$2" -c "$CLIENTS" -n "$REQUESTS" -P "$3" -r 100000 -d 64 --csv 2>/dev/null \
     | awk -F'","' 'NR>1 { gsub(/"/, "", $0); split($0, f, ","); split(f[1], n, " "); print n[1], f[2], f[5], f[7] }'
 }
+# stream_round PORT -> "XADD ..." and "XREADGROUP ..." lines: XADD to one stream, then XREADGROUP
+# of one new entry per call (each read also records a pending entry) from the stream just filled.
+stream_round() {
+  redis-cli -p "$1" del bench:xs >/dev/null
+  redis-cli -p "$1" xgroup create bench:xs g '$' MKSTREAM >/dev/null
+  bench_cmd "$1" XADD XADD bench:xs '*' field __rand_int__
+  bench_cmd "$1" XREADGROUP XREADGROUP GROUP g c COUNT 1 STREAMS bench:xs '>'
+}
+# bench_cmd PORT NAME COMMAND... -> one "NAME rps p50 p99" line for a custom command.
+bench_cmd() {
+  local port="$1" name="$2"
+  shift 2
+  redis-benchmark -p "$port" -c "$CLIENTS" -n "$REQUESTS" -r 100000 --csv "$@" 2>/dev/null \
+    | awk -F'","' -v n="$name" 'NR>1 { gsub(/"/, "", $0); split($0, f, ","); print n, f[2], f[5], f[7] }'
+}
 median() { sort -n | awk '{ a[NR]=$1 } END { if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
 
 # Workloads: "tests-to-run:pipeline:tests-to-report".
 WORKLOADS=(
   "set:1:SET" "get:1:GET" "set:16:SET" "get:16:GET"
   "lpush,lpop:1:LPUSH LPOP" "sadd:1:SADD" "hset:1:HSET" "zadd:1:ZADD" "lpush,lrange_100:1:LRANGE_100"
+  "xadd,xreadgroup:stream:XADD XREADGROUP"
 )
 if [ -n "${BENCH_ONLY:-}" ]; then
   mapfile -t WORKLOADS < <(printf '%s\n' "${WORKLOADS[@]}" | grep -iE "$BENCH_ONLY")
@@ -64,9 +80,15 @@ for w in "${WORKLOADS[@]}"; do
   IFS=: read -r tests pipeline report <<< "$w"
   : > "$WORK/s"; : > "$WORK/r"
   for _ in $(seq 1 "$ROUNDS"); do
-    run "$SPORT" "$tests" "$pipeline" >> "$WORK/s"
-    run "$RPORT" "$tests" "$pipeline" >> "$WORK/r"
+    if [ "$pipeline" = stream ]; then
+      stream_round "$SPORT" >> "$WORK/s"
+      stream_round "$RPORT" >> "$WORK/r"
+    else
+      run "$SPORT" "$tests" "$pipeline" >> "$WORK/s"
+      run "$RPORT" "$tests" "$pipeline" >> "$WORK/r"
+    fi
   done
+  [ "$pipeline" = stream ] && pipeline=1
   for name in $report; do
     col() { awk -v n="$name" -v c="$2" '$1 == n { print $c }' "$1" | median; }
     s_rps=$(col "$WORK/s" 2); r_rps=$(col "$WORK/r" 2)
