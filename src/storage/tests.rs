@@ -325,3 +325,52 @@ fn emptied_collections_disappear_and_wrong_types_are_refused() {
     assert!(s.get_record(0, b"h").unwrap().is_none());
     assert_eq!(s.key_count(0), 0);
 }
+
+#[test]
+fn streams_trim_with_one_range_delete_and_compaction_reclaims_dropped_streams() {
+    use types::stream::{Group, NewId, Pending, StreamId, TrimTo};
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path());
+    let fields = [Bytes::from("f"), Bytes::from("v")];
+    for key in [&b"kept"[..], b"dropped"] {
+        s.stream_write(0, key, |t| {
+            for i in 1..=1000u64 {
+                t.add(NewId::Exact(StreamId::new(i, 0)), 0, &fields).unwrap();
+            }
+            t.set_group(b"g", Group { last_id: StreamId::new(10, 0), entries_read: Some(10), pending: 0 })?;
+            t.touch_consumer(b"g", b"c", 5)?;
+            t.set_pending(
+                b"g",
+                StreamId::new(3, 0),
+                Some(Pending { delivery_ms: 5, deliveries: 1, consumer: "c".into() }),
+            )?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    }
+    // Entries, plus a group, a consumer and a pending entry per stream.
+    assert_eq!(count_cf(&s, cf::STREAM), 2 * (1000 + 3));
+    let removed = s.stream_write(0, b"kept", |t| t.trim(TrimTo::MaxLen(10), false, 0)).unwrap();
+    assert_eq!(removed, 990);
+    assert_eq!(s.stream_write(0, b"kept", |t| t.delete(&[StreamId::new(1000, 0), StreamId::new(5, 0)])).unwrap(), 1);
+    assert_eq!(s.delete(0, &[Bytes::from("dropped")]).unwrap(), 1);
+    compact_everything(&s);
+    assert_eq!(count_cf(&s, cf::STREAM), 9 + 3, "the trim, the XDEL and the dropped stream are reclaimed");
+    s.close();
+    drop(s);
+    let s = open(dir.path());
+    let v = s.stream_view(0, b"kept").unwrap().unwrap();
+    assert_eq!(v.meta.len(), 9);
+    assert_eq!(v.meta.last_id, StreamId::new(1000, 0));
+    assert_eq!(v.meta.max_deleted, StreamId::new(1000, 0));
+    assert_eq!(v.meta.entries_added, 1000);
+    assert_eq!(v.first_id().unwrap(), StreamId::new(991, 0));
+    let ids: Vec<u64> = v.range(StreamId::MIN, StreamId::MAX, false, 0).unwrap().iter().map(|(id, _)| id.ms).collect();
+    assert_eq!(ids, (991..1000).collect::<Vec<_>>());
+    assert_eq!(v.group(b"g").unwrap().unwrap().pending, 1);
+    assert_eq!(v.pending(b"g", StreamId::new(3, 0)).unwrap().unwrap().consumer, Bytes::from("c"));
+    assert_eq!(v.consumers(b"g").unwrap().len(), 1);
+    // A new ID never goes back, whatever the clock says.
+    let next = s.stream_write(0, b"kept", |t| Ok::<_, StoreError>(t.add(NewId::Auto, 7, &fields).unwrap())).unwrap();
+    assert_eq!(next, StreamId::new(1000, 1));
+}
