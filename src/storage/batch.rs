@@ -320,6 +320,13 @@ fn write_ops(store: &Storage, ops: &[Op], deltas: &[Delta], resets: &[u8]) -> Re
     }
     let db = store.db();
     tier::with_write_options(|wo| db.write_opt(wb, wo))?;
+    for op in ops.iter().filter(|op| op.cf == cf::METADATA) {
+        match op.kind {
+            OpKind::Put => store.recent.put(&op.key, Some(&op.value)),
+            OpKind::Delete | OpKind::SingleDelete => store.recent.put(&op.key, None),
+            OpKind::DeleteRange => store.recent.clear(),
+        }
+    }
     for &pdb in resets {
         store.reset_counters(pdb);
     }

@@ -14,6 +14,7 @@ pub mod keyspace;
 pub mod locks;
 pub mod manifest;
 mod options;
+mod recent;
 pub mod reclaim;
 pub mod subkeys;
 mod sync;
@@ -123,6 +124,8 @@ pub struct Storage {
     path: PathBuf,
     pub clock: Arc<Clock>,
     pub locks: locks::LockTable,
+    /// The metadata records last written (see `recent`).
+    recent: recent::Recent,
     databases: usize,
     db_map: RwLock<Vec<u8>>,
     /// Per physical database: [keys, keys with an expiry], exact.
@@ -186,6 +189,7 @@ impl Storage {
             path: db_path,
             clock,
             locks: locks::LockTable::default(),
+            recent: recent::Recent::default(),
             databases: opts.databases.clamp(1, MAX_DATABASES),
             db_map: RwLock::new(Vec::new()),
             counters: (0..MAX_DATABASES).map(|_| [AtomicI64::new(0), AtomicI64::new(0)]).collect(),
@@ -382,7 +386,13 @@ impl Storage {
     }
 
     pub(crate) fn get_record_raw(&self, meta_key: &[u8]) -> Result<Option<Record>, StoreError> {
-        let raw = match batch::overlay_get(meta_key) {
+        // A record the metadata filter may already have dropped is read from RocksDB, which
+        // is then the truth.
+        let recent = || {
+            let now = self.clock.now_ms();
+            self.recent.get(meta_key).filter(|r| r.as_ref().is_none_or(|v| !filter::long_expired(v, now)))
+        };
+        let raw = match batch::overlay_get(meta_key).or_else(recent) {
             Some(mine) => mine,
             None => {
                 let cf = self.cf(cf::METADATA);
