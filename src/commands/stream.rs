@@ -235,7 +235,6 @@ fn parse_trim(args: &[Bytes], xadd: bool) -> CmdResult<(TrimArgs, usize, bool)> 
     let mut t = TrimArgs::default();
     let mut nomkstream = false;
     let mut i = 2;
-    let (mut maxlen, mut minid) = (false, false);
     while i < args.len() {
         let more = args.len() - 1 - i;
         let a = &args[i];
@@ -243,6 +242,11 @@ fn parse_trim(args: &[Bytes], xadd: bool) -> CmdResult<(TrimArgs, usize, bool)> 
             nomkstream = true;
         } else if (is(a, "MAXLEN") || is(a, "MINID")) && more >= 1 {
             let is_max = is(a, "MAXLEN");
+            if t.to.is_some() {
+                return Err(CmdError::err(
+                    "syntax error, MAXLEN and MINID options at the same time are not compatible",
+                ));
+            }
             let mut j = i + 1;
             if (args[j].as_ref() == b"~" || args[j].as_ref() == b"=") && more >= 2 {
                 t.approx = args[j].as_ref() == b"~";
@@ -254,10 +258,8 @@ fn parse_trim(args: &[Bytes], xadd: bool) -> CmdResult<(TrimArgs, usize, bool)> 
                     return Err(CmdError::err("The MAXLEN argument must be >= 0."));
                 }
                 t.to = Some(TrimTo::MaxLen(n as u64));
-                maxlen = true;
             } else {
                 t.to = Some(TrimTo::MinId(parse_id(&args[j], 0)?));
-                minid = true;
             }
             i = j;
         } else if is(a, "LIMIT") && more >= 1 {
@@ -274,8 +276,11 @@ fn parse_trim(args: &[Bytes], xadd: bool) -> CmdResult<(TrimArgs, usize, bool)> 
         }
         i += 1;
     }
-    if maxlen && minid {
-        return Err(CmdError::err("syntax error, MAXLEN and MINID options at the same time are not compatible"));
+    if t.limit.is_some() && t.to.is_none() {
+        return Err(CmdError::err("syntax error, LIMIT cannot be used without specifying a trimming strategy"));
+    }
+    if !xadd && t.to.is_none() {
+        return Err(CmdError::err("syntax error, XTRIM must be called with a trimming strategy"));
     }
     if t.limit.is_some() && !t.approx {
         return Err(CmdError::err("syntax error, LIMIT cannot be used without the special ~ option"));
@@ -285,8 +290,7 @@ fn parse_trim(args: &[Bytes], xadd: bool) -> CmdResult<(TrimArgs, usize, bool)> 
 
 fn xadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (trim, id_at, nomkstream) = parse_trim(args, true)?;
-    let nfields = args.len().saturating_sub(id_at + 1);
-    if id_at >= args.len() || nfields < 2 || nfields % 2 == 1 {
+    if id_at >= args.len() {
         return Err(CmdError::WrongArity("xadd".into()));
     }
     let id = if args[id_at].as_ref() == b"*" {
@@ -299,6 +303,10 @@ fn xadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             None => return Err(invalid_id()),
         }
     };
+    let nfields = args.len() - id_at - 1;
+    if nfields < 2 || nfields % 2 == 1 {
+        return Err(CmdError::WrongArity("xadd".into()));
+    }
     let now = now_ms(ctx);
     let fields = &args[id_at + 1..];
     let added = with_db(ctx, |st, pdb| {
@@ -313,6 +321,7 @@ fn xadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
                 AddError::Exhausted => {
                     CmdError::err("The stream has exhausted the last possible ID, unable to add more items")
                 }
+                AddError::SeqOverflow => CmdError::err("Elements are too large to be stored"),
             })?;
             if let Some(to) = trim.to {
                 t.trim(to, trim.approx, trim.limit())?;
@@ -338,12 +347,13 @@ fn xtrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 }
 
 fn xdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
-    let ids = args[2..].iter().map(|a| parse_id(a, 0)).collect::<CmdResult<Vec<_>>>()?;
     let n = with_db(ctx, |st, pdb| {
         st.stream_write(pdb, &args[1], |t| {
+            // As Redis: a missing key or another type first, then the IDs.
             if !t.existed() {
                 return Ok(0);
             }
+            let ids = args[2..].iter().map(|a| parse_id(a, 0)).collect::<CmdResult<Vec<_>>>()?;
             Ok::<_, CmdError>(t.delete(&ids)?)
         })
     })?;
@@ -464,7 +474,6 @@ struct ReadArgs {
 }
 
 fn parse_read(args: &[Bytes], group_cmd: bool) -> CmdResult<ReadArgs> {
-    let name = if group_cmd { "xreadgroup" } else { "xread" };
     let mut r = ReadArgs { count: 0, block: None, noack: false, group: None, keys_at: 0, nkeys: 0 };
     let mut i = 1;
     while i < args.len() {
@@ -486,10 +495,9 @@ fn parse_read(args: &[Bytes], group_cmd: bool) -> CmdResult<ReadArgs> {
         } else if is(a, "STREAMS") && more >= 1 {
             let n = args.len() - i - 1;
             if n % 2 != 0 {
-                let what = if group_cmd { "'>'" } else { "'$'" };
-                return Err(CmdError::err(format!(
-                    "Unbalanced '{name}' list of streams: for each stream key an ID or {what} must be specified."
-                )));
+                return Err(CmdError::err(
+                    "Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
+                ));
             }
             r.keys_at = i + 1;
             r.nkeys = n / 2;
@@ -621,9 +629,12 @@ fn xreadgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             let mut history = false;
             for (n, (key, from)) in keys.iter().zip(wanted).enumerate() {
                 let Some(t) = same_stream(txns, keys, n) else { continue };
-                t.touch_consumer(&group, &consumer, now)?;
+                // As Redis 7.0: the consumer is created (and seen) when a read serves it.
                 match from {
                     None => {
+                        if t.group(&group)?.is_some_and(|g| g.last_id < t.meta().last_id) {
+                            t.touch_consumer(&group, &consumer, now)?;
+                        }
                         let entries = deliver_new(t, &group, &consumer, r.count, r.noack, now)?;
                         if !entries.is_empty() {
                             served.push((key.clone(), entries_reply(entries)));
@@ -631,6 +642,7 @@ fn xreadgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
                     }
                     Some(after) => {
                         history = true;
+                        t.touch_consumer(&group, &consumer, now)?;
                         let entries = deliver_history(t, &group, &consumer, after, r.count, now)?;
                         served.push((key.clone(), Reply::Array(entries)));
                     }
@@ -638,6 +650,11 @@ fn xreadgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             }
             Ok::<_, CmdError>((served, history))
         })
+    })
+    .map_err(|e| match e {
+        // The stream became another type while this client waited.
+        CmdError::WrongType if rerun => gone_while_blocked(false),
+        e => e,
     })?;
     if !served.is_empty() || history {
         return Ok(streams_reply(ctx, served));
@@ -718,12 +735,15 @@ fn deliver_history(
     let mut out = Vec::with_capacity(mine.len());
     for (id, mut p) in mine {
         match t.view.entry(id)? {
-            Some(fields) => out.push(entry_reply((id, fields))),
+            Some(fields) => {
+                out.push(entry_reply((id, fields)));
+                p.delivery_ms = now;
+                p.deliveries += 1;
+                t.set_pending(group, id, Some(p))?;
+            }
+            // A deleted entry is listed, not delivered again.
             None => out.push(Reply::Array(vec![id_reply(id), Reply::NullArray])),
         }
-        p.delivery_ms = now;
-        p.deliveries += 1;
-        t.set_pending(group, id, Some(p))?;
     }
     Ok(out)
 }
@@ -1002,6 +1022,7 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
                 let Some(fields) = t.view.entry(*id)? else {
                     t.set_pending(group, *id, None)?;
                     deleted.push(id_reply(*id));
+                    left -= 1;
                     continue;
                 };
                 if now.saturating_sub(p.delivery_ms) < min_idle {
@@ -1026,6 +1047,15 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 // ---------------------------------------------------------------------------------------------
 // XGROUP
 // ---------------------------------------------------------------------------------------------
+
+/// Redis's reply to a subcommand with arguments it does not take.
+fn subcommand_err(args: &[Bytes]) -> CmdError {
+    CmdError::err(format!(
+        "unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        text(&args[1]),
+        text(&args[0]).to_ascii_uppercase()
+    ))
+}
 
 fn entries_read_arg(b: &[u8]) -> CmdResult<Option<u64>> {
     let n = int(b)?;
@@ -1053,7 +1083,7 @@ fn xgroup_create(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             entries_read = entries_read_arg(&args[i + 1])?;
             i += 2;
         } else {
-            return Err(CmdError::Syntax);
+            return Err(subcommand_err(args));
         }
     }
     with_db(ctx, |st, pdb| {
@@ -1081,7 +1111,7 @@ fn xgroup_setid(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             entries_read = entries_read_arg(&args[i + 1])?;
             i += 2;
         } else {
-            return Err(CmdError::Syntax);
+            return Err(subcommand_err(args));
         }
     }
     with_db(ctx, |st, pdb| {
@@ -1183,7 +1213,7 @@ fn xinfo_stream(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             full = true;
             count = int(&args[5])?.max(0) as usize;
         }
-        _ => return Err(CmdError::Syntax),
+        _ => return Err(subcommand_err(args)),
     }
     with_db(ctx, |st, pdb| {
         let Some(v) = st.stream_view(pdb, key)? else { return Err(no_such_key()) };

@@ -525,6 +525,8 @@ pub enum AddError {
     TooSmall,
     /// The last ID is the largest possible.
     Exhausted,
+    /// `ms-*` at the `ms` of the last ID, whose sequence number is the largest possible.
+    SeqOverflow,
 }
 
 /// What to trim (XTRIM, XADD's MAXLEN/MINID).
@@ -537,6 +539,62 @@ pub enum TrimTo {
 /// Entries per radix-tree node in Redis (`stream-node-max-entries`): approximate trimming
 /// (`~`) removes whole nodes only, so it removes entries in multiples of this.
 pub const NODE_ENTRIES: u64 = 100;
+
+/// The walk of a trim over the oldest entries (see `StreamTxn::trim`).
+struct Cut {
+    to: TrimTo,
+    approx: bool,
+    limit: u64,
+    len: u64,
+    /// Entries added before the first one present (its position in its node).
+    before_first: u64,
+    /// Entries ever added.
+    added: u64,
+    seen: u64,
+    removed: u64,
+    last_removed: Option<StreamId>,
+    stopped: bool,
+}
+
+impl Default for Cut {
+    fn default() -> Cut {
+        Cut {
+            to: TrimTo::MaxLen(0),
+            approx: false,
+            limit: 0,
+            len: 0,
+            before_first: 0,
+            added: 0,
+            seen: 0,
+            removed: 0,
+            last_removed: None,
+            stopped: false,
+        }
+    }
+}
+
+impl Cut {
+    /// Takes the next entry (oldest first); false once the trim stops.
+    fn step(&mut self, id: StreamId) -> bool {
+        self.seen += 1;
+        let goes = match self.to {
+            TrimTo::MaxLen(n) => self.len - self.seen >= n,
+            TrimTo::MinId(min) => id < min,
+        };
+        if !goes || (self.approx && self.limit > 0 && self.seen > self.limit) {
+            self.stopped = true;
+            return false;
+        }
+        let added = self.before_first + self.seen;
+        if self.approx && added % NODE_ENTRIES != 0 && added < self.added {
+            // Inside a node: it goes only if its last entry does.
+            return true;
+        }
+        self.removed = self.seen;
+        self.last_removed = Some(id);
+        true
+    }
+}
 
 /// Changes to one stream by one command (the caller holds the key's lock); written with
 /// [`write_into`](Self::write_into).
@@ -552,6 +610,8 @@ pub struct StreamTxn<'a> {
     consumers: HashMap<(Bytes, Bytes), Option<Consumer>>,
     pel: HashMap<(Bytes, StreamId), Option<Pending>>,
     range_deletes: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The entry this command added, and its position in `ops`.
+    added: Option<(StreamId, usize)>,
 }
 
 impl<'a> StreamTxn<'a> {
@@ -572,6 +632,9 @@ impl<'a> StreamTxn<'a> {
     /// Appends an entry with fields `fields`.
     pub fn add(&mut self, id: NewId, now_ms: u64, fields: &[Bytes]) -> Result<StreamId, AddError> {
         let last = self.view.meta.last_id;
+        if last == StreamId::MAX {
+            return Err(AddError::Exhausted);
+        }
         let new = match id {
             NewId::Auto => {
                 if now_ms > last.ms {
@@ -582,7 +645,7 @@ impl<'a> StreamTxn<'a> {
             }
             NewId::AtMs(ms) => {
                 let id = if ms == last.ms {
-                    StreamId::new(ms, last.seq.checked_add(1).ok_or(AddError::TooSmall)?)
+                    StreamId::new(ms, last.seq.checked_add(1).ok_or(AddError::SeqOverflow)?)
                 } else {
                     StreamId::new(ms, 0)
                 };
@@ -599,6 +662,7 @@ impl<'a> StreamTxn<'a> {
             }
         };
         self.ops.push((encoding::subkey(&self.view.prefix, &new.to_bytes()), Some(encode_fields(fields))));
+        self.added = Some((new, self.ops.len() - 1));
         let m = &mut self.view.meta;
         m.last_id = new;
         m.coll.size += 1;
@@ -632,7 +696,8 @@ impl<'a> StreamTxn<'a> {
 
     /// Trims the oldest entries as XTRIM does. `approx` (`~`) removes whole radix-tree nodes
     /// only, as Redis does: nodes hold `NODE_ENTRIES` consecutive entries in order of addition,
-    /// and at most `limit` entries go (0 = no limit). Returns how many were removed.
+    /// and at most `limit` entries go (0 = no limit). The entry this command added (XADD's
+    /// MAXLEN/MINID) counts as the newest. Returns how many were removed.
     pub fn trim(&mut self, to: TrimTo, approx: bool, limit: u64) -> Result<u64, StoreError> {
         let m = self.view.meta;
         let len = m.len();
@@ -641,34 +706,33 @@ impl<'a> StreamTxn<'a> {
         }
         // How many entries were added before the first one still here (its node position).
         let before_first = m.entries_added.saturating_sub(len);
-        let (mut seen, mut removed, mut last_removed) = (0u64, 0u64, None);
-        self.view.walk(StreamId::MIN, StreamId::MAX, false, |id, _| {
-            seen += 1;
-            let goes = match to {
-                TrimTo::MaxLen(n) => len - seen >= n,
-                TrimTo::MinId(min) => id < min,
+        let mut cut = Cut { to, approx, limit, len, before_first, added: m.entries_added, ..Cut::default() };
+        self.view.walk(StreamId::MIN, StreamId::MAX, false, |id, _| Ok(cut.step(id)))?;
+        let stopped = cut.stopped;
+        let mut drop_added = false;
+        if let (false, Some((id, _))) = (stopped, self.added) {
+            drop_added = cut.step(id) && cut.last_removed == Some(id);
+        }
+        let (removed, mut last_removed) = (cut.removed, cut.last_removed);
+        if drop_added {
+            if let Some((_, at)) = self.added.take() {
+                self.ops.remove(at);
+            }
+            // Every earlier entry went too: the range delete covers all of them.
+            last_removed = (removed > 1).then_some(StreamId::MAX);
+        }
+        if let Some(last) = last_removed {
+            let lo = encoding::subkey(&self.view.prefix, &StreamId::MIN.to_bytes());
+            let hi = match last.next() {
+                Some(n) => encoding::subkey(&self.view.prefix, &n.to_bytes()),
+                None => encoding::subkey(&self.view.prefix, &RESERVED),
             };
-            if !goes || (approx && limit > 0 && seen > limit) {
-                return Ok(false);
-            }
-            let added = before_first + seen;
-            if approx && added % NODE_ENTRIES != 0 && added < m.entries_added {
-                // Inside a node: it goes only if its last entry does.
-                return Ok(true);
-            }
-            removed = seen;
-            last_removed = Some(id);
-            Ok(true)
-        })?;
-        let Some(last) = last_removed else { return Ok(0) };
-        let lo = encoding::subkey(&self.view.prefix, &StreamId::MIN.to_bytes());
-        let hi = match last.next() {
-            Some(n) => encoding::subkey(&self.view.prefix, &n.to_bytes()),
-            None => encoding::subkey(&self.view.prefix, &RESERVED),
-        };
-        self.range_deletes.push((lo, hi));
+            self.range_deletes.push((lo, hi));
+        }
         self.view.meta.coll.size -= removed;
-        self.meta_dirty = true;
+        if removed > 0 {
+            self.meta_dirty = true;
+        }
         Ok(removed)
     }
 
@@ -870,6 +934,7 @@ impl Storage {
             consumers: HashMap::new(),
             pel: HashMap::new(),
             range_deletes: Vec::new(),
+            added: None,
         })
     }
 
