@@ -200,6 +200,12 @@ impl<'s> Batch<'s> {
         self.op(cf, kind, key, Bytes::new());
     }
 
+    /// Deletes a record written once since it was last deleted (a stream entry) with RocksDB's
+    /// SingleDelete, so the put and the delete vanish together at flush or compaction.
+    pub fn delete_sub_once(&mut self, cf: &'static str, key: Vec<u8>) {
+        self.op(cf, OpKind::SingleDelete, key, Bytes::new());
+    }
+
     /// Deletes the records of family `cf` in `lo..hi` (one range tombstone: a stream trim).
     pub fn delete_range_sub(&mut self, cf: &'static str, lo: Vec<u8>, hi: Vec<u8>) {
         self.op(cf, OpKind::DeleteRange, lo, hi);

@@ -377,3 +377,41 @@ fn streams_trim_with_one_range_delete_and_compaction_reclaims_dropped_streams() 
     let next = s.stream_write(0, b"kept", |t| Ok::<_, StoreError>(t.add(NewId::Auto, 7, &fields).unwrap())).unwrap();
     assert_eq!(next, StreamId::new(1000, 1));
 }
+
+#[test]
+fn a_streams_first_id_follows_deletes_and_trims() {
+    use types::stream::{NewId, StreamId, TrimTo};
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path());
+    let f = [Bytes::from("f"), Bytes::from("v")];
+    let id = |ms| StreamId::new(ms, 0);
+    let first = |s: &Storage| s.stream_view(0, b"s").unwrap().unwrap().first_id().unwrap();
+    s.stream_write(0, b"s", |t| {
+        for ms in 1..=10 {
+            t.add(NewId::Exact(id(ms)), 0, &f).unwrap();
+        }
+        Ok::<_, StoreError>(())
+    })
+    .unwrap();
+    assert_eq!(first(&s), id(1));
+    // Deleting the first entries (and one further on) moves it to the next live one.
+    s.stream_write(0, b"s", |t| t.delete(&[id(1), id(2), id(4)])).unwrap();
+    assert_eq!(first(&s), id(3));
+    s.stream_write(0, b"s", |t| t.delete(&[id(3)])).unwrap();
+    assert_eq!(first(&s), id(5));
+    // A trim keeps the newest; the walk starts at the first entry, not at deleted ones.
+    assert_eq!(s.stream_write(0, b"s", |t| t.trim(TrimTo::MaxLen(2), false, 0)).unwrap(), 4);
+    assert_eq!(first(&s), id(9));
+    // XADD with MAXLEN 0 empties the stream, its new entry included; the next add starts it again.
+    s.stream_write(0, b"s", |t| {
+        t.add(NewId::Exact(id(11)), 0, &f).unwrap();
+        t.trim(TrimTo::MaxLen(0), false, 0)
+    })
+    .unwrap();
+    let v = s.stream_view(0, b"s").unwrap().unwrap();
+    assert_eq!((v.meta.len(), v.first_id().unwrap(), v.meta.last_id), (0, StreamId::MIN, id(11)));
+    s.stream_write(0, b"s", |t| Ok::<_, StoreError>(t.add(NewId::Exact(id(12)), 0, &f).unwrap())).unwrap();
+    assert_eq!(first(&s), id(12));
+    let v = s.stream_view(0, b"s").unwrap().unwrap();
+    assert_eq!(v.range(StreamId::MIN, StreamId::MAX, false, 0).unwrap().len(), 1);
+}

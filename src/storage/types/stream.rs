@@ -97,6 +97,9 @@ pub struct StreamMeta {
     pub max_deleted: StreamId,
     pub entries_added: u64,
     pub groups: u64,
+    /// The first entry's ID (0-0 when empty): walks start there, never stepping over the
+    /// deleted entries before it that the memtable may still hold.
+    pub first_id: StreamId,
 }
 
 impl StreamMeta {
@@ -107,6 +110,7 @@ impl StreamMeta {
             max_deleted: StreamId::MIN,
             entries_added: 0,
             groups: 0,
+            first_id: StreamId::MIN,
         }
     }
 
@@ -124,12 +128,13 @@ impl StreamMeta {
         v.extend_from_slice(&self.max_deleted.to_bytes());
         v.extend_from_slice(&self.entries_added.to_be_bytes());
         v.extend_from_slice(&self.groups.to_be_bytes());
+        v.extend_from_slice(&self.first_id.to_bytes());
         v
     }
 
     pub fn decode(rec: &Record) -> Result<StreamMeta, StoreError> {
         let coll = CollMeta::decode(&rec.header, &rec.raw).map_err(|e| corrupt(&format!("{e:?}")))?;
-        let ext = rec.raw.get(META_HEADER_LEN + 16..META_HEADER_LEN + 64).ok_or_else(|| corrupt("truncated"))?;
+        let ext = rec.raw.get(META_HEADER_LEN + 16..META_HEADER_LEN + 80).ok_or_else(|| corrupt("truncated"))?;
         let word = |i: usize| u64::from_be_bytes(ext[i..i + 8].try_into().unwrap_or_default());
         Ok(StreamMeta {
             coll,
@@ -137,6 +142,7 @@ impl StreamMeta {
             max_deleted: StreamId::new(word(16), word(24)),
             entries_added: word(32),
             groups: word(40),
+            first_id: StreamId::new(word(48), word(56)),
         })
     }
 }
@@ -322,6 +328,7 @@ impl<'a> StreamView<'a> {
         rev: bool,
         mut f: impl FnMut(StreamId, &[u8]) -> Result<bool, StoreError>,
     ) -> Result<(), StoreError> {
+        let lo = lo.max(self.meta.first_id);
         if lo > hi || self.meta.is_empty() {
             return Ok(());
         }
@@ -360,12 +367,20 @@ impl<'a> StreamView<'a> {
 
     /// The first entry's ID (Redis's recorded-first-entry-id; 0-0 when empty).
     pub fn first_id(&self) -> Result<StreamId, StoreError> {
-        let mut first = StreamId::MIN;
-        self.walk(StreamId::MIN, StreamId::MAX, false, |id, _| {
-            first = id;
+        Ok(if self.meta.is_empty() { StreamId::MIN } else { self.meta.first_id })
+    }
+
+    /// The first entry at or after `from` whose ID is not in `skip`, if any.
+    fn first_from(&self, from: StreamId, skip: &[StreamId]) -> Result<Option<StreamId>, StoreError> {
+        let mut found = None;
+        self.walk(from, StreamId::MAX, false, |id, _| {
+            if skip.contains(&id) {
+                return Ok(true);
+            }
+            found = Some(id);
             Ok(false)
         })?;
-        Ok(first)
+        Ok(found)
     }
 
     /// The last entry's ID (0-0 when empty).
@@ -554,7 +569,14 @@ struct Cut {
     removed: u64,
     last_removed: Option<StreamId>,
     stopped: bool,
+    /// The first entries seen (up to `POINT_DELETES`), deleted one by one in a small trim.
+    first: Vec<StreamId>,
 }
+
+/// A trim of at most this many entries deletes them one by one; a bigger one writes a single
+/// range tombstone. Many small range tombstones (XADD MAXLEN on every add) would make every
+/// read of the memtable re-fragment them all.
+const POINT_DELETES: usize = 256;
 
 impl Default for Cut {
     fn default() -> Cut {
@@ -569,6 +591,7 @@ impl Default for Cut {
             removed: 0,
             last_removed: None,
             stopped: false,
+            first: Vec::new(),
         }
     }
 }
@@ -577,6 +600,9 @@ impl Cut {
     /// Takes the next entry (oldest first); false once the trim stops.
     fn step(&mut self, id: StreamId) -> bool {
         self.seen += 1;
+        if self.first.len() < POINT_DELETES {
+            self.first.push(id);
+        }
         let goes = match self.to {
             TrimTo::MaxLen(n) => self.len - self.seen >= n,
             TrimTo::MinId(min) => id < min,
@@ -664,6 +690,9 @@ impl<'a> StreamTxn<'a> {
         self.ops.push((encoding::subkey(&self.view.prefix, &new.to_bytes()), Some(encode_fields(fields))));
         self.added = Some((new, self.ops.len() - 1));
         let m = &mut self.view.meta;
+        if m.is_empty() {
+            m.first_id = new;
+        }
         m.last_id = new;
         m.coll.size += 1;
         m.entries_added += 1;
@@ -690,6 +719,14 @@ impl<'a> StreamTxn<'a> {
         }
         if n > 0 {
             self.meta_dirty = true;
+            let first = self.view.meta.first_id;
+            if done.contains(&first) {
+                let next = match first.next() {
+                    Some(from) => self.view.first_from(from, &done)?,
+                    None => None,
+                };
+                self.view.meta.first_id = next.unwrap_or(StreamId::MIN);
+            }
         }
         Ok(n)
     }
@@ -714,14 +751,20 @@ impl<'a> StreamTxn<'a> {
             drop_added = cut.step(id) && cut.last_removed == Some(id);
         }
         let (removed, mut last_removed) = (cut.removed, cut.last_removed);
+        let mut existing = removed;
         if drop_added {
             if let Some((_, at)) = self.added.take() {
                 self.ops.remove(at);
             }
-            // Every earlier entry went too: the range delete covers all of them.
-            last_removed = (removed > 1).then_some(StreamId::MAX);
+            existing -= 1;
+            // Every earlier entry went too: a range delete covers all of them.
+            last_removed = (existing > 0).then_some(StreamId::MAX);
         }
-        if let Some(last) = last_removed {
+        if existing as usize <= POINT_DELETES && existing as usize <= cut.first.len() {
+            for id in &cut.first[..existing as usize] {
+                self.ops.push((encoding::subkey(&self.view.prefix, &id.to_bytes()), None));
+            }
+        } else if let Some(last) = last_removed {
             let lo = encoding::subkey(&self.view.prefix, &StreamId::MIN.to_bytes());
             let hi = match last.next() {
                 Some(n) => encoding::subkey(&self.view.prefix, &n.to_bytes()),
@@ -732,6 +775,14 @@ impl<'a> StreamTxn<'a> {
         self.view.meta.coll.size -= removed;
         if removed > 0 {
             self.meta_dirty = true;
+            // The removed entries are still readable until this batch commits: the first one
+            // kept is the first after them (or the entry this command added).
+            let after = if drop_added { None } else { cut.last_removed.and_then(StreamId::next) };
+            let next = match after {
+                Some(from) => self.view.first_from(from, &[])?.or(self.added.map(|(id, _)| id)),
+                None => None,
+            };
+            self.view.meta.first_id = next.unwrap_or(StreamId::MIN);
         }
         Ok(removed)
     }
@@ -868,7 +919,8 @@ impl<'a> StreamTxn<'a> {
         for (k, v) in self.ops {
             match v {
                 Some(v) => b.put_sub(cf::STREAM, k, v),
-                None => b.delete_sub(cf::STREAM, k),
+                // An entry is written once: its put and delete cancel out at flush.
+                None => b.delete_sub_once(cf::STREAM, k),
             }
         }
         for (name, g) in self.groups {
