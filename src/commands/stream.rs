@@ -912,7 +912,7 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
                     justid = true;
                 } else if is(a, "IDLE") && more >= 1 {
                     j += 1;
-                    delivery = Some(now as i64 - num(&args[j], "IDLE")?);
+                    delivery = Some((now as i64).saturating_sub(num(&args[j], "IDLE")?));
                 } else if is(a, "TIME") && more >= 1 {
                     j += 1;
                     delivery = Some(num(&args[j], "TIME")?);

@@ -498,10 +498,10 @@ impl<'a> StreamView<'a> {
         let first = self.first_id()?;
         if m.max_deleted.is_zero() || m.max_deleted < first {
             if id < first {
-                return Ok(Some(m.entries_added - m.len()));
+                return Ok(Some(m.entries_added.saturating_sub(m.len())));
             }
             if id == first {
-                return Ok(Some(m.entries_added - m.len() + 1));
+                return Ok(Some(m.entries_added.saturating_sub(m.len()) + 1));
             }
         }
         Ok(None)
@@ -604,7 +604,7 @@ impl Cut {
             self.first.push(id);
         }
         let goes = match self.to {
-            TrimTo::MaxLen(n) => self.len - self.seen >= n,
+            TrimTo::MaxLen(n) => self.len.saturating_sub(self.seen) >= n,
             TrimTo::MinId(min) => id < min,
         };
         if !goes || (self.approx && self.limit > 0 && self.seen > self.limit) {
@@ -711,7 +711,7 @@ impl<'a> StreamTxn<'a> {
             done.push(id);
             self.ops.push((encoding::subkey(&self.view.prefix, &id.to_bytes()), None));
             let m = &mut self.view.meta;
-            m.coll.size -= 1;
+            m.coll.size = m.coll.size.saturating_sub(1);
             if id > m.max_deleted {
                 m.max_deleted = id;
             }
@@ -772,7 +772,7 @@ impl<'a> StreamTxn<'a> {
             };
             self.range_deletes.push((lo, hi));
         }
-        self.view.meta.coll.size -= removed;
+        self.view.meta.coll.size = self.view.meta.coll.size.saturating_sub(removed);
         if removed > 0 {
             self.meta_dirty = true;
             // The removed entries are still readable until this batch commits: the first one
