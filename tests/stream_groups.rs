@@ -19,39 +19,6 @@ const NO_KEY_XGROUP: &str = "ERR The XGROUP subcommand requires the key to exist
                              to use the MKSTREAM option to create an empty stream automatically.";
 const INVALID_ID: &str = "ERR Invalid stream ID specified as stream command argument";
 
-async fn blocked_clients(c: &mut MultiplexedConnection) -> i64 {
-    let info = call(c, &["INFO", "clients"]).await.text();
-    info.lines()
-        .find_map(|l| l.strip_prefix("blocked_clients:"))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("blocked_clients in INFO")
-}
-
-/// Waits until exactly `n` clients are blocked (so the order of arrival is known).
-async fn until_blocked(c: &mut MultiplexedConnection, n: i64) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let now = blocked_clients(c).await;
-        if now == n {
-            return;
-        }
-        assert!(Instant::now() < deadline, "expected {n} blocked clients, have {now}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-/// Runs one command on a fresh connection in the background (with a response timeout long
-/// enough for the blocking timeouts used here).
-fn spawn_call(s: &TestServer, args: &[&str]) -> tokio::task::JoinHandle<Reply> {
-    let client = s.redis_client();
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    tokio::spawn(async move {
-        let config = redis::AsyncConnectionConfig::new().set_response_timeout(Some(Duration::from_secs(20)));
-        let mut c = client.get_multiplexed_async_connection_with_config(&config).await.expect("connect");
-        call(&mut c, &args).await
-    })
-}
-
 /// One stream entry as XRANGE/XREADGROUP reply it: `[id, [field, value, ...]]`.
 fn entry(id: &str, fields: &[&str]) -> Reply {
     arr(vec![bulk(id), bulks(fields)])

@@ -104,37 +104,6 @@ async fn assert_meta(c: &mut MultiplexedConnection, key: &str, last: &str, max_d
     assert_eq!(info["entries-added"], int(added), "entries-added of {key}: {info:?}");
 }
 
-async fn blocked_clients(c: &mut MultiplexedConnection) -> i64 {
-    let info = call(c, &["INFO", "clients"]).await.text();
-    info.lines()
-        .find_map(|l| l.strip_prefix("blocked_clients:"))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("blocked_clients in INFO")
-}
-
-/// Waits until exactly `n` clients are blocked (so the order of arrival is known).
-async fn until_blocked(c: &mut MultiplexedConnection, n: i64) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let now = blocked_clients(c).await;
-        if now == n {
-            return;
-        }
-        assert!(Instant::now() < deadline, "expected {n} blocked clients, have {now}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-/// Runs one command on a fresh connection in the background.
-fn spawn_call(s: &TestServer, args: &[&str]) -> tokio::task::JoinHandle<Reply> {
-    let client = s.redis_client();
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    tokio::spawn(async move {
-        let mut c = client.get_multiplexed_async_connection().await.expect("connect");
-        call(&mut c, &args).await
-    })
-}
-
 /// Awaits a background call, failing instead of hanging forever.
 async fn join(h: tokio::task::JoinHandle<Reply>) -> Reply {
     tokio::time::timeout(Duration::from_secs(20), h).await.expect("blocked call never returned").expect("task")

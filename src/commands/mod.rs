@@ -40,6 +40,18 @@ impl Ctx<'_> {
     }
 }
 
+/// Runs `f` with the storage and the physical database of the session's current one, holding
+/// the database map for the whole command (SWAPDB and FLUSH* wait for it).
+pub(crate) fn with_db<R>(
+    ctx: &Ctx<'_>,
+    f: impl FnOnce(&crate::storage::Storage, u8) -> crate::error::CmdResult<R>,
+) -> crate::error::CmdResult<R> {
+    let storage = &ctx.shared.storage;
+    let dbs = storage.dbs();
+    let pdb = dbs.physical(ctx.session.db);
+    f(storage, pdb)
+}
+
 /// Every top-level command, in table order.
 pub fn all() -> &'static [&'static CommandSpec] {
     static ALL: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();

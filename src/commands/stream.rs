@@ -9,13 +9,12 @@
 //! `XINFO STREAM|GROUPS|CONSUMERS` and the rest.
 
 use super::parse::{int, is};
-use super::{CommandSpec, Ctx};
+use super::{with_db, CommandSpec, Ctx};
 use crate::error::{BlockOn, CmdError, CmdResult};
 use crate::reply::Reply;
 use crate::storage::types::stream::{
     AddError, Consumer, Entry, Group, NewId, Pending, StreamId, StreamTxn, TrimTo, NODE_ENTRIES,
 };
-use crate::storage::Storage;
 use crate::{acl, cmd, flags};
 use bytes::Bytes;
 use std::time::Duration;
@@ -90,13 +89,6 @@ static XINFO_SUBCOMMANDS: &[CommandSpec] = &[
 
 /// Redis's default LIMIT of approximate trimming: 100 × `stream-node-max-entries`.
 const DEFAULT_TRIM_LIMIT: u64 = 100 * NODE_ENTRIES;
-
-fn with_db<R>(ctx: &Ctx<'_>, f: impl FnOnce(&Storage, u8) -> CmdResult<R>) -> CmdResult<R> {
-    let storage = &ctx.shared.storage;
-    let dbs = storage.dbs();
-    let pdb = dbs.physical(ctx.session.db);
-    f(storage, pdb)
-}
 
 fn now_ms(ctx: &Ctx<'_>) -> u64 {
     ctx.shared.storage.clock.now_ms()
@@ -877,17 +869,23 @@ fn claim(
     Ok(())
 }
 
+/// What XCLAIM and XAUTOCLAIM check first, as Redis: the key and group, then the
+/// min-idle-time (`args[4]`, negative meaning 0).
+fn claim_checks(t: &StreamTxn<'_>, args: &[Bytes], cmd: &str) -> CmdResult<u64> {
+    if !t.existed() || t.group(&args[2])?.is_none() {
+        return Err(nogroup(&args[1], &args[2]));
+    }
+    let n = crate::numeric::parse_i64_strict(&args[4])
+        .ok_or_else(|| CmdError::err(format!("Invalid min-idle-time argument for {cmd}")))?;
+    Ok(n.max(0) as u64)
+}
+
 fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (key, group, consumer) = (&args[1], &args[2], &args[3]);
     let now = now_ms(ctx);
     with_db(ctx, |st, pdb| {
         st.stream_write(pdb, key, |t| {
-            if !t.existed() || t.group(group)?.is_none() {
-                return Err(nogroup(key, group));
-            }
-            let min_idle = crate::numeric::parse_i64_strict(&args[4])
-                .ok_or_else(|| CmdError::err("Invalid min-idle-time argument for XCLAIM"))?
-                .max(0) as u64;
+            let min_idle = claim_checks(t, args, "XCLAIM")?;
             let mut ids = Vec::new();
             let mut j = 5;
             while j < args.len() {
@@ -975,12 +973,7 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let now = now_ms(ctx);
     with_db(ctx, |st, pdb| {
         st.stream_write(pdb, key, |t| {
-            if !t.existed() || t.group(group)?.is_none() {
-                return Err(nogroup(key, group));
-            }
-            let min_idle = crate::numeric::parse_i64_strict(&args[4])
-                .ok_or_else(|| CmdError::err("Invalid min-idle-time argument for XAUTOCLAIM"))?
-                .max(0) as u64;
+            let min_idle = claim_checks(t, args, "XAUTOCLAIM")?;
             let start = parse_bound(&args[5], 0, true)?;
             let (mut count, mut justid) = (100u64, false);
             let mut j = 6;
@@ -1057,12 +1050,27 @@ fn subcommand_err(args: &[Bytes]) -> CmdError {
     ))
 }
 
-fn entries_read_arg(b: &[u8]) -> CmdResult<Option<u64>> {
-    let n = int(b)?;
-    if n < -1 {
-        return Err(CmdError::err("value for ENTRIESREAD must be positive or -1"));
+/// The options after XGROUP CREATE|SETID's ID: `[MKSTREAM]` (CREATE only) and
+/// `[ENTRIESREAD n]` (-1 or missing: unknown).
+fn group_options(args: &[Bytes], create: bool) -> CmdResult<(bool, Option<u64>)> {
+    let (mut mkstream, mut entries_read) = (false, None);
+    let mut i = 5;
+    while i < args.len() {
+        if create && is(&args[i], "MKSTREAM") {
+            mkstream = true;
+            i += 1;
+        } else if is(&args[i], "ENTRIESREAD") && i + 1 < args.len() {
+            let n = int(&args[i + 1])?;
+            if n < -1 {
+                return Err(CmdError::err("value for ENTRIESREAD must be positive or -1"));
+            }
+            entries_read = u64::try_from(n).ok();
+            i += 2;
+        } else {
+            return Err(subcommand_err(args));
+        }
     }
-    Ok(u64::try_from(n).ok())
+    Ok((mkstream, entries_read))
 }
 
 fn no_key_for_xgroup() -> CmdError {
@@ -1073,19 +1081,7 @@ fn no_key_for_xgroup() -> CmdError {
 
 fn xgroup_create(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (key, group, id_arg) = (&args[2], &args[3], &args[4]);
-    let (mut mkstream, mut entries_read) = (false, None);
-    let mut i = 5;
-    while i < args.len() {
-        if is(&args[i], "MKSTREAM") {
-            mkstream = true;
-            i += 1;
-        } else if is(&args[i], "ENTRIESREAD") && i + 1 < args.len() {
-            entries_read = entries_read_arg(&args[i + 1])?;
-            i += 2;
-        } else {
-            return Err(subcommand_err(args));
-        }
-    }
+    let (mkstream, entries_read) = group_options(args, true)?;
     with_db(ctx, |st, pdb| {
         st.stream_write(pdb, key, |t| {
             if !t.existed() && !mkstream {
@@ -1104,16 +1100,7 @@ fn xgroup_create(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 
 fn xgroup_setid(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (key, group, id_arg) = (&args[2], &args[3], &args[4]);
-    let mut entries_read = None;
-    let mut i = 5;
-    while i < args.len() {
-        if is(&args[i], "ENTRIESREAD") && i + 1 < args.len() {
-            entries_read = entries_read_arg(&args[i + 1])?;
-            i += 2;
-        } else {
-            return Err(subcommand_err(args));
-        }
-    }
+    let (_, entries_read) = group_options(args, false)?;
     with_db(ctx, |st, pdb| {
         st.stream_write(pdb, key, |t| {
             if !t.existed() {

@@ -8,7 +8,7 @@
 use super::parse::{
     block_timeout, check_paired_count, int, is, parse_f64, positive_count, random_count, scan_cursor, scan_opts,
 };
-use super::{CommandSpec, Ctx};
+use super::{with_db, CommandSpec, Ctx};
 use crate::error::{BlockOn, CmdError, CmdResult};
 use crate::reply::{format_double, Reply};
 use crate::storage::encoding::FLAG_BIG;
@@ -97,15 +97,6 @@ pub static COMMANDS: &[CommandSpec] = &[
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
 // ---------------------------------------------------------------------------------------------
-
-/// Runs `f` with the storage and the physical database of the session (the database map held
-/// for the whole command).
-fn with_db<R>(ctx: &Ctx<'_>, f: impl FnOnce(&Storage, u8) -> CmdResult<R>) -> CmdResult<R> {
-    let storage = &ctx.shared.storage;
-    let dbs = storage.dbs();
-    let pdb = dbs.physical(ctx.session.db);
-    f(storage, pdb)
-}
 
 fn resp3(ctx: &Ctx<'_>) -> bool {
     ctx.session.protocol == 3

@@ -670,3 +670,39 @@ impl RawConn {
         let _ = self.stream().shutdown(Shutdown::Write);
     }
 }
+
+// ---- Blocked clients ------------------------------------------------------------------------
+
+/// `blocked_clients` of INFO.
+pub async fn blocked_clients(c: &mut redis::aio::MultiplexedConnection) -> i64 {
+    let info = call(c, &["INFO", "clients"]).await.text();
+    info.lines()
+        .find_map(|l| l.strip_prefix("blocked_clients:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("blocked_clients in INFO")
+}
+
+/// Waits until exactly `n` clients are blocked (so the order of arrival is known).
+pub async fn until_blocked(c: &mut redis::aio::MultiplexedConnection, n: i64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = blocked_clients(c).await;
+        if now == n {
+            return;
+        }
+        assert!(Instant::now() < deadline, "expected {n} blocked clients, have {now}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Runs one command on a fresh connection in the background (with a response timeout longer
+/// than the blocking timeouts tests use).
+pub fn spawn_call(s: &TestServer, args: &[&str]) -> tokio::task::JoinHandle<Reply> {
+    let client = s.redis_client();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::spawn(async move {
+        let config = redis::AsyncConnectionConfig::new().set_response_timeout(Some(Duration::from_secs(20)));
+        let mut c = client.get_multiplexed_async_connection_with_config(&config).await.expect("connect");
+        call(&mut c, &args).await
+    })
+}

@@ -400,14 +400,17 @@ impl<'a> StreamView<'a> {
         }
     }
 
-    /// Every group, by name.
-    pub fn groups(&self) -> Result<Vec<(Bytes, Group)>, StoreError> {
-        let under = tagged(&self.prefix, TAG_GROUP, b"");
+    /// Every record under `under` (group state), decoded, by name.
+    fn named<T>(
+        &self,
+        under: &[u8],
+        decode: fn(&[u8]) -> Result<T, StoreError>,
+    ) -> Result<Vec<(Bytes, T)>, StoreError> {
         let mut out = Vec::new();
         let mut err = None;
-        self.scan(&under, Dir::Forward, None, |name, v| match Group::decode(v) {
-            Ok(g) => {
-                out.push((Bytes::copy_from_slice(name), g));
+        self.scan(under, Dir::Forward, None, |name, v| match decode(v) {
+            Ok(x) => {
+                out.push((Bytes::copy_from_slice(name), x));
                 true
             }
             Err(e) => {
@@ -416,6 +419,11 @@ impl<'a> StreamView<'a> {
             }
         })?;
         err.map_or(Ok(out), Err)
+    }
+
+    /// Every group, by name.
+    pub fn groups(&self) -> Result<Vec<(Bytes, Group)>, StoreError> {
+        self.named(&tagged(&self.prefix, TAG_GROUP, b""), Group::decode)
     }
 
     pub fn consumer(&self, group: &[u8], name: &[u8]) -> Result<Option<Consumer>, StoreError> {
@@ -429,20 +437,7 @@ impl<'a> StreamView<'a> {
 
     /// The consumers of `group`, by name.
     pub fn consumers(&self, group: &[u8]) -> Result<Vec<(Bytes, Consumer)>, StoreError> {
-        let under = tagged(&self.prefix, TAG_CONSUMER, group);
-        let mut out = Vec::new();
-        let mut err = None;
-        self.scan(&under, Dir::Forward, None, |name, v| match Consumer::decode(v) {
-            Ok(c) => {
-                out.push((Bytes::copy_from_slice(name), c));
-                true
-            }
-            Err(e) => {
-                err = Some(e);
-                false
-            }
-        })?;
-        err.map_or(Ok(out), Err)
+        self.named(&tagged(&self.prefix, TAG_CONSUMER, group), Consumer::decode)
     }
 
     pub fn pending(&self, group: &[u8], id: StreamId) -> Result<Option<Pending>, StoreError> {
