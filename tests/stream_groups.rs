@@ -1268,14 +1268,21 @@ async fn xinfo_consumers_reports_name_pending_and_idle() {
     assert_eq!(call(&mut c, &["XGROUP", "CREATECONSUMER", "s", "g", "carol"]).await, int(1));
     let consumers = call(&mut c, &["XINFO", "CONSUMERS", "s", "g"]).await.array();
     assert_eq!(consumers.len(), 3);
-    let expected = [("alice", 1), ("bob", 2), ("carol", 0)];
-    for (consumer, (name, pending)) in consumers.iter().zip(expected) {
-        assert_eq!(field_names(consumer), ["name", "pending", "idle"], "Redis 7.0 has no 'inactive'");
+    let expected = [("alice", 1, true), ("bob", 2, true), ("carol", 0, false)];
+    for (consumer, (name, pending, served)) in consumers.iter().zip(expected) {
         let f = fields(consumer);
         assert_eq!(f["name"], bulk(name));
         assert_eq!(f["pending"], int(pending));
         let idle = f["idle"].int();
         assert!((0..10_000).contains(&idle), "idle {idle}");
+        if s.is_strata() {
+            // Strata adds Redis 7.2's `inactive`: -1 for a consumer never served.
+            assert_eq!(field_names(consumer), ["name", "pending", "idle", "inactive"]);
+            let inactive = f["inactive"].int();
+            assert!(if served { (0..10_000).contains(&inactive) } else { inactive == -1 }, "{name}: {inactive}");
+        } else {
+            assert_eq!(field_names(consumer), ["name", "pending", "idle"], "Redis 7.0 has no 'inactive'");
+        }
     }
     assert_eq!(
         call(&mut c, &["XINFO", "CONSUMERS", "s", "nog"]).await,

@@ -1308,10 +1308,14 @@ fn xinfo_consumers(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             .consumers(group)?
             .into_iter()
             .map(|(name, c)| {
+                // `inactive` is Redis 7.2's: since the last read or claim that served the
+                // consumer (-1: never); `idle` counts from any attempt.
+                let inactive = if c.active_ms == 0 { -1 } else { now.saturating_sub(c.active_ms) as i64 };
                 map(vec![
                     ("name", Reply::Bulk(name)),
                     ("pending", Reply::Int(c.pending as i64)),
                     ("idle", Reply::Int(now.saturating_sub(c.seen_ms) as i64)),
+                    ("inactive", Reply::Int(inactive)),
                 ])
             })
             .collect();
