@@ -869,16 +869,12 @@ impl<'a> StreamTxn<'a> {
         Ok(())
     }
 
-    /// The consumer `name` of `group`, created if missing (seen now). Returns it and whether it
-    /// was created.
-    pub fn touch_consumer(&mut self, group: &[u8], name: &[u8], now_ms: u64) -> Result<(Consumer, bool), StoreError> {
-        let (mut c, created) = match self.consumer(group, name)? {
-            Some(c) => (c, false),
-            None => (Consumer { seen_ms: now_ms, active_ms: 0, pending: 0 }, true),
-        };
+    /// Marks the consumer `name` of `group` as seen now, creating it if missing.
+    pub fn touch_consumer(&mut self, group: &[u8], name: &[u8], now_ms: u64) -> Result<(), StoreError> {
+        let mut c = self.consumer(group, name)?.unwrap_or(Consumer { seen_ms: now_ms, active_ms: 0, pending: 0 });
         c.seen_ms = now_ms;
         self.set_consumer(group, name, Some(c));
-        Ok((c, created))
+        Ok(())
     }
 
     /// Deletes a consumer and its pending entries; returns how many it had.
