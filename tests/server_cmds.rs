@@ -303,3 +303,17 @@ async fn command_getkeys() {
     );
     assert_eq!(call(&mut c, &["COMMAND", "GETKEYS"]).await, arity_err("command|getkeys"));
 }
+
+#[tokio::test]
+async fn config_save_points_are_kept_and_checked_as_redis_does() {
+    let s = TestServer::start_with(&["--save", ""]);
+    let mut c = s.client().await;
+    assert_eq!(call(&mut c, &["CONFIG", "GET", "save"]).await, bulks(&["save", ""]));
+    assert_eq!(call(&mut c, &["CONFIG", "SET", "save", "3600 1 300 100"]).await, ok());
+    assert_eq!(call(&mut c, &["CONFIG", "GET", "save"]).await, bulks(&["save", "3600 1 300 100"]));
+    let invalid = err("ERR CONFIG SET failed (possibly related to argument 'save') - Invalid save parameters");
+    assert_eq!(call(&mut c, &["CONFIG", "SET", "save", "3600"]).await, invalid);
+    assert_eq!(call(&mut c, &["CONFIG", "SET", "save", "a b"]).await, invalid);
+    assert_eq!(call(&mut c, &["CONFIG", "SET", "save", ""]).await, ok());
+    assert_eq!(call(&mut c, &["CONFIG", "GET", "save"]).await, bulks(&["save", ""]));
+}

@@ -188,6 +188,8 @@ pub struct Config {
     pub databases: u32,
     /// Password required by AUTH; empty for none.
     pub requirepass: String,
+    /// Redis's RDB save points (`save`), kept for CONFIG GET/SET compatibility.
+    pub save: String,
     /// WAL sync policy.
     pub appendfsync: AppendFsync,
     /// Maximum number of connected clients.
@@ -250,6 +252,7 @@ impl Default for Config {
             dir: PathBuf::from(DEFAULT_DIR),
             databases: DEFAULT_DATABASES,
             requirepass: DEFAULT_REQUIREPASS.to_owned(),
+            save: String::new(),
             appendfsync: DEFAULT_APPENDFSYNC,
             maxclients: DEFAULT_MAXCLIENTS,
             timeout: DEFAULT_TIMEOUT,

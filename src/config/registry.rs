@@ -401,6 +401,24 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     directive!("requirepass", Kind::Str, RUNTIME, text requirepass),
     // Persistence.
     Directive {
+        // Redis's RDB save points: accepted and reported (tools such as redis-benchmark read
+        // them), with Redis's validation; Strata persists every write through RocksDB's WAL.
+        name: "save",
+        kind: Kind::Str,
+        mutable: RUNTIME,
+        get: |c| Value::Text(c.save.clone()),
+        set: |c, v| {
+            let text = v.into_text()?;
+            let words: Vec<&str> = text.split_whitespace().collect();
+            let numbers = words.iter().all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit()));
+            if words.len() % 2 != 0 || !numbers {
+                return Err(ValueError::Message("Invalid save parameters".to_owned()));
+            }
+            c.save = words.join(" ");
+            Ok(())
+        },
+    },
+    Directive {
         name: "appendonly",
         kind: Kind::Bool,
         mutable: RUNTIME,

@@ -235,6 +235,7 @@ rocksdb-compression no
         dir: PathBuf::from("/var/lib/strata"),
         databases: 1,
         requirepass: "secret".into(),
+        save: String::new(),
         appendfsync: AppendFsync::No,
         maxclients: 1,
         timeout: 60,
@@ -583,6 +584,7 @@ fn set_errors_match_redis() {
 fn immutable_directives() {
     let mutable = [
         "requirepass",
+        "save",
         "appendonly",
         "appendfsync",
         "maxclients",
