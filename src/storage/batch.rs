@@ -191,17 +191,15 @@ impl<'s> Batch<'s> {
         self.op(cf, OpKind::Put, key, value);
     }
 
-    /// Deletes one subkey (`subkeys` or `zset_score` family). A `zset_score` record is written
-    /// once per (member, score) and deleted once when the score changes, which is what RocksDB's
-    /// SingleDelete asks: the pair then vanishes at flush, so a sorted set whose scores churn
-    /// does not leave a trail of tombstones for range reads to walk.
+    /// Deletes one subkey.
     pub fn delete_sub(&mut self, cf: &'static str, key: Vec<u8>) {
-        let kind = if cf == cf::ZSET_SCORE { OpKind::SingleDelete } else { OpKind::Delete };
-        self.op(cf, kind, key, Bytes::new());
+        self.op(cf, OpKind::Delete, key, Bytes::new());
     }
 
-    /// Deletes a record written once since it was last deleted (a stream entry) with RocksDB's
-    /// SingleDelete, so the put and the delete vanish together at flush or compaction.
+    /// Deletes a record written once since it was last deleted (a `zset_score` record, written
+    /// once per member and score; a stream entry) with RocksDB's SingleDelete: the put and the
+    /// delete vanish together at flush, so a sorted set whose scores churn or a stream trimmed
+    /// as it grows leaves no trail of tombstones for range reads to walk.
     pub fn delete_sub_once(&mut self, cf: &'static str, key: Vec<u8>) {
         self.op(cf, OpKind::SingleDelete, key, Bytes::new());
     }
@@ -377,28 +375,24 @@ fn absorb(ops: Vec<Op>, deltas: &[Delta], after: After) {
         let Some(act) = a.as_mut() else { return };
         act.after.append(after);
         for op in ops {
+            if cf::SUBKEY_FAMILIES.contains(&op.cf) {
+                // Iterating this collection's prefix must now wait for the commit.
+                if let Some((_, _, _, sub)) = encoding::decode_subkey(&op.key) {
+                    act.dirty.insert(op.key[..op.key.len() - sub.len()].to_vec());
+                }
+            }
             let value = match op.kind {
                 OpKind::Put => Some(op.value.clone()),
                 OpKind::Delete | OpKind::SingleDelete => None,
                 OpKind::DeleteRange => {
-                    if op.cf == cf::STREAM {
-                        if let Some((_, _, _, sub)) = encoding::decode_subkey(&op.key) {
-                            act.dirty.insert(op.key[..op.key.len() - sub.len()].to_vec());
-                        }
-                    }
                     act.ops.push(op);
                     continue;
                 }
             };
             if op.cf == cf::METADATA {
                 act.overlay.insert(op.key.clone(), value);
-            } else if op.cf == cf::SUBKEYS || op.cf == cf::ZSET_SCORE || op.cf == cf::STREAM {
-                if let Some((_, _, _, sub)) = encoding::decode_subkey(&op.key) {
-                    act.dirty.insert(op.key[..op.key.len() - sub.len()].to_vec());
-                }
-                if op.cf == cf::SUBKEYS {
-                    act.subs.insert(op.key.clone(), value);
-                }
+            } else if op.cf == cf::SUBKEYS {
+                act.subs.insert(op.key.clone(), value);
             }
             act.ops.push(op);
         }

@@ -16,5 +16,8 @@ pub const DEFAULT: &str = "default";
 /// Every family, in creation order.
 pub const ALL: [&str; 6] = [DEFAULT, METADATA, SUBKEYS, ZSET_SCORE, STREAM, EXPIRE_INDEX];
 
+/// Families holding collection members under `subkey_prefix(db, key, version)`.
+pub const SUBKEY_FAMILIES: [&str; 3] = [SUBKEYS, ZSET_SCORE, STREAM];
+
 /// Families whose keys start with `db · slot`, cleared per database by FLUSHDB.
 pub const PER_DB: [&str; 4] = [METADATA, SUBKEYS, ZSET_SCORE, STREAM];

@@ -25,16 +25,17 @@ pub const EXPIRED_GRACE_MS: u64 = 60 * 60 * 1000;
 
 /// Keep or remove one metadata record at `now_ms`.
 pub fn metadata_decision(value: &[u8], now_ms: u64) -> Decision {
-    if long_expired(value, now_ms) {
+    if long_expired(value, || now_ms) {
         Decision::Remove
     } else {
         Decision::Keep
     }
 }
 
-/// Whether a metadata record expired long enough ago for compaction to drop it.
-pub fn long_expired(value: &[u8], now_ms: u64) -> bool {
-    decode_meta(value).is_ok_and(|h| h.expire_at_ms != 0 && h.expire_at_ms.saturating_add(EXPIRED_GRACE_MS) < now_ms)
+/// Whether a metadata record expired long enough ago for compaction to drop it (the clock is
+/// read only for a record with an expiry).
+pub fn long_expired(value: &[u8], now_ms: impl FnOnce() -> u64) -> bool {
+    decode_meta(value).is_ok_and(|h| h.expire_at_ms != 0 && h.expire_at_ms.saturating_add(EXPIRED_GRACE_MS) < now_ms())
 }
 
 /// The storage the subkey filters read metadata from, bound once the database is open.

@@ -244,7 +244,7 @@ impl Storage {
     /// hot sorted set or list stay proportional to what they return. RocksDB exposes the option
     /// only through SetOptions.
     fn tune_scans(&self) {
-        for name in [cf::SUBKEYS, cf::ZSET_SCORE, cf::STREAM] {
+        for name in cf::SUBKEY_FAMILIES {
             let opts = [("memtable_op_scan_flush_trigger", "2000"), ("memtable_avg_op_scan_flush_trigger", "200")];
             if let Err(e) = self.db.set_options_cf(self.cf(name), &opts) {
                 tracing::warn!(error = %e, cf = name, "can't set the memtable scan flush trigger");
@@ -389,8 +389,9 @@ impl Storage {
         // A record the metadata filter may already have dropped is read from RocksDB, which
         // is then the truth.
         let recent = || {
-            let now = self.clock.now_ms();
-            self.recent.get(meta_key).filter(|r| r.as_ref().is_none_or(|v| !filter::long_expired(v, now)))
+            self.recent
+                .get(meta_key)
+                .filter(|r| r.as_ref().is_none_or(|v| !filter::long_expired(v, || self.clock.now_ms())))
         };
         let raw = match batch::overlay_get(meta_key).or_else(recent) {
             Some(mine) => mine,

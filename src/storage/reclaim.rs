@@ -67,7 +67,7 @@ impl Storage {
     /// go with deletion-triggered compaction. RocksDB also flushes when a scan meets too many
     /// (`tune_scans`), but only at the next write; this covers read-mostly phases.
     pub(crate) fn flush_delete_heavy_memtables(&self) {
-        for name in [cf::SUBKEYS, cf::ZSET_SCORE, cf::STREAM] {
+        for name in cf::SUBKEY_FAMILIES {
             let deletes = self.cf_property(name, "rocksdb.num-deletes-active-mem-table").unwrap_or(0);
             if deletes >= DELETE_HEAVY_MEMTABLE {
                 if let Err(e) = self.db().flush_cf(self.cf(name)) {
@@ -80,7 +80,7 @@ impl Storage {
     /// Compacts the subkey families over `prefix` (the subkeys of one version of a key).
     pub fn compact_prefix(&self, prefix: &[u8]) {
         let end = encoding::prefix_end(prefix);
-        for name in [cf::SUBKEYS, cf::ZSET_SCORE, cf::STREAM] {
+        for name in cf::SUBKEY_FAMILIES {
             self.db().compact_range_cf(self.cf(name), Some(prefix), end.as_deref());
         }
         self.stats.reclaimed_ranges.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

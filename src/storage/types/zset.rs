@@ -497,7 +497,7 @@ impl<'a> ZWrite<'a> {
             if o.to_bits() == score.to_bits() {
                 return;
             }
-            self.batch.delete_sub(cf::ZSET_SCORE, encoding::zscore_key(&self.prefix, o, member));
+            self.batch.delete_sub_once(cf::ZSET_SCORE, encoding::zscore_key(&self.prefix, o, member));
         } else {
             self.meta.size += 1;
         }
@@ -511,7 +511,7 @@ impl<'a> ZWrite<'a> {
     /// Removes `member`, whose current score is `score`.
     pub fn remove(&mut self, member: &[u8], score: f64) {
         self.batch.delete_sub(cf::SUBKEYS, encoding::subkey(&self.prefix, member));
-        self.batch.delete_sub(cf::ZSET_SCORE, encoding::zscore_key(&self.prefix, score, member));
+        self.batch.delete_sub_once(cf::ZSET_SCORE, encoding::zscore_key(&self.prefix, score, member));
         self.meta.size = self.meta.size.saturating_sub(1);
         self.pending.insert(member.to_vec(), None);
         self.dirty = true;
