@@ -1127,16 +1127,22 @@ fn xgroup_destroy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     })
 }
 
+/// XGROUP CREATECONSUMER and DELCONSUMER: the key, then the group must exist.
+fn group_must_exist(t: &StreamTxn<'_>, args: &[Bytes]) -> CmdResult<()> {
+    if !t.existed() {
+        return Err(no_key_for_xgroup());
+    }
+    if t.group(&args[3])?.is_none() {
+        return Err(nogroup_for_key(&args[2], &args[3]));
+    }
+    Ok(())
+}
+
 fn xgroup_createconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let now = now_ms(ctx);
     with_db(ctx, |st, pdb| {
         st.stream_write(pdb, &args[2], |t| {
-            if !t.existed() {
-                return Err(no_key_for_xgroup());
-            }
-            if t.group(&args[3])?.is_none() {
-                return Err(nogroup_for_key(&args[2], &args[3]));
-            }
+            group_must_exist(t, args)?;
             if t.consumer(&args[3], &args[4])?.is_some() {
                 return Ok(Reply::Int(0));
             }
@@ -1149,12 +1155,7 @@ fn xgroup_createconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> 
 fn xgroup_delconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     with_db(ctx, |st, pdb| {
         st.stream_write(pdb, &args[2], |t| {
-            if !t.existed() {
-                return Err(no_key_for_xgroup());
-            }
-            if t.group(&args[3])?.is_none() {
-                return Err(nogroup_for_key(&args[2], &args[3]));
-            }
+            group_must_exist(t, args)?;
             Ok(Reply::Int(t.delete_consumer(&args[3], &args[4])?.unwrap_or(0) as i64))
         })
     })

@@ -264,6 +264,22 @@ impl Pending {
     }
 }
 
+fn group_key(prefix: &[u8], group: &[u8]) -> Vec<u8> {
+    tagged(prefix, TAG_GROUP, group)
+}
+
+fn consumer_key(prefix: &[u8], group: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut k = tagged(prefix, TAG_CONSUMER, group);
+    k.extend_from_slice(name);
+    k
+}
+
+fn pel_key(prefix: &[u8], group: &[u8], id: StreamId) -> Vec<u8> {
+    let mut k = tagged(prefix, TAG_PEL, group);
+    k.extend_from_slice(&id.to_bytes());
+    k
+}
+
 fn tagged(prefix: &[u8], tag: u8, group: &[u8]) -> Vec<u8> {
     let mut k = Vec::with_capacity(prefix.len() + 22 + group.len());
     k.extend_from_slice(prefix);
@@ -393,11 +409,13 @@ impl<'a> StreamView<'a> {
         Ok(last)
     }
 
+    /// The group-state record at `key`, decoded.
+    fn get_decoded<T>(&self, key: &[u8], decode: fn(&[u8]) -> Result<T, StoreError>) -> Result<Option<T>, StoreError> {
+        self.get(key)?.map(|v| decode(&v)).transpose()
+    }
+
     pub fn group(&self, name: &[u8]) -> Result<Option<Group>, StoreError> {
-        match self.get(&tagged(&self.prefix, TAG_GROUP, name))? {
-            Some(v) => Ok(Some(Group::decode(&v)?)),
-            None => Ok(None),
-        }
+        self.get_decoded(&group_key(&self.prefix, name), Group::decode)
     }
 
     /// Every record under `under` (group state), decoded, by name.
@@ -427,12 +445,7 @@ impl<'a> StreamView<'a> {
     }
 
     pub fn consumer(&self, group: &[u8], name: &[u8]) -> Result<Option<Consumer>, StoreError> {
-        let mut k = tagged(&self.prefix, TAG_CONSUMER, group);
-        k.extend_from_slice(name);
-        match self.get(&k)? {
-            Some(v) => Ok(Some(Consumer::decode(&v)?)),
-            None => Ok(None),
-        }
+        self.get_decoded(&consumer_key(&self.prefix, group, name), Consumer::decode)
     }
 
     /// The consumers of `group`, by name.
@@ -441,12 +454,7 @@ impl<'a> StreamView<'a> {
     }
 
     pub fn pending(&self, group: &[u8], id: StreamId) -> Result<Option<Pending>, StoreError> {
-        let mut k = tagged(&self.prefix, TAG_PEL, group);
-        k.extend_from_slice(&id.to_bytes());
-        match self.get(&k)? {
-            Some(v) => Ok(Some(Pending::decode(&v)?)),
-            None => Ok(None),
-        }
+        self.get_decoded(&pel_key(&self.prefix, group, id), Pending::decode)
     }
 
     /// Walks `group`'s pending entries from `from` on, in ID order; `f` returns false to stop.
@@ -914,28 +922,19 @@ impl<'a> StreamTxn<'a> {
                 None => b.delete_sub_once(cf::STREAM, k),
             }
         }
+        // Group state is rewritten in place: plain puts and deletes.
+        let mut state = |k: Vec<u8>, v: Option<Vec<u8>>| match v {
+            Some(v) => b.put_sub(cf::STREAM, k, v),
+            None => b.delete_sub(cf::STREAM, k),
+        };
         for (name, g) in self.groups {
-            let k = tagged(prefix, TAG_GROUP, &name);
-            match g {
-                Some(g) => b.put_sub(cf::STREAM, k, g.encode()),
-                None => b.delete_sub(cf::STREAM, k),
-            }
+            state(group_key(prefix, &name), g.map(|g| g.encode()));
         }
         for ((group, name), c) in self.consumers {
-            let mut k = tagged(prefix, TAG_CONSUMER, &group);
-            k.extend_from_slice(&name);
-            match c {
-                Some(c) => b.put_sub(cf::STREAM, k, c.encode()),
-                None => b.delete_sub(cf::STREAM, k),
-            }
+            state(consumer_key(prefix, &group, &name), c.map(|c| c.encode()));
         }
         for ((group, id), p) in self.pel {
-            let mut k = tagged(prefix, TAG_PEL, &group);
-            k.extend_from_slice(&id.to_bytes());
-            match p {
-                Some(p) => b.put_sub(cf::STREAM, k, p.encode()),
-                None => b.delete_sub(cf::STREAM, k),
-            }
+            state(pel_key(prefix, &group, id), p.map(|p| p.encode()));
         }
         if self.meta_dirty {
             let record = self.view.meta.encode(self.loaded.expire_at_ms);
