@@ -18,7 +18,6 @@ MEMBERS="${1:-1000000}"
 REQUESTS=200000
 cargo build --release --bin strata-server >&2
 STRATA_BIN="$CARGO_TARGET_DIR/release/strata-server"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 WORK="$(mktemp -d)"
 PID=""
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }

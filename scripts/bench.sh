@@ -24,7 +24,6 @@ CLIENTS=50
 cargo build --release --bin strata-server >&2
 STRATA_BIN="$CARGO_TARGET_DIR/release/strata-server"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 WORK="$(mktemp -d)"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }

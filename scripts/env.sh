@@ -25,3 +25,8 @@ ensure_packages() {
 ensure_build_deps() {
   ensure_packages libclang-dev g++
 }
+
+# Prints a free TCP port on the loopback interface (benchmarks start servers on one).
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
