@@ -9,7 +9,9 @@ pub mod hash;
 pub mod introspection;
 pub mod keyspace;
 pub mod list;
+pub mod multi;
 pub mod parse;
+pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -56,7 +58,7 @@ pub(crate) fn with_db<R>(
 pub fn all() -> &'static [&'static CommandSpec] {
     static ALL: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
     ALL.get_or_init(|| {
-        let families: [&'static [CommandSpec]; 11] = [
+        let families: [&'static [CommandSpec]; 13] = [
             string::COMMANDS,
             hash::COMMANDS,
             list::COMMANDS,
@@ -68,6 +70,8 @@ pub fn all() -> &'static [&'static CommandSpec] {
             connection::COMMANDS,
             server::COMMANDS,
             introspection::COMMANDS,
+            multi::COMMANDS,
+            scripting::COMMANDS,
         ];
         families.iter().flat_map(|f| f.iter()).collect()
     })
@@ -131,7 +135,29 @@ pub(crate) fn truncate_lossy(b: &[u8], max: usize) -> String {
 
 /// Checks arity and authentication, then runs the handler. Storage errors that mean "retry on a
 /// blocking thread" are passed up as `CmdError::WouldBlock`.
+///
+/// Inside MULTI, a command that passes these checks is queued (`+QUEUED`) instead, and one that
+/// fails them makes the transaction abort at EXEC.
 pub fn call(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> CmdResult<Reply> {
+    let checked = check(ctx, spec, args);
+    if ctx.session.multi.is_some() {
+        match &checked {
+            Err(_) => ctx.session.flag_multi(),
+            Ok(spec) if !multi::runs_inside_multi(spec.name) => {
+                if let Some(m) = ctx.session.multi.as_mut() {
+                    m.queued.push(args.to_vec());
+                }
+                return Ok(Reply::Simple("QUEUED"));
+            }
+            Ok(_) => {}
+        }
+    }
+    let spec = checked?;
+    (spec.handler)(ctx, args)
+}
+
+/// Auth, subcommand and arity checks: the spec to run, or the error.
+fn check(ctx: &Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> CmdResult<&'static CommandSpec> {
     if !ctx.session.authenticated && !spec.flags.contains(Flags::NO_AUTH) {
         return Err(CmdError::NoAuth);
     }
@@ -139,7 +165,7 @@ pub fn call(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> Cm
     if !spec.arity_ok(args.len()) {
         return Err(CmdError::WrongArity(spec.full_name()));
     }
-    (spec.handler)(ctx, args)
+    Ok(spec)
 }
 
 #[cfg(test)]
@@ -166,7 +192,8 @@ mod tests {
         assert_ne!(c.arity, 0, "{}", c.name);
         let rw = [Flags::READONLY, Flags::WRITE].iter().filter(|f| c.flags.contains(**f)).count();
         if c.first_key > 0 {
-            assert_eq!(rw, 1, "{} must be exactly one of readonly/write", c.name);
+            // WATCH has keys but neither reads nor writes them (as in Redis's table).
+            assert!(rw == 1 || c.name == "watch", "{} must be exactly one of readonly/write", c.name);
             assert!(c.step > 0, "{}", c.name);
             let n = c.arity.unsigned_abs() as i32;
             assert!(c.first_key < n || c.arity < 0, "{} first key outside arity", c.name);

@@ -255,6 +255,7 @@ rocksdb-compression no
         set_max_intset_entries: 2,
         zset_max_listpack_entries: 3,
         zset_max_listpack_value: 4,
+        busy_reply_threshold: 5000,
         rocksdb_block_cache_size: 0,
         rocksdb_write_buffer_size: 64 * 1024,
         rocksdb_max_write_buffer_number: 2,
