@@ -601,6 +601,8 @@ fn immutable_directives() {
         "set-max-intset-entries",
         "zset-max-listpack-entries",
         "zset-max-listpack-value",
+        "busy-reply-threshold",
+        "lua-time-limit",
     ];
     for name in Config::directive_names() {
         let current = get(&Config::default(), &[name])[0].1.clone();
