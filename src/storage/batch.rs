@@ -520,14 +520,17 @@ pub(crate) fn atomic_view(
 
 /// Inside an all-or-nothing write: its own version of one record of family `cf`.
 pub(crate) fn atomic_get(cf: &'static str, key: &[u8]) -> Option<Option<Bytes>> {
-    ACTIVE.with(|a| {
-        let a = a.borrow();
-        let atomic = a.as_ref()?.atomic.as_ref()?;
-        if let Some(v) = atomic.tree.get(cf).and_then(|t| t.get(key)) {
+    ACTIVE.with(|a| a.borrow().as_ref()?.atomic.as_ref()?.get(cf, key))
+}
+
+impl Atomic {
+    /// Its own version of a record: written, deleted, or inside a range it deleted.
+    fn get(&self, cf: &'static str, key: &[u8]) -> Option<Option<Bytes>> {
+        if let Some(v) = self.tree.get(cf).and_then(|t| t.get(key)) {
             return Some(v.clone());
         }
-        atomic.ranges.iter().any(|(c, lo, hi)| *c == cf && key >= lo.as_slice() && key < hi.as_slice()).then_some(None)
-    })
+        self.ranges.iter().any(|(c, lo, hi)| *c == cf && key >= lo.as_slice() && key < hi.as_slice()).then_some(None)
+    }
 }
 
 /// Whether an all-or-nothing write is open on this thread (a script inside EXEC joins it).
@@ -543,7 +546,14 @@ pub(crate) fn overlay_get(meta_key: &[u8]) -> Option<Option<Bytes>> {
 
 /// Like `overlay_get`, for a record of the `subkeys` family.
 pub(crate) fn overlay_get_sub(key: &[u8]) -> Option<Option<Bytes>> {
-    ACTIVE.with(|a| a.borrow().as_ref().and_then(|act| act.subs.get(key).cloned()))
+    ACTIVE.with(|a| {
+        let a = a.borrow();
+        let act = a.as_ref()?;
+        match act.atomic.as_ref() {
+            Some(atomic) => atomic.get(cf::SUBKEYS, key),
+            None => act.subs.get(key).cloned(),
+        }
+    })
 }
 
 /// Whether the open pipeline wrote subkeys under `prefix` (false when no pipeline is open).
