@@ -10,6 +10,7 @@ pub mod introspection;
 pub mod keyspace;
 pub mod list;
 pub mod parse;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -56,7 +57,7 @@ pub(crate) fn with_db<R>(
 pub fn all() -> &'static [&'static CommandSpec] {
     static ALL: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
     ALL.get_or_init(|| {
-        let families: [&'static [CommandSpec]; 11] = [
+        let families: [&'static [CommandSpec]; 12] = [
             string::COMMANDS,
             hash::COMMANDS,
             list::COMMANDS,
@@ -68,6 +69,7 @@ pub fn all() -> &'static [&'static CommandSpec] {
             connection::COMMANDS,
             server::COMMANDS,
             introspection::COMMANDS,
+            pubsub::COMMANDS,
         ];
         families.iter().flat_map(|f| f.iter()).collect()
     })
@@ -139,6 +141,7 @@ pub fn call(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> Cm
     if !spec.arity_ok(args.len()) {
         return Err(CmdError::WrongArity(spec.full_name()));
     }
+    pubsub::check_context(ctx, spec)?;
     (spec.handler)(ctx, args)
 }
 
@@ -165,7 +168,8 @@ mod tests {
         assert_eq!(c.name, c.name.to_ascii_lowercase(), "{}", c.name);
         assert_ne!(c.arity, 0, "{}", c.name);
         let rw = [Flags::READONLY, Flags::WRITE].iter().filter(|f| c.flags.contains(**f)).count();
-        if c.first_key > 0 {
+        // Shard channels sit at key positions (for cluster routing) but are not keys.
+        if c.first_key > 0 && !c.flags.contains(Flags::PUBSUB) {
             assert_eq!(rw, 1, "{} must be exactly one of readonly/write", c.name);
             assert!(c.step > 0, "{}", c.name);
             let n = c.arity.unsigned_abs() as i32;
