@@ -47,6 +47,9 @@ pub enum Reply {
     Verbatim(&'static str, Bytes),
     /// RESP3 `>` push; in RESP2 an array.
     Push(Vec<Reply>),
+    /// Several replies to one command, sent back to back (SUBSCRIBE confirms each channel
+    /// with its own push).
+    Frames(Vec<Reply>),
     /// An array of bulk strings already encoded (the same bytes in RESP2 and RESP3): long
     /// ranges (LRANGE, ZRANGE) without one allocation per element.
     BulkArray(BulkArray),
@@ -123,6 +126,11 @@ impl Reply {
             }
             Reply::Push(items) => {
                 encode_aggregate(out, if resp3 { b'>' } else { b'*' }, items, protocol);
+            }
+            Reply::Frames(frames) => {
+                for frame in frames {
+                    frame.encode(protocol, out);
+                }
             }
             Reply::Map(pairs) => {
                 if resp3 {

@@ -68,7 +68,12 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         "connection", "5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
 ];
 
-fn ping(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+fn ping(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    if args.len() <= 2 {
+        if let Some(reply) = super::pubsub::subscriber_ping(ctx, args.get(1)) {
+            return Ok(reply);
+        }
+    }
     match args.len() {
         1 => Ok(Reply::Simple("PONG")),
         2 => Ok(Reply::Bulk(args[1].clone())),
@@ -97,6 +102,7 @@ fn set_protocol(ctx: &mut Ctx<'_>, proto: u8) {
 fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
     ctx.session.multi = None;
     ctx.session.watch = None;
+    ctx.shared.pubsub.remove_client(&ctx.session.handle);
     ctx.session.db = 0;
     ctx.session.handle.db.store(0, Ordering::Relaxed);
     set_protocol(ctx, 2);

@@ -11,6 +11,7 @@ pub mod keyspace;
 pub mod list;
 pub mod multi;
 pub mod parse;
+pub mod pubsub;
 pub mod scripting;
 pub mod server;
 pub mod set;
@@ -58,7 +59,7 @@ pub(crate) fn with_db<R>(
 pub fn all() -> &'static [&'static CommandSpec] {
     static ALL: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
     ALL.get_or_init(|| {
-        let families: [&'static [CommandSpec]; 13] = [
+        let families: [&'static [CommandSpec]; 14] = [
             string::COMMANDS,
             hash::COMMANDS,
             list::COMMANDS,
@@ -72,6 +73,7 @@ pub fn all() -> &'static [&'static CommandSpec] {
             introspection::COMMANDS,
             multi::COMMANDS,
             scripting::COMMANDS,
+            pubsub::COMMANDS,
         ];
         families.iter().flat_map(|f| f.iter()).collect()
     })
@@ -165,6 +167,7 @@ fn check(ctx: &Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> CmdResult
     if !spec.arity_ok(args.len()) {
         return Err(CmdError::WrongArity(spec.full_name()));
     }
+    pubsub::check_context(ctx, spec)?;
     Ok(spec)
 }
 
@@ -191,8 +194,9 @@ mod tests {
         assert_eq!(c.name, c.name.to_ascii_lowercase(), "{}", c.name);
         assert_ne!(c.arity, 0, "{}", c.name);
         let rw = [Flags::READONLY, Flags::WRITE].iter().filter(|f| c.flags.contains(**f)).count();
-        if c.first_key > 0 {
-            // WATCH has keys but neither reads nor writes them (as in Redis's table).
+        // Shard channels sit at key positions (for cluster routing) but are not keys; WATCH has
+        // keys but neither reads nor writes them (as in Redis's table).
+        if c.first_key > 0 && !c.flags.contains(Flags::PUBSUB) {
             assert!(rw == 1 || c.name == "watch", "{} must be exactly one of readonly/write", c.name);
             assert!(c.step > 0, "{}", c.name);
             let n = c.arity.unsigned_abs() as i32;

@@ -288,6 +288,9 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
             kv(out, "evicted_keys", &0);
             kv(out, "keyspace_hits", &l(&st.keyspace_hits));
             kv(out, "keyspace_misses", &l(&st.keyspace_misses));
+            kv(out, "pubsub_channels", &shared.pubsub.distinct(crate::state::pubsub::Kind::Channel));
+            kv(out, "pubsub_patterns", &shared.pubsub.distinct(crate::state::pubsub::Kind::Pattern));
+            kv(out, "pubsubshard_channels", &shared.pubsub.distinct(crate::state::pubsub::Kind::Shard));
             kv(out, "total_error_replies", &l(&st.total_error_replies));
             kv(out, "strata_disk_reads_offloaded", &l(&st.blocking_reruns));
             kv(out, "strata_reclaimed_ranges", &l(&storage.stats.reclaimed_ranges));

@@ -456,6 +456,8 @@ pub(super) static DIRECTIVES: &[Directive] = &[
         RUNTIME,
         int client_query_buffer_limit
     ),
+    super::pubsub::CLIENT_OUTPUT_BUFFER_LIMIT,
+    super::pubsub::NOTIFY_KEYSPACE_EVENTS,
     // Expiry.
     directive!("hz", Kind::Int { min: 1, max: 500 }, RUNTIME, int hz),
     directive!(

@@ -49,6 +49,7 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr,
     let handle = shared.clients.register(id, addr, laddr);
     let session = Session::new(handle.clone(), requirepass_empty);
     Conn { shared: shared.clone(), stream, session: Some(session), closed: false }.run().await;
+    shared.pubsub.remove_client(&handle);
     shared.clients.unregister(id);
 }
 
@@ -93,7 +94,16 @@ impl Conn {
                 _ = handle.killed() => return,
                 _ = stop.wait_for(|s| *s) => return,
                 _ = idle => return,
+                // Pub/Sub messages reach an idle subscriber at once.
+                _ = handle.pubsub.ready() => 0,
             };
+            if n == 0 {
+                handle.pubsub.drain_into(&mut output);
+                if !self.flush(&mut output).await {
+                    return;
+                }
+                continue;
+            }
             self.shared.stats.total_net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
             let outcome = self.process(&mut parser, &mut input, &mut output, &mut synced).await;
             handle.qbuf.store(input.len(), Ordering::Relaxed);
@@ -171,6 +181,8 @@ impl Conn {
             wait_seq = wait_seq.max(seq);
             let was_authed = limits.authenticated;
             let Some(session) = self.session.as_mut() else { return Outcome::Close };
+            // Messages published while the command ran (to its own channels) go first, as in Redis.
+            session.handle.pubsub.drain_into(output);
             for reply in replies.into_iter().chain(single) {
                 if reply.is_error() {
                     self.shared.stats.total_error_replies.fetch_add(1, Ordering::Relaxed);
@@ -263,8 +275,12 @@ impl Conn {
             return true;
         }
         let n = output.len();
-        if self.stream.write_all(output).await.is_err() {
-            return false;
+        let Some(handle) = self.session.as_ref().map(|s| s.handle.clone()) else { return false };
+        // A client killed while its socket is full (a slow subscriber over its output buffer
+        // limit) is dropped without waiting for the write.
+        tokio::select! {
+            r = self.stream.write_all(output) => if r.is_err() { return false },
+            _ = handle.killed() => return false,
         }
         self.shared.stats.total_net_output_bytes.fetch_add(n as u64, Ordering::Relaxed);
         output.clear();
@@ -444,6 +460,7 @@ impl Queued {
                 && s.arity_ok(args.len())
                 && !s.flags.contains(commands::Flags::BLOCKING)
                 && !matches!(s.name, "move" | "copy" | "watch")
+                && !s.flags.contains(commands::Flags::PUBSUB)
         });
         Queued { args, spec, resolved: name, run_spec }
     }

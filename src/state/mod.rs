@@ -3,6 +3,8 @@
 //! per-connection state a handler may change (database, protocol, auth, name).
 
 pub mod clients;
+pub mod notify;
+pub mod pubsub;
 pub mod scripts;
 
 use crate::config::Config;
@@ -96,6 +98,7 @@ pub struct Shared {
     pub storage: Arc<Storage>,
     pub config: RwLock<Config>,
     pub clients: ClientRegistry,
+    pub pubsub: pubsub::PubSub,
     pub stats: ServerStats,
     pub cursors: Mutex<CursorTable>,
     pub started: Instant,
@@ -118,6 +121,7 @@ impl Shared {
             storage,
             config: RwLock::new(config),
             clients: ClientRegistry::default(),
+            pubsub: pubsub::PubSub::default(),
             stats: ServerStats::default(),
             cursors: Mutex::new(CursorTable::default()),
             started: Instant::now(),

@@ -1,0 +1,110 @@
+//! Keyspace notifications (`notify-keyspace-events`): `notify` publishes
+//! `__keyspace@<db>__:<key>` → event and `__keyevent@<db>__:<event>` → key over Pub/Sub, as
+//! Redis's `notifyKeyspaceEvent` does. Command handlers call it after their write succeeded.
+//!
+//! Deferral: a transaction or script must not announce writes that are later discarded or
+//! retried. Between `defer_begin` and `defer_flush` / `defer_discard` (on the same thread),
+//! `notify` and PUBLISH queue their messages in a thread-local buffer instead of sending them.
+
+use super::Shared;
+use crate::config::NotifyFlags;
+use std::cell::RefCell;
+
+/// A message held back while deferring.
+struct Pending {
+    channel: Vec<u8>,
+    message: Vec<u8>,
+    shard: bool,
+}
+
+thread_local! {
+    /// `Some` while deferring; nested `defer_begin`s share one buffer (depth counted).
+    static DEFERRED: RefCell<Option<(usize, Vec<Pending>)>> = const { RefCell::new(None) };
+}
+
+/// Starts holding back notifications and PUBLISHes made on this thread.
+pub fn defer_begin() {
+    DEFERRED.with(|d| {
+        let mut d = d.borrow_mut();
+        match d.as_mut() {
+            Some((depth, _)) => *depth += 1,
+            None => *d = Some((1, Vec::new())),
+        }
+    });
+}
+
+/// Ends one level of deferral; at the outermost, sends everything held back, in order.
+pub fn defer_flush(shared: &Shared) {
+    let pending = DEFERRED.with(|d| {
+        let mut d = d.borrow_mut();
+        match d.as_mut() {
+            Some((depth, _)) if *depth > 1 => {
+                *depth -= 1;
+                None
+            }
+            _ => d.take().map(|(_, p)| p),
+        }
+    });
+    for p in pending.into_iter().flatten() {
+        send(shared, &p.channel, &p.message, p.shard);
+    }
+}
+
+/// Ends deferral and drops everything held back (the run is discarded or retried).
+pub fn defer_discard() {
+    DEFERRED.with(|d| d.borrow_mut().take());
+}
+
+/// Whether this thread is deferring.
+pub fn deferring() -> bool {
+    DEFERRED.with(|d| d.borrow().is_some())
+}
+
+/// PUBLISH / SPUBLISH and notifications go through here: sent now, or held back while
+/// deferring (the reply then counts the receivers of this moment). Returns the receivers.
+pub fn publish(shared: &Shared, channel: &[u8], message: &[u8], shard: bool) -> usize {
+    let held = DEFERRED.with(|d| match d.borrow_mut().as_mut() {
+        Some((_, pending)) => {
+            pending.push(Pending { channel: channel.to_vec(), message: message.to_vec(), shard });
+            true
+        }
+        None => false,
+    });
+    if held {
+        shared.pubsub.receivers(channel, shard)
+    } else {
+        send(shared, channel, message, shard)
+    }
+}
+
+fn send(shared: &Shared, channel: &[u8], message: &[u8], shard: bool) -> usize {
+    let limit = shared.config.read().client_output_buffer_limit.pubsub;
+    shared.pubsub.publish(channel, message, shard, limit)
+}
+
+/// Announces `event` on `key` of logical database `db` if `class` is enabled: on
+/// `__keyspace@<db>__:<key>` (flag K) and `__keyevent@<db>__:<event>` (flag E).
+pub fn notify(shared: &Shared, db: usize, class: NotifyFlags, event: &str, key: &[u8]) {
+    let flags = shared.config.read().notify_keyspace_events;
+    if !flags.intersects(class) || !shared.pubsub.has_subscribers() {
+        return;
+    }
+    let mut digits = itoa::Buffer::new();
+    let db = digits.format(db).as_bytes();
+    if flags.contains(NotifyFlags::KEYSPACE) {
+        let mut channel = Vec::with_capacity(16 + db.len() + key.len());
+        channel.extend_from_slice(b"__keyspace@");
+        channel.extend_from_slice(db);
+        channel.extend_from_slice(b"__:");
+        channel.extend_from_slice(key);
+        publish(shared, &channel, event.as_bytes(), false);
+    }
+    if flags.contains(NotifyFlags::KEYEVENT) {
+        let mut channel = Vec::with_capacity(16 + db.len() + event.len());
+        channel.extend_from_slice(b"__keyevent@");
+        channel.extend_from_slice(db);
+        channel.extend_from_slice(b"__:");
+        channel.extend_from_slice(event.as_bytes());
+        publish(shared, &channel, key, false);
+    }
+}
