@@ -15,7 +15,7 @@ use super::introspection::command_keys;
 use super::{call, lookup, resolve, CommandSpec, Ctx};
 use crate::error::{CmdError, CmdResult};
 use crate::reply::Reply;
-use crate::state::{MultiState, WatchState};
+use crate::state::{notify, MultiState, WatchState};
 use crate::storage::batch::{self, AtomicOutcome};
 use crate::storage::{encoding, tier};
 use crate::{acl, cmd, flags};
@@ -186,8 +186,8 @@ fn run_queued(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> 
 ///
 /// `body` may run more than once: when its commands touched keys whose locks it did not hold,
 /// nothing is written and it runs again holding them too; the session's database is restored
-/// first. `WouldBlock` from `body` (a read that needs the disk on the network thread) is passed
-/// up with nothing written.
+/// first. An error from `body` (`WouldBlock`: a read that needs the disk on the network thread;
+/// a killed script) is passed up with nothing written.
 pub(crate) fn run_atomic<T>(
     ctx: &mut Ctx<'_>,
     mut stripes: Vec<usize>,
@@ -201,17 +201,28 @@ pub(crate) fn run_atomic<T>(
     let start_db = ctx.session.db;
     loop {
         let write = storage.begin_atomic(storage.dbs(), &mut stripes)?;
+        // PUBLISH and keyspace notifications go out only if the run is written.
+        notify::defer_begin();
         let r = body(ctx);
-        if matches!(r, Err(CmdError::WouldBlock)) {
+        if r.is_err() {
             drop(write);
+            notify::defer_discard();
             ctx.session.db = start_db;
             return r;
         }
-        match write.commit()? {
-            AtomicOutcome::Committed => return r,
-            AtomicOutcome::NeedLocks(more) => {
+        match write.commit() {
+            Ok(AtomicOutcome::Committed) => {
+                notify::defer_flush(shared);
+                return r;
+            }
+            Ok(AtomicOutcome::NeedLocks(more)) => {
+                notify::defer_discard();
                 stripes.extend(more);
                 ctx.session.db = start_db;
+            }
+            Err(e) => {
+                notify::defer_discard();
+                return Err(e.into());
             }
         }
     }
