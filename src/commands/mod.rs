@@ -141,9 +141,20 @@ pub(crate) fn truncate_lossy(b: &[u8], max: usize) -> String {
 /// Inside MULTI, a command that passes these checks is queued (`+QUEUED`) instead, and one that
 /// fails them makes the transaction abort at EXEC.
 pub fn call(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> CmdResult<Reply> {
-    let checked = check(ctx, spec, args);
+    let mut checked = check(ctx, spec, args);
     if ctx.session.multi.is_some() {
+        if matches!(&checked, Ok(s) if s.flags.contains(Flags::NO_MULTI)) {
+            checked = Err(CmdError::err("Command not allowed inside a transaction"));
+        }
         match &checked {
+            // A refused EXEC ends the transaction at once (Redis's `execCommandAbort`).
+            Err(e) if spec.name == "exec" => {
+                ctx.session.multi = None;
+                ctx.session.watch = None;
+                let text = e.to_string();
+                let text = text.strip_prefix("ERR ").unwrap_or(&text);
+                return Err(CmdError::Raw(format!("EXECABORT Transaction discarded because of: {text}")));
+            }
             Err(_) => ctx.session.flag_multi(),
             Ok(spec) if !multi::runs_inside_multi(spec.name) => {
                 if let Some(m) = ctx.session.multi.as_mut() {

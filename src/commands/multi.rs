@@ -76,11 +76,12 @@ fn watch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     for key in &args[1..] {
         // A key alive now with an expiry breaks the watch when that time passes (Redis 7's
         // `isWatchedKeyExpired`); one already expired does not.
-        let expire_at = match storage.get_record(pdb, key)? {
-            Some(r) if r.alive(now) => r.header.expire_at_ms,
-            _ => 0,
+        let (expire_at, expired) = match storage.get_record(pdb, key)? {
+            Some(r) if r.alive(now) => (r.header.expire_at_ms, false),
+            Some(_) => (0, true),
+            None => (0, false),
         };
-        state.add(encoding::meta_key(pdb, key), expire_at);
+        state.add(encoding::meta_key(pdb, key), expire_at, expired);
     }
     Ok(Reply::Ok)
 }

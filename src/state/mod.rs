@@ -190,12 +190,13 @@ impl WatchState {
         WatchState { storage, id, flag: Default::default(), keys: Vec::new() }
     }
 
-    /// Watches one more key (`meta_key`, alive with expiry `expire_at`, 0 = none or missing).
-    pub fn add(&mut self, meta_key: Vec<u8>, expire_at: u64) {
+    /// Watches one more key (`meta_key`, alive with expiry `expire_at`, 0 = none or missing;
+    /// `expired`: stored but already expired).
+    pub fn add(&mut self, meta_key: Vec<u8>, expire_at: u64, expired: bool) {
         if self.keys.iter().any(|(k, _)| *k == meta_key) {
             return;
         }
-        self.storage.watches.watch(meta_key.clone(), self.id, &self.flag);
+        self.storage.watches.watch(meta_key.clone(), self.id, &self.flag, expired);
         self.keys.push((meta_key, expire_at));
     }
 

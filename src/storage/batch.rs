@@ -372,15 +372,15 @@ fn touch_watched(store: &Storage, ops: &[Op], flushed: &[Vec<u8>]) {
             continue;
         }
         if op.cf == cf::METADATA {
-            store.watches.touch(&op.key);
+            store.watches.touch(&op.key, op.kind != OpKind::Put);
         } else if cf::SUBKEY_FAMILIES.contains(&op.cf) {
             if let Some((pdb, key, _, _)) = encoding::decode_subkey(&op.key) {
-                store.watches.touch(&encoding::meta_key(pdb, key));
+                store.watches.touch(&encoding::meta_key(pdb, key), false);
             }
         }
     }
     for mk in flushed {
-        store.watches.touch(mk);
+        store.watches.touch(mk, true);
     }
 }
 

@@ -12,13 +12,21 @@ use std::sync::Arc;
 /// One client's watch flag: set when a watched key is written.
 pub type Flag = Arc<AtomicBool>;
 
+/// One client watching one key.
+struct Watcher {
+    flag: Flag,
+    /// The key had expired (but was still stored) at WATCH time: its deletion changes nothing
+    /// logically and does not break the watch (Redis 7's `wk->expired`).
+    expired: bool,
+}
+
 #[derive(Default)]
 pub struct Watches {
     /// Number of (key, client) registrations: writes skip the lookup when it is zero.
     count: AtomicUsize,
     /// Metadata key → (client id, flag) of each client watching it. Ordered, so a flush finds
     /// the watched keys of its range.
-    map: Mutex<BTreeMap<Vec<u8>, HashMap<u64, Flag>>>,
+    map: Mutex<BTreeMap<Vec<u8>, HashMap<u64, Watcher>>>,
 }
 
 impl Watches {
@@ -27,10 +35,11 @@ impl Watches {
         self.count.load(Ordering::Acquire) > 0
     }
 
-    /// Client `id` watches the key with metadata key `meta_key`.
-    pub fn watch(&self, meta_key: Vec<u8>, id: u64, flag: &Flag) {
+    /// Client `id` watches the key with metadata key `meta_key` (`expired`: stored but expired).
+    pub fn watch(&self, meta_key: Vec<u8>, id: u64, flag: &Flag, expired: bool) {
         let mut map = self.map.lock();
-        if map.entry(meta_key).or_default().insert(id, flag.clone()).is_none() {
+        let watcher = Watcher { flag: flag.clone(), expired };
+        if map.entry(meta_key).or_default().insert(id, watcher).is_none() {
             self.count.fetch_add(1, Ordering::AcqRel);
         }
     }
@@ -50,12 +59,16 @@ impl Watches {
         }
     }
 
-    /// A write of `meta_key`'s key committed: flag its watchers.
-    pub fn touch(&self, meta_key: &[u8]) {
-        let map = self.map.lock();
-        if let Some(clients) = map.get(meta_key) {
-            for flag in clients.values() {
-                flag.store(true, Ordering::Release);
+    /// A write of `meta_key`'s key committed (`deleted`: it deleted the key): flag its watchers.
+    pub fn touch(&self, meta_key: &[u8], deleted: bool) {
+        let mut map = self.map.lock();
+        if let Some(clients) = map.get_mut(meta_key) {
+            for w in clients.values_mut() {
+                if w.expired && deleted {
+                    w.expired = false;
+                    continue;
+                }
+                w.flag.store(true, Ordering::Release);
             }
         }
     }
@@ -74,7 +87,7 @@ impl Watches {
         let (lo, hi) = super::encoding::db_range(pdb);
         for mk in self.keys_in(&lo, &hi) {
             if exists(&mk) {
-                self.touch(&mk);
+                self.touch(&mk, false);
             }
         }
     }
@@ -88,10 +101,11 @@ mod tests {
     fn touch_flags_only_watchers_of_that_key() {
         let w = Watches::default();
         let (a, b) = (Flag::default(), Flag::default());
-        w.watch(b"\0\0\0k1".to_vec(), 1, &a);
-        w.watch(b"\0\0\0k2".to_vec(), 2, &b);
+        w.watch(b"\0\0\0k1".to_vec(), 1, &a, false);
+        w.watch(b"\0\0\0k2".to_vec(), 2, &b, true);
         assert!(w.any());
-        w.touch(b"\0\0\0k1");
+        w.touch(b"\0\0\0k1", false);
+        w.touch(b"\0\0\0k2", true);
         assert!(a.load(Ordering::Acquire));
         assert!(!b.load(Ordering::Acquire));
         assert_eq!(w.keys_in(b"\0", b"\x01").len(), 2);
