@@ -703,3 +703,22 @@ fn libraries_survive_a_restart() {
     assert_eq!(c.call(&["FUNCTION", "LIST"]), arr(vec![]));
     assert_eq!(c.call(&["GET", "k"]), bulk("v"));
 }
+
+/// On Strata a loaded library is durable once FUNCTION LOAD answers. Redis gives the same
+/// guarantee for a process crash with `appendfsync always`, which both servers run with here.
+#[test]
+fn libraries_survive_kill9() {
+    let mut s = TestServer::start_with(&["--appendfsync", "always"]);
+    {
+        let mut c = s.raw();
+        assert_eq!(c.call(&["FUNCTION", "LOAD", KV_LIB]), bulk("kv"));
+        assert_eq!(c.call(&["FUNCTION", "LOAD", &simple_lib("lib1", "f1", 1)]), bulk("lib1"));
+        assert_eq!(c.call(&["FUNCTION", "DELETE", "lib1"]), ok());
+    }
+    s.kill9();
+    s.start_again();
+    let mut c = s.raw();
+    assert_eq!(library_names(&mut c), ["kv"]);
+    assert_eq!(fcall(&mut c, "FCALL", "setit", &["k"], &["v"]), ok());
+    assert_eq!(c.call(&["FCALL", "f1", "0"]), err(NOT_FOUND));
+}

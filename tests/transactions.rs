@@ -497,6 +497,35 @@ async fn watch_fires_on_del_rename_move_and_expire() {
     }
 }
 
+#[test]
+fn watch_fires_on_writes_from_transactions_scripts_and_functions() {
+    let s = TestServer::start();
+    let mut c = s.raw();
+    let mut other = s.raw();
+    let library =
+        "#!lua name=t\nredis.register_function('touch', function(keys) return redis.call('SET', keys[1], 'f') end)";
+    assert_eq!(other.call(&["FUNCTION", "LOAD", library]), bulk("t"));
+    let writers: [&[&str]; 4] = [
+        &["EVAL", "return redis.call('SET', KEYS[1], 'e')", "1", "k"],
+        &["EVAL", "return redis.call('SET', 'k', 'undeclared')", "0"],
+        &["FCALL", "touch", "1", "k"],
+        &["MSET", "a", "1", "k", "2"],
+    ];
+    for writer in writers {
+        assert_eq!(c.call(&["WATCH", "k"]), ok());
+        assert!(!other.call(writer).is_err(), "{writer:?}");
+        assert_eq!(raw_transaction(&mut c, &[&["PING"]]), nil(), "after {writer:?}");
+    }
+    // Another client's transaction.
+    assert_eq!(c.call(&["WATCH", "k"]), ok());
+    assert_eq!(raw_transaction(&mut other, &[&["GET", "k"], &["SET", "k", "t"]]), arr(vec![bulk("2"), ok()]));
+    assert_eq!(raw_transaction(&mut c, &[&["PING"]]), nil());
+    // A read-only script does not fire it.
+    assert_eq!(c.call(&["WATCH", "k"]), ok());
+    assert_eq!(other.call(&["EVAL_RO", "return redis.call('GET', KEYS[1])", "1", "k"]), bulk("t"));
+    assert_eq!(raw_transaction(&mut c, &[&["PING"]]), pong_exec());
+}
+
 #[tokio::test]
 async fn watch_is_not_fired_by_reads_other_keys_or_writes_that_change_nothing() {
     let s = TestServer::start();
