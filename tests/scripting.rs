@@ -11,7 +11,7 @@ mod common;
 
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -609,21 +609,29 @@ fn scripts_may_touch_undeclared_keys_and_select_is_local_to_the_script() {
 fn script_writes_are_visible_and_atomic() {
     let s = TestServer::start();
     let done = Arc::new(AtomicBool::new(false));
+    let reading = Arc::new(Barrier::new(2));
     let reader = {
         let port = s.port;
         let done = done.clone();
+        let reading = reading.clone();
         std::thread::spawn(move || {
             let mut r = RawConn::connect(port);
             let mut seen = Vec::new();
-            while !done.load(Ordering::Relaxed) {
+            loop {
                 match r.call(&["GET", "n"]) {
                     Reply::Nil => seen.push(0),
                     v => seen.push(v.text().parse::<i64>().expect("number")),
                 }
+                if seen.len() == 1 {
+                    reading.wait();
+                }
+                if done.load(Ordering::Relaxed) {
+                    return seen;
+                }
             }
-            seen
         })
     };
+    reading.wait();
     let mut c = s.raw();
     let script = "for i = 1, 100 do redis.call('INCR', KEYS[1]) end return redis.call('GET', KEYS[1])";
     for round in 1..=30 {

@@ -62,8 +62,7 @@ async fn commands_are_queued_and_exec_returns_every_reply() {
     assert_eq!(call(&mut c, &["PING"]).await, queued());
     let reply = call(&mut c, &["EXEC"]).await;
     assert_eq!(reply, arr(vec![ok(), int(2), bulk("2"), nil(), status("PONG")]));
-    // Nothing ran before EXEC: a second connection saw nothing while queueing (checked below by
-    // queueing a write and reading from another client before EXEC).
+    // A queued write is not applied before EXEC.
     let mut other = s.client().await;
     assert_eq!(call(&mut c, &["MULTI"]).await, ok());
     assert_eq!(call(&mut c, &["SET", "b", "queued"]).await, queued());
@@ -497,6 +496,35 @@ async fn watch_fires_on_del_rename_move_and_expire() {
     }
 }
 
+#[test]
+fn watch_fires_on_writes_from_transactions_scripts_and_functions() {
+    let s = TestServer::start();
+    let mut c = s.raw();
+    let mut other = s.raw();
+    let library =
+        "#!lua name=t\nredis.register_function('touch', function(keys) return redis.call('SET', keys[1], 'f') end)";
+    assert_eq!(other.call(&["FUNCTION", "LOAD", library]), bulk("t"));
+    let writers: [&[&str]; 4] = [
+        &["EVAL", "return redis.call('SET', KEYS[1], 'e')", "1", "k"],
+        &["EVAL", "return redis.call('SET', 'k', 'undeclared')", "0"],
+        &["FCALL", "touch", "1", "k"],
+        &["MSET", "a", "1", "k", "2"],
+    ];
+    for writer in writers {
+        assert_eq!(c.call(&["WATCH", "k"]), ok());
+        assert!(!other.call(writer).is_err(), "{writer:?}");
+        assert_eq!(raw_transaction(&mut c, &[&["PING"]]), nil(), "after {writer:?}");
+    }
+    // Another client's transaction.
+    assert_eq!(c.call(&["WATCH", "k"]), ok());
+    assert_eq!(raw_transaction(&mut other, &[&["GET", "k"], &["SET", "k", "t"]]), arr(vec![bulk("2"), ok()]));
+    assert_eq!(raw_transaction(&mut c, &[&["PING"]]), nil());
+    // A read-only script does not fire it.
+    assert_eq!(c.call(&["WATCH", "k"]), ok());
+    assert_eq!(other.call(&["EVAL_RO", "return redis.call('GET', KEYS[1])", "1", "k"]), bulk("t"));
+    assert_eq!(raw_transaction(&mut c, &[&["PING"]]), pong_exec());
+}
+
 #[tokio::test]
 async fn watch_is_not_fired_by_reads_other_keys_or_writes_that_change_nothing() {
     let s = TestServer::start();
@@ -708,11 +736,9 @@ async fn concurrent_transactions_are_isolated() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn watch_based_compare_and_set_loop_is_exact() {
     let s = TestServer::start();
-    let retries = Arc::new(Mutex::new(0u64));
     let mut tasks = Vec::new();
     for _ in 0..4 {
         let mut c = s.client().await;
-        let retries = retries.clone();
         tasks.push(tokio::spawn(async move {
             for _ in 0..50 {
                 loop {
@@ -723,7 +749,7 @@ async fn watch_based_compare_and_set_loop_is_exact() {
                     };
                     let next = (current + 1).to_string();
                     match transaction(&mut c, &[&["SET", "counter", &next]]).await {
-                        Reply::Nil => *retries.lock().unwrap() += 1,
+                        Reply::Nil => continue, // somebody else won: read again
                         r => {
                             assert_eq!(r, arr(vec![ok()]));
                             break;
@@ -738,7 +764,6 @@ async fn watch_based_compare_and_set_loop_is_exact() {
     }
     let mut c = s.client().await;
     assert_eq!(call(&mut c, &["GET", "counter"]).await, bulk("200"));
-    eprintln!("CAS retries: {}", retries.lock().unwrap());
 }
 
 // ---- Crash atomicity -----------------------------------------------------------------------
