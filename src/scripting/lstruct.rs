@@ -25,7 +25,7 @@ struct Opt {
 }
 
 /// Reads the next option from `fmt` at `*i`, applying `<`, `>`, `=`, `!` and spaces to `h`.
-fn next_opt(lua: &Lua, fmt: &[u8], i: &mut usize, h: &mut Header) -> Result<Option<Opt>> {
+fn next_opt(lua: &Lua, name: &str, fmt: &[u8], i: &mut usize, h: &mut Header) -> Result<Option<Opt>> {
     while *i < fmt.len() {
         let op = fmt[*i];
         *i += 1;
@@ -57,7 +57,7 @@ fn next_opt(lua: &Lua, fmt: &[u8], i: &mut usize, h: &mut Header) -> Result<Opti
                 }
                 size
             }
-            other => return Err(raise(lua, format!("invalid format option '{}'", other as char))),
+            other => return Err(arg_error(lua, 1, name, &format!("invalid format option '{}'", other as char))),
         };
         return Ok(Some(Opt { op, size }));
     }
@@ -112,7 +112,7 @@ fn pack(lua: &Lua, args: MultiValue) -> Result<Value> {
     let mut out = Vec::new();
     let mut i = 0;
     let mut arg = 1;
-    while let Some(opt) = next_opt(lua, &fmt, &mut i, &mut h)? {
+    while let Some(opt) = next_opt(lua, "pack", &fmt, &mut i, &mut h)? {
         let pad = to_align(lua, out.len(), &h, &opt)?;
         out.resize(out.len() + pad, 0);
         let number_arg = |arg: usize| -> Result<f64> {
@@ -210,7 +210,7 @@ fn unpack(lua: &Lua, args: MultiValue) -> Result<MultiValue> {
     let mut values: Vec<Value> = Vec::new();
     let mut i = 0;
     let short = |lua: &Lua| arg_error(lua, 2, "unpack", "data string too short");
-    while let Some(opt) = next_opt(lua, &fmt, &mut i, &mut h)? {
+    while let Some(opt) = next_opt(lua, "unpack", &fmt, &mut i, &mut h)? {
         pos += to_align(lua, pos, &h, &opt)?;
         let mut size = opt.size;
         if pos + size > data.len() {
@@ -268,13 +268,13 @@ fn size(lua: &Lua, args: MultiValue) -> Result<i64> {
     let mut h = Header { big_endian: false, align: 1 };
     let mut total = 0usize;
     let mut i = 0;
-    while let Some(opt) = next_opt(lua, &fmt, &mut i, &mut h)? {
+    while let Some(opt) = next_opt(lua, "size", &fmt, &mut i, &mut h)? {
         total += to_align(lua, total, &h, &opt)?;
         if opt.op == b's' {
-            return Err(arg_error(lua, 1, "size", "options 'c0' - 's' have undefined sizes"));
+            return Err(arg_error(lua, 1, "size", "option 's' has no fixed size"));
         }
         if opt.op == b'c' && opt.size == 0 {
-            return Err(arg_error(lua, 1, "size", "options 'c0' - 's' have undefined sizes"));
+            return Err(arg_error(lua, 1, "size", "option 'c0' has no fixed size"));
         }
         total += opt.size;
     }

@@ -266,6 +266,75 @@ fn shebang_is_parsed_and_stripped() {
     );
 }
 
+#[test]
+fn pcall_and_xpcall_see_redis_7_error_values() {
+    let f = |v: &str| bulk(v);
+    assert_eq!(
+        eval("return {xpcall(function() redis.call('nosuch') end, function(e) return type(e) end)}"),
+        Reply::Array(vec![Reply::Null, f("table")])
+    );
+    assert_eq!(
+        eval("return {xpcall(function() redis.call('nosuch') end, function(e) return e.err end)}"),
+        Reply::Array(vec![Reply::Null, f("ERR Unknown Redis command called from script")])
+    );
+    assert_eq!(
+        eval("return {xpcall(function() error('x') end, function(e) return e end)}"),
+        Reply::Array(vec![Reply::Null, f("user_script:1: x")])
+    );
+    assert_eq!(eval("return {pcall(error, {err='x'})}"), Reply::Array(vec![Reply::Null, f("x")]));
+    assert_eq!(eval("return {pcall(error, 'x')}"), Reply::Array(vec![Reply::Null, f("x")]));
+    assert_eq!(
+        eval("return {pcall(function() return y end)}"),
+        Reply::Array(vec![Reply::Null, f("user_script:1: Script attempted to access nonexistent global variable 'y'")])
+    );
+    assert_eq!(
+        eval("return {pcall(function() local a = nil; return a.b end)}"),
+        Reply::Array(vec![Reply::Null, f("user_script:1: attempt to index local 'a' (a nil value)")])
+    );
+    assert_eq!(
+        eval("return {pcall(function() return 1, 2 end)}"),
+        Reply::Array(vec![Reply::Int(1), Reply::Int(1), Reply::Int(2)])
+    );
+}
+
+#[test]
+fn assorted_builtins_behave_as_in_redis() {
+    assert_eq!(
+        eval("local co = coroutine.create(function() coroutine.yield(1) end) return {coroutine.resume(co)}"),
+        Reply::Array(vec![Reply::Int(1), Reply::Int(1)])
+    );
+    assert_eq!(eval("return string.format('%d %s %5.2f', 3, 'x', 1.234)"), bulk("3 x  1.23"));
+    assert_eq!(eval("return tostring(cjson.null)"), bulk("userdata: (nil)"));
+    assert_eq!(
+        eval("return {1, {2, {3}}}"),
+        Reply::Array(vec![Reply::Int(1), Reply::Array(vec![Reply::Int(2), Reply::Array(vec![Reply::Int(3)])])])
+    );
+    assert_eq!(eval("return table.getn({1,2})"), Reply::Int(2));
+    assert_eq!(eval("return 0/0"), Reply::Int(i64::MIN));
+    assert_eq!(eval("return 1/0"), Reply::Int(i64::MIN));
+    assert_eq!(eval("return cjson.encode({a=cjson.null})"), bulk("{\"a\":null}"));
+    assert_eq!(eval("local t = setmetatable({}, {__index=function(t,k) return k end}) return t.foo"), bulk("foo"));
+    assert_eq!(eval("return getmetatable('').__index == string"), Reply::Int(1));
+    assert_eq!(eval("return ('abc'):upper()"), bulk("ABC"));
+    assert_eq!(eval("return rawget(_G, 'x')"), Reply::Null);
+    assert_eq!(eval("local t = {} rawset(t, 'a', 1) return t.a"), Reply::Int(1));
+    let script = "rawset(_G, 'x', 1) return x";
+    assert_eq!(eval(script), script_error(script, "ERR Attempt to modify a readonly table"));
+    let script = "return rawset(string, 'x', 1)";
+    assert_eq!(eval(script), script_error(script, "ERR Attempt to modify a readonly table"));
+    assert_eq!(eval("return gcinfo() > 0"), Reply::Int(1));
+    assert_eq!(
+        eval("local i = 0 return load(function() i = i + 1 if i == 1 then return 'return 7' end end)()"),
+        Reply::Int(7)
+    );
+    assert_script_error(
+        "return load('return 1')()",
+        "ERR user_script:1: bad argument #1 to 'load' (function expected, got string)",
+    );
+    assert_eq!(eval("return unpack({1, 2})"), Reply::Int(1));
+    assert_eq!(eval("return tonumber('0x10')"), Reply::Int(16));
+}
+
 // ---- redis.call / pcall ---------------------------------------------------------------------
 
 #[test]
@@ -617,6 +686,13 @@ fn cmsgpack_pack_unpack() {
     assert_eq!(hex("cmsgpack.pack(0.1)"), bulk("cb3fb999999999999a"));
     assert_eq!(hex("cmsgpack.pack(4294967296)"), bulk("cf0000000100000000"));
     assert_eq!(
+        hex("cmsgpack.pack(-40000, -3000000000, 1e300)"),
+        bulk("d2ffff63c0d3ffffffff4d2fa200cb7e37e43c8800759c")
+    );
+    assert_eq!(hex("cmsgpack.pack({1,nil,3})"), bulk("8201010303"));
+    assert_eq!(hex("cmsgpack.pack({[1]=1,[2]=2,x=3})"), bulk("8301010202a17803"));
+    assert_eq!(hex("cmsgpack.pack(string.rep('x', 40))"), bulk(&format!("d928{}", "78".repeat(40))));
+    assert_eq!(
         eval("local a, b, c = cmsgpack.unpack(cmsgpack.pack(1, 'x', {k='v'})) return {a, b, c.k}"),
         Reply::Array(vec![Reply::Int(1), bulk("x"), bulk("v")])
     );
@@ -636,6 +712,10 @@ fn cmsgpack_pack_unpack() {
     assert_eq!(eval(long), Reply::Int(1));
     assert_script_error("return cmsgpack.unpack('\\204')", "ERR user_script:1: Missing bytes in input.");
     assert_script_error("return cmsgpack.unpack('\\193')", "ERR user_script:1: Bad data format in input.");
+    assert_script_error(
+        "return cmsgpack.pack()",
+        "ERR user_script:1: bad argument #0 to 'pack' (MessagePack pack needs input.)",
+    );
 }
 
 // ---- bit ------------------------------------------------------------------------------------
@@ -656,6 +736,8 @@ fn bit_operations() {
         ("bit.rol(0x12345678, 12)", Reply::Int(0x45678123)),
         ("bit.ror(0x12345678, 12)", Reply::Int(0x67812345)),
         ("bit.bswap(0x12345678)", Reply::Int(0x78563412)),
+        ("bit.tobit(1.5)", Reply::Int(2)),
+        ("bit.tobit(2.5)", Reply::Int(2)),
     ];
     for (expr, expected) in cases {
         assert_eq!(eval(&format!("return {expr}")), expected, "{expr}");
@@ -663,6 +745,7 @@ fn bit_operations() {
     assert_eq!(eval("return bit.tohex(255)"), bulk("000000ff"));
     assert_eq!(eval("return bit.tohex(-1, -4)"), bulk("FFFF"));
     assert_eq!(eval("return bit.tohex(0x1234, 2)"), bulk("34"));
+    assert_eq!(eval("return bit.tohex(1, 10)"), bulk("00000001"));
     assert!(
         matches!(eval("return bit.band('x')"), Reply::Error(e) if e.contains("bad argument #1 to 'band' (number expected, got string)"))
     );
@@ -695,7 +778,18 @@ fn struct_pack_unpack_size() {
     assert_eq!(eval("return tostring(struct.unpack('f', struct.pack('f', 0.5)))"), bulk("0.5"));
     assert_eq!(eval("return {struct.unpack('B', 'ab', 2)}"), Reply::Array(vec![Reply::Int(98), Reply::Int(3)]));
     assert_eq!(eval("return struct.size('>i4 h b d')"), Reply::Int(15));
-    assert_script_error("return struct.pack('y', 1)", "ERR user_script:1: invalid format option 'y'");
+    assert_script_error(
+        "return struct.pack('y', 1)",
+        "ERR user_script:1: bad argument #1 to 'pack' (invalid format option 'y')",
+    );
+    assert_script_error(
+        "return struct.size('s')",
+        "ERR user_script:1: bad argument #1 to 'size' (option 's' has no fixed size)",
+    );
+    assert_script_error(
+        "return struct.unpack('i4', 'ab')",
+        "ERR user_script:1: bad argument #2 to 'unpack' (data string too short)",
+    );
     assert!(matches!(eval("return struct.unpack('i4', 'ab')"), Reply::Error(e) if e.contains("data string too short")));
 }
 

@@ -138,8 +138,8 @@ pub struct Vm {
 /// The Lua glue that must be Lua: pcall / xpcall / loadstring as Redis scripts see them, and the
 /// runner. Functions from this chunk never raise errors themselves.
 const PRELUDE: &str = r#"
-local G, handler, convert, aborted, rawpcall, rawxpcall, rawloadstring, setfenv, error, type, byte =
-  ...
+local G, handler, convert, aborted, rawpcall, rawxpcall, rawloadstring, setfenv, error, type, byte,
+  concat = ...
 local function fix_pcall(ok, ...)
   if ok then return true, ... end
   local e = ...
@@ -163,11 +163,23 @@ local function loadstring(s, name)
   if f then setfenv(f, G) end
   return f, e
 end
+local function load(f, name)
+  if type(f) ~= 'function' then
+    error("bad argument #1 to 'load' (function expected, got " .. type(f) .. ")", 2)
+  end
+  local parts = {}
+  while true do
+    local p = f()
+    if p == nil or p == '' then break end
+    parts[#parts + 1] = p
+  end
+  return loadstring(concat(parts), name)
+end
 local function runner(f, keys, args)
   if keys == nil then return rawxpcall(f, handler) end
   return rawxpcall(function() return f(keys, args) end, handler)
 end
-return pcall, xpcall, loadstring, runner
+return pcall, xpcall, loadstring, load, runner
 "#;
 
 impl Vm {
@@ -187,6 +199,8 @@ impl Vm {
         let setfenv: Function = globals.raw_get("setfenv")?;
         let string: Table = globals.raw_get("string")?;
         let byte: Function = string.raw_get("byte")?;
+        let table_lib: Table = globals.raw_get("table")?;
+        let concat: Function = table_lib.raw_get("concat")?;
         let error: Function = globals.raw_get("error")?;
         let tostring: Function = globals.raw_get("tostring")?;
         for name in ["print", "dofile", "loadfile", "setfenv", "getfenv", "newproxy", "module", "require", "package"] {
@@ -251,7 +265,7 @@ impl Vm {
         let convert = lua.create_function(|lua, (e, for_pcall): (Value, bool)| convert_error(lua, e, for_pcall))?;
         let aborted = lua.create_function(|lua, ()| Ok(lua.app_data_ref::<RunCtx>().is_some_and(|c| c.aborted)))?;
         let type_fn: Function = globals.raw_get("type")?;
-        let (pcall, xpcall, loadstring, runner): (Function, Function, Function, Function) =
+        let (pcall, xpcall, loadstring, load, runner): (Function, Function, Function, Function, Function) =
             lua.load(PRELUDE).set_name("=strata").call((
                 env.clone(),
                 handler,
@@ -264,11 +278,36 @@ impl Vm {
                 error,
                 type_fn,
                 byte,
+                concat,
             ))?;
         globals.raw_set("pcall", pcall)?;
         globals.raw_set("xpcall", xpcall)?;
         globals.raw_set("loadstring", loadstring.clone())?;
-        globals.raw_set("load", Value::Nil)?;
+        globals.raw_set("load", load)?;
+        // rawset must not write through the read-only proxies either.
+        let real_rawset: Function = globals.raw_get("rawset")?;
+        let guard = readonly.clone();
+        globals.raw_set(
+            "rawset",
+            lua.create_function(move |_, args: MultiValue| {
+                if let Some(Value::Table(t)) = args.front() {
+                    let protected = t
+                        .metatable()
+                        .and_then(|m| m.raw_get::<Option<Function>>("__newindex").ok().flatten())
+                        .is_some_and(|f| f == guard);
+                    if protected {
+                        return Err(mlua::Error::external(ScriptError::Message(
+                            "Attempt to modify a readonly table".to_owned(),
+                        )));
+                    }
+                }
+                real_rawset.call::<MultiValue>(args)
+            })?,
+        )?;
+        // Methods on strings read through the same (protected) `string` table.
+        lua.load("getmetatable('').__index = ...")
+            .set_name("=strata")
+            .call::<()>(globals.raw_get::<Value>("string")?)?;
 
         // Missing globals are an error; so is creating one.
         let globals_meta = lua.create_table()?;
@@ -785,9 +824,16 @@ fn error_handler(lua: &Lua, err: Value, tostring: &Function) -> Result<Table> {
             error_table(lua, &format!("ERR {text}"))?
         }
     };
-    let mut frame = frame_info(lua, 1);
+    let mut level = 1;
+    let mut frame = frame_info(lua, level);
     if frame.as_ref().is_some_and(|f| f.0 == "C") {
-        frame = frame_info(lua, 2);
+        level += 1;
+        frame = frame_info(lua, level);
+    }
+    // Frames of the prelude's Lua glue stand for their caller.
+    while frame.as_ref().is_some_and(|f| f.1 == "=strata") {
+        level += 1;
+        frame = frame_info(lua, level);
     }
     if let Some((_, source, line)) = frame {
         table.raw_set("source", source)?;
