@@ -191,7 +191,8 @@ impl Host for ScriptHost<'_, '_> {
             self.abort = Some(CmdError::WouldBlock);
             return Err("ERR script interrupted".into());
         }
-        if self.kill.load(Ordering::Acquire) {
+        // SHUTDOWN (NOSAVE) stops a busy script as SCRIPT KILL does.
+        if self.kill.load(Ordering::Acquire) || *self.ctx.shared.shutdown.borrow() {
             self.abort = Some(CmdError::Raw(KILLED.into()));
             return Err(KILLED.into());
         }
@@ -286,9 +287,10 @@ fn run(
     result
 }
 
-/// `numkeys key... arg...` after the script or function argument: (keys, args).
-fn split_keys(args: &[Bytes]) -> CmdResult<(&[Bytes], &[Bytes])> {
-    let n = crate::numeric::parse_i64_strict(&args[2]).ok_or(CmdError::NotInteger)?;
+/// `numkeys key... arg...` after the script or function argument: (keys, args). `bad` is the
+/// error for a count that is not an integer (EVAL and FCALL word it differently).
+fn split_keys(args: &[Bytes], bad: fn() -> CmdError) -> CmdResult<(&[Bytes], &[Bytes])> {
+    let n = crate::numeric::parse_i64_strict(&args[2]).ok_or_else(bad)?;
     if n < 0 {
         return Err(CmdError::err("Number of keys can't be negative"));
     }
@@ -301,7 +303,7 @@ fn split_keys(args: &[Bytes]) -> CmdResult<(&[Bytes], &[Bytes])> {
 }
 
 fn eval_generic(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, read_only: bool) -> CmdResult<Reply> {
-    let (keys, argv) = split_keys(args)?;
+    let (keys, argv) = split_keys(args, || CmdError::NotInteger)?;
     let (sha, body) = if by_sha {
         let sha = String::from_utf8_lossy(&args[1]).to_ascii_lowercase();
         let body = ctx.shared.scripts.bodies.read().get(&sha).cloned();
@@ -314,6 +316,9 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, read_only: bool
         ctx.shared.scripts.bodies.write().entry(sha.clone()).or_insert_with(|| args[1].clone());
         (sha, args[1].clone())
     };
+    // `#!lua flags=no-writes` makes the script read-only.
+    let shebang = crate::scripting::parse_eval_shebang(&body).map_err(CmdError::Raw)?;
+    let read_only = read_only || shebang.flags.iter().any(|f| f == "no-writes");
     run(ctx, Target::Eval { sha: &sha, body: &body }, keys, argv, read_only, args)
 }
 
@@ -334,8 +339,9 @@ fn evalsha_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 }
 
 fn fcall_generic(ctx: &mut Ctx<'_>, args: &[Bytes], ro_command: bool) -> CmdResult<Reply> {
-    let (keys, argv) = split_keys(args)?;
-    let name = String::from_utf8_lossy(&args[1]).into_owned();
+    let (keys, argv) = split_keys(args, || CmdError::err("Bad number of keys provided"))?;
+    // Function names are case-insensitive.
+    let name = String::from_utf8_lossy(&args[1]).to_ascii_lowercase();
     let (library, code, no_writes) = {
         let functions = ctx.shared.scripts.functions.read();
         let found = functions.index.get(&name).and_then(|lib| functions.libs.get(lib).map(|l| (lib, l)));
@@ -346,14 +352,22 @@ fn fcall_generic(ctx: &mut Ctx<'_>, args: &[Bytes], ro_command: bool) -> CmdResu
             .info
             .functions
             .iter()
-            .find(|f| f.name == name)
+            .find(|f| f.name.eq_ignore_ascii_case(&name))
             .is_some_and(|f| f.flags.iter().any(|fl| fl == "no-writes"));
         (lib_name.clone(), lib.code.clone(), no_writes)
     };
     if ro_command && !no_writes {
         return Err(CmdError::err("Can not execute a script with write flag using *_ro command."));
     }
-    run(ctx, Target::Function { library: &library, code: &code, name: &name }, keys, argv, no_writes, args)
+    let function = {
+        let functions = ctx.shared.scripts.functions.read();
+        functions
+            .libs
+            .get(&library)
+            .and_then(|l| l.info.functions.iter().find(|f| f.name.eq_ignore_ascii_case(&name)).map(|f| f.name.clone()))
+    };
+    let Some(function) = function else { return Err(CmdError::err("Function not found")) };
+    run(ctx, Target::Function { library: &library, code: &code, name: &function }, keys, argv, no_writes, args)
 }
 
 fn fcall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
@@ -498,7 +512,7 @@ fn function_load(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
         return Err(CmdError::err(format!("Library '{name}' already exists")));
     }
     for f in &lib.info.functions {
-        if functions.index.get(&f.name).is_some_and(|owner| *owner != name) {
+        if functions.index.get(&f.name.to_ascii_lowercase()).is_some_and(|owner| *owner != name) {
             return Err(CmdError::err(format!("Function {} already exists", f.name)));
         }
     }
@@ -556,7 +570,7 @@ fn function_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let functions = ctx.shared.scripts.functions.read();
     let mut out = Vec::new();
     for (name, lib) in &functions.libs {
-        if pattern.is_some_and(|p| !crate::glob::glob_match(p, name.as_bytes(), false)) {
+        if pattern.is_some_and(|p| !crate::glob::glob_match(p, name.as_bytes(), true)) {
             continue;
         }
         let fns = lib
@@ -565,25 +579,25 @@ fn function_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             .iter()
             .map(|f| {
                 Reply::Map(vec![
-                    (Reply::Simple("name"), Reply::Bulk(Bytes::from(f.name.clone()))),
+                    (Reply::bulk("name"), Reply::Bulk(Bytes::from(f.name.clone()))),
                     (
-                        Reply::Simple("description"),
+                        Reply::bulk("description"),
                         f.description.as_ref().map_or(Reply::Null, |d| Reply::Bulk(Bytes::from(d.clone()))),
                     ),
                     (
-                        Reply::Simple("flags"),
+                        Reply::bulk("flags"),
                         Reply::Set(f.flags.iter().map(|fl| Reply::SimpleOwned(fl.clone())).collect()),
                     ),
                 ])
             })
             .collect();
         let mut entry = vec![
-            (Reply::Simple("library_name"), Reply::Bulk(Bytes::from(name.clone()))),
-            (Reply::Simple("engine"), Reply::Bulk(Bytes::from_static(b"LUA"))),
-            (Reply::Simple("functions"), Reply::Array(fns)),
+            (Reply::bulk("library_name"), Reply::Bulk(Bytes::from(name.clone()))),
+            (Reply::bulk("engine"), Reply::Bulk(Bytes::from_static(b"LUA"))),
+            (Reply::bulk("functions"), Reply::Array(fns)),
         ];
         if with_code {
-            entry.push((Reply::Simple("library_code"), Reply::Bulk(lib.code.clone())));
+            entry.push((Reply::bulk("library_code"), Reply::Bulk(lib.code.clone())));
         }
         out.push(Reply::Map(entry));
     }
@@ -614,6 +628,7 @@ fn function_restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
         }
     };
     let codes = rdb::parse_functions(&args[2]).map_err(CmdError::err)?;
+    // (Redis words the checksum error "DUMP payload ...".)
     let mut libs = Vec::with_capacity(codes.len());
     for code in codes {
         libs.push(compile_library(ctx, &Bytes::from(code))?);
@@ -629,7 +644,7 @@ fn function_restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
                 return Err(CmdError::err(format!("Library {} already exists", lib.info.name)));
             }
             for f in &lib.info.functions {
-                if functions.index.get(&f.name).is_some_and(|owner| *owner != lib.info.name) {
+                if functions.index.get(&f.name.to_ascii_lowercase()).is_some_and(|owner| *owner != lib.info.name) {
                     return Err(CmdError::err(format!("Function {} already exists", f.name)));
                 }
             }
@@ -653,19 +668,19 @@ fn function_stats(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
     let running = match ctx.shared.scripts.running_function() {
         None => Reply::Null,
         Some((name, command, took)) => Reply::Map(vec![
-            (Reply::Simple("name"), Reply::Bulk(Bytes::from(name))),
-            (Reply::Simple("command"), Reply::Array(command.into_iter().map(Reply::Bulk).collect())),
-            (Reply::Simple("duration_ms"), Reply::Int(i64::try_from(took.as_millis()).unwrap_or(i64::MAX))),
+            (Reply::bulk("name"), Reply::Bulk(Bytes::from(name))),
+            (Reply::bulk("command"), Reply::Array(command.into_iter().map(Reply::Bulk).collect())),
+            (Reply::bulk("duration_ms"), Reply::Int(i64::try_from(took.as_millis()).unwrap_or(i64::MAX))),
         ]),
     };
     let functions = ctx.shared.scripts.functions.read();
     let lua = Reply::Map(vec![
-        (Reply::Simple("libraries_count"), Reply::Int(functions.libs.len() as i64)),
-        (Reply::Simple("functions_count"), Reply::Int(functions.function_count() as i64)),
+        (Reply::bulk("libraries_count"), Reply::Int(functions.libs.len() as i64)),
+        (Reply::bulk("functions_count"), Reply::Int(functions.function_count() as i64)),
     ]);
     Ok(Reply::Map(vec![
-        (Reply::Simple("running_script"), running),
-        (Reply::Simple("engines"), Reply::Map(vec![(Reply::Simple("LUA"), lua)])),
+        (Reply::bulk("running_script"), running),
+        (Reply::bulk("engines"), Reply::Map(vec![(Reply::bulk("LUA"), lua)])),
     ]))
 }
 
@@ -740,7 +755,7 @@ mod rdb {
     }
 
     pub fn parse_functions(payload: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-        const WRONG: &str = "payload version or checksum are wrong";
+        const WRONG: &str = "DUMP payload version or checksum are wrong";
         if payload.len() < 10 {
             return Err(WRONG.into());
         }
@@ -757,7 +772,7 @@ mod rdb {
                 return Err("given type is not a function".into());
             }
             at += 1;
-            let code = read_string(body, &mut at).ok_or("payload version or checksum are wrong")?;
+            let code = read_string(body, &mut at).ok_or(WRONG)?;
             codes.push(code);
         }
         Ok(codes)

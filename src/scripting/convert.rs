@@ -85,6 +85,14 @@ pub fn reply_to_lua(lua: &Lua, reply: &Reply, resp: u8) -> Result<Value> {
                 Value::String(lua.create_string(format_double(*d))?)
             }
         }
+        Reply::BigNumber(digits) => {
+            let digits = Value::String(lua.create_string(digits)?);
+            if resp3 {
+                wrapped(lua, "big_number", digits)?
+            } else {
+                digits
+            }
+        }
         Reply::Bool(b) => {
             if resp3 {
                 Value::Boolean(*b)
@@ -210,8 +218,7 @@ fn table_to_reply(t: &Table, resp: u8, depth: usize) -> Reply {
         _ => {}
     }
     if let Value::String(big) = field("big_number") {
-        // Reply has no RESP3 big number; its RESP2 form is a bulk string.
-        return Reply::bulk(single_line(&big.to_string_lossy()));
+        return Reply::BigNumber(Bytes::from(single_line(&big.to_string_lossy())));
     }
     if let Value::Table(v) = field("verbatim_string") {
         if let (Ok(Value::String(format)), Ok(Value::String(text))) =

@@ -21,14 +21,14 @@ pub struct Lib {
 #[derive(Default)]
 pub struct Functions {
     pub libs: BTreeMap<String, Lib>,
-    /// Function name → library name.
+    /// Function name (lower case: FCALL ignores case) → library name.
     pub index: HashMap<String, String>,
 }
 
 impl Functions {
     pub fn insert(&mut self, lib: Lib) {
         for f in &lib.info.functions {
-            self.index.insert(f.name.clone(), lib.info.name.clone());
+            self.index.insert(f.name.to_ascii_lowercase(), lib.info.name.clone());
         }
         self.libs.insert(lib.info.name.clone(), lib);
     }
@@ -36,7 +36,7 @@ impl Functions {
     pub fn remove(&mut self, name: &str) -> Option<Lib> {
         let lib = self.libs.remove(name)?;
         for f in &lib.info.functions {
-            self.index.remove(&f.name);
+            self.index.remove(&f.name.to_ascii_lowercase());
         }
         Some(lib)
     }
