@@ -845,3 +845,14 @@ async fn transactions_are_atomic_across_kill9() {
         &missing[..missing.len().min(5)]
     );
 }
+
+#[tokio::test]
+async fn dbsize_inside_a_transaction_counts_its_own_writes() {
+    let s = TestServer::start();
+    let mut c = s.client().await;
+    assert_eq!(call(&mut c, &["SET", "old", "1"]).await, ok());
+    let reply =
+        transaction(&mut c, &[&["SET", "a", "1"], &["SET", "b", "1", "EX", "100"], &["DEL", "old"], &["DBSIZE"]]).await;
+    assert_eq!(reply, arr(vec![ok(), ok(), int(1), int(2)]));
+    assert_eq!(call(&mut c, &["DBSIZE"]).await, int(2));
+}
