@@ -722,3 +722,18 @@ fn libraries_survive_kill9() {
     assert_eq!(fcall(&mut c, "FCALL", "setit", &["k"], &["v"]), ok());
     assert_eq!(c.call(&["FCALL", "f1", "0"]), err(NOT_FOUND));
 }
+
+#[test]
+fn info_memory_counts_scripts_functions_and_libraries() {
+    let s = TestServer::start();
+    let mut c = s.raw();
+    assert!(c.call(&["SCRIPT", "LOAD", "return 1"]).text().len() == 40);
+    assert!(c.call(&["SCRIPT", "LOAD", "return 2"]).text().len() == 40);
+    let code = "#!lua name=counted\nredis.register_function('f1', function() return 1 end)\n\
+                redis.register_function('f2', function() return 2 end)";
+    assert_eq!(c.call(&["FUNCTION", "LOAD", code]), bulk("counted"));
+    let info = c.call(&["INFO", "memory"]).text();
+    for field in ["number_of_cached_scripts:2", "number_of_functions:2", "number_of_libraries:1"] {
+        assert!(info.lines().any(|l| l.trim_end() == field), "{field} missing from INFO memory:\n{info}");
+    }
+}
