@@ -10,8 +10,6 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use common::*;
 
 const NOT_FOUND: &str = "ERR Function not found";
@@ -500,19 +498,6 @@ fn stats_when_idle() {
 
 const BUSY_FUNCTION: &str = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 const BUSY_SCRIPT: &str = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
-
-fn until_busy(c: &mut RawConn, busy: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match c.call(&["PING"]) {
-            Reply::Err(e) if e == busy => return,
-            Reply::Status(p) if p == "PONG" => {}
-            other => panic!("unexpected reply while waiting for BUSY: {other:?}"),
-        }
-        assert!(Instant::now() < deadline, "the server never reported BUSY");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 #[test]
 fn busy_function_is_killed_by_function_kill() {

@@ -705,20 +705,6 @@ fn large_scripts_and_many_arguments() {
 
 // ---- Busy scripts ----------------------------------------------------------------------------
 
-/// Polls with PING until the server answers BUSY (the script has run past the threshold).
-fn until_busy(c: &mut RawConn, busy: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match c.call(&["PING"]) {
-            Reply::Err(e) if e == busy => return,
-            Reply::Status(p) if p == "PONG" => {}
-            other => panic!("unexpected reply while waiting for BUSY: {other:?}"),
-        }
-        assert!(Instant::now() < deadline, "the server never reported BUSY");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn busy_script_is_killed_by_script_kill() {
     let s = TestServer::start();
