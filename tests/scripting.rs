@@ -771,7 +771,8 @@ fn busy_script_that_wrote_is_killed_by_strata_and_unkillable_in_redis() {
 /// either) always sees the same total.
 #[test]
 fn concurrent_scripts_on_undeclared_keys_stay_isolated() {
-    let s = TestServer::start();
+    // Two network threads: scripts really run at the same time.
+    let s = TestServer::start_with(&["--io-threads", "2"]);
     let mut c = s.raw();
     for i in 0..10 {
         assert_eq!(c.call(&["SET", &format!("acct:{i}"), "100"]), ok());
@@ -797,7 +798,7 @@ fn concurrent_scripts_on_undeclared_keys_stay_isolated() {
             std::thread::spawn(move || {
                 let mut m = RawConn::connect(port);
                 let mut x = t + 1;
-                for _ in 0..300 {
+                for _ in 0..1000 {
                     x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                     let (a, b, amount) = ((x >> 33) % 10, (x >> 45) % 10, (x >> 20) % 7 + 1);
                     let reply = m.call(&["EVAL", transfer, "0", &a.to_string(), &b.to_string(), &amount.to_string()]);

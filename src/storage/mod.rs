@@ -391,6 +391,13 @@ impl Storage {
     }
 
     pub(crate) fn get_record_raw(&self, meta_key: &[u8]) -> Result<Option<Record>, StoreError> {
+        // An all-or-nothing write (EXEC, a script) must hold the lock of every key it reads, not
+        // only of those it writes: its reads are then isolated too (noted here, taken on rerun).
+        if batch::atomic_is_open() {
+            if let Some((pdb, key)) = encoding::decode_meta_key(meta_key) {
+                batch::pipeline_holds(&[self.locks.stripe(pdb, key)]);
+            }
+        }
         // A record the metadata filter may already have dropped is read from RocksDB, which
         // is then the truth.
         let recent = || {
