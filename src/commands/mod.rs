@@ -142,7 +142,9 @@ pub fn call(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> Cm
         return Err(CmdError::WrongArity(spec.full_name()));
     }
     pubsub::check_context(ctx, spec)?;
-    (spec.handler)(ctx, args)
+    let r = (spec.handler)(ctx, args);
+    crate::state::notify::flush_key_events(ctx.shared);
+    r
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 use super::introspection::{container, help_reply};
 use super::{CommandSpec, Ctx};
+use crate::config::NotifyFlags;
 use crate::error::{CmdError, CmdResult};
 use crate::reply::Reply;
 use crate::state::notify;
@@ -54,6 +55,22 @@ static PUBSUB_SUBCOMMANDS: &[CommandSpec] = &[
     cmd!("pubsub|help", 2, flags!(LOADING, STALE), 0, 0, 0, acl!(SLOW), pubsub_help,
         "pubsub", "6.2.0", "Returns helpful text about the different subcommands.", "O(1)"),
 ];
+
+/// A write command's keyspace notification (see `state::notify::event`): call it after the
+/// write succeeded.
+pub(crate) fn fire(ctx: &Ctx<'_>, class: NotifyFlags, event: &str, key: &[u8]) {
+    notify::event(ctx.shared, ctx.session.db, class, event, key);
+}
+
+/// `fire` for a key of another logical database (MOVE, COPY ... DB).
+pub(crate) fn fire_in(ctx: &Ctx<'_>, db: usize, class: NotifyFlags, event: &str, key: &[u8]) {
+    notify::event(ctx.shared, db, class, event, key);
+}
+
+/// Whether any keyspace notification class is on (to skip work done only for them).
+pub(crate) fn notifying(ctx: &Ctx<'_>) -> bool {
+    !ctx.shared.pubsub.notify_flags().is_empty()
+}
 
 /// Refuses a command a RESP2 client in subscriber mode may not run, with Redis's error.
 pub fn check_context(ctx: &Ctx<'_>, spec: &CommandSpec) -> CmdResult<()> {

@@ -11,6 +11,7 @@ use crate::commands::{self, CommandSpec, Ctx};
 use crate::error::{BlockOn, CmdError};
 use crate::reply::Reply;
 use crate::state::clients::Unblock;
+use crate::state::notify;
 use crate::state::{Session, Shared};
 use crate::storage::tier;
 use crate::storage::waiters::WaitGuard;
@@ -234,6 +235,8 @@ impl Conn {
         let pdb = dbs.physical(session.db);
         let keys = cmds.iter().flat_map(|q| q.run_spec.map(|s| s.keys(&q.args)).unwrap_or_default());
         let write = storage.begin_pipeline(dbs, keys.map(|k| (pdb, k.as_ref())));
+        // Keyspace notifications wait for the shared write.
+        notify::defer_begin();
         let mut replies = Vec::with_capacity(cmds.len());
         for q in cmds {
             let Some(spec) = q.spec else { break };
@@ -253,9 +256,12 @@ impl Conn {
         }
         if let Err(e) = write.commit() {
             tracing::error!(error = %e, "pipeline write failed");
+            notify::defer_discard();
             for r in &mut replies {
                 *r = Reply::error("ERR internal error");
             }
+        } else {
+            notify::defer_flush(&shared);
         }
         replies
     }

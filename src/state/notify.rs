@@ -8,7 +8,9 @@
 
 use super::Shared;
 use crate::config::NotifyFlags;
+use crate::storage::events::{self, KeyEvent};
 use std::cell::RefCell;
+use std::sync::{Arc, Weak};
 
 /// A message held back while deferring.
 struct Pending {
@@ -85,7 +87,7 @@ fn send(shared: &Shared, channel: &[u8], message: &[u8], shard: bool) -> usize {
 /// Announces `event` on `key` of logical database `db` if `class` is enabled: on
 /// `__keyspace@<db>__:<key>` (flag K) and `__keyevent@<db>__:<event>` (flag E).
 pub fn notify(shared: &Shared, db: usize, class: NotifyFlags, event: &str, key: &[u8]) {
-    let flags = shared.config.read().notify_keyspace_events;
+    let flags = shared.pubsub.notify_flags();
     if !flags.intersects(class) || !shared.pubsub.has_subscribers() {
         return;
     }
@@ -107,4 +109,67 @@ pub fn notify(shared: &Shared, db: usize, class: NotifyFlags, event: &str, key: 
         channel.extend_from_slice(event.as_bytes());
         publish(shared, &channel, key, false);
     }
+}
+
+/// Announces a write command's `event` on `key` of logical database `db`, in Redis's order
+/// around what its batches reported: any key that expired, and `key`'s creation, come first;
+/// `del` follows if the command emptied `key`. Other keys' events wait for their own `event`
+/// (or the end of the command). Call it after the write succeeded.
+pub fn event(shared: &Shared, db: usize, class: NotifyFlags, event: &str, key: &[u8]) {
+    let journal = events::take_journal();
+    let mut emptied = false;
+    let mut later = Vec::new();
+    for (kind, pdb, k) in journal {
+        let this = k == key && shared.storage.logical(pdb) == Some(db);
+        match kind {
+            KeyEvent::Expired => announce(shared, kind, pdb, &k),
+            KeyEvent::New if this => announce(shared, kind, pdb, &k),
+            KeyEvent::Emptied if this && !emptied => emptied = true,
+            _ => later.push((kind, pdb, k)),
+        }
+    }
+    events::journal(later);
+    notify(shared, db, class, event, key);
+    if emptied {
+        notify(shared, db, NotifyFlags::GENERIC, "del", key);
+    }
+}
+
+/// Announces whatever key events are left in this thread's journal (a lazily expired key, a
+/// key a command created without announcing it). Runs after every command.
+pub fn flush_key_events(shared: &Shared) {
+    for (kind, pdb, key) in events::take_journal() {
+        announce(shared, kind, pdb, &key);
+    }
+}
+
+fn announce(shared: &Shared, kind: KeyEvent, pdb: u8, key: &[u8]) {
+    let Some(db) = shared.storage.logical(pdb) else { return };
+    match kind {
+        KeyEvent::New => notify(shared, db, NotifyFlags::NEW, "new", key),
+        KeyEvent::Expired => notify(shared, db, NotifyFlags::EXPIRED, "expired", key),
+        KeyEvent::Emptied => notify(shared, db, NotifyFlags::GENERIC, "del", key),
+    }
+}
+
+/// Applies `notify-keyspace-events` to storage: it records key events only while some class
+/// and a channel kind (K or E) are on. Run at start-up and after CONFIG SET.
+pub fn apply_config(shared: &Shared) {
+    let flags = shared.config.read().notify_keyspace_events;
+    shared.pubsub.set_notify_flags(flags);
+    let on = flags.intersects(NotifyFlags::KEYSPACE | NotifyFlags::KEYEVENT)
+        && flags.intersects(NotifyFlags::ALL | NotifyFlags::NEW);
+    shared.storage.set_key_events(on);
+}
+
+/// Start-up: applies the configuration and routes active expiry's removals to `expired`
+/// notifications.
+pub fn install(shared: &Arc<Shared>) {
+    apply_config(shared);
+    let weak: Weak<Shared> = Arc::downgrade(shared);
+    shared.storage.set_expired_hook(Box::new(move |pdb, key| {
+        if let Some(shared) = weak.upgrade() {
+            announce(&shared, KeyEvent::Expired, pdb, key);
+        }
+    }));
 }

@@ -9,13 +9,13 @@
 //! bound. This module knows nothing of sockets or commands.
 
 use super::clients::ClientHandle;
-use crate::config::ObufLimit;
+use crate::config::{NotifyFlags, ObufLimit};
 use crate::glob::glob_match;
 use crate::reply::Reply;
 use bytes::{Bytes, BytesMut};
 use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -61,11 +61,13 @@ struct Registry {
 pub struct PubSub {
     registry: RwLock<Registry>,
     epoch: Instant,
+    /// `notify-keyspace-events`, copied here so that writes check it without the config lock.
+    notify_flags: AtomicU32,
 }
 
 impl Default for PubSub {
     fn default() -> Self {
-        PubSub { registry: RwLock::new(Registry::default()), epoch: Instant::now() }
+        PubSub { registry: RwLock::new(Registry::default()), epoch: Instant::now(), notify_flags: AtomicU32::new(0) }
     }
 }
 
@@ -162,6 +164,14 @@ impl Frames {
 }
 
 impl PubSub {
+    pub fn notify_flags(&self) -> NotifyFlags {
+        NotifyFlags::from_bits_truncate(self.notify_flags.load(Ordering::Relaxed))
+    }
+
+    pub fn set_notify_flags(&self, flags: NotifyFlags) {
+        self.notify_flags.store(flags.bits(), Ordering::Relaxed);
+    }
+
     /// SUBSCRIBE / PSUBSCRIBE / SSUBSCRIBE: one confirmation per name, in order.
     pub fn subscribe(&self, client: &Arc<ClientHandle>, kind: Kind, names: &[Bytes]) -> Vec<Reply> {
         let mut reg = self.registry.write();
