@@ -282,3 +282,320 @@ fn expired_keys_lazy_and_active() {
     assert_eq!(l.next(), ("__keyevent@0__:expired".to_string(), "active".to_string()));
     assert_eq!(c.call(&["EXISTS", "active"]), int(0));
 }
+
+#[test]
+fn list_commands() {
+    let s = TestServer::start();
+    let mut c = RawConn::connect(s.port);
+    let mut l = Listener::new(&s, "EA");
+    assert_eq!(
+        events_of(
+            &mut l,
+            &mut c,
+            &[
+                &["RPUSH", "l", "a", "b", "c"],
+                &["LPUSH", "l", "z"],
+                &["LPUSHX", "nolist", "x"],
+                &["RPUSHX", "l", "d"],
+                &["LSET", "l", "0", "y"],
+                &["LINSERT", "l", "BEFORE", "a", "q"],
+                &["LINSERT", "l", "BEFORE", "nopivot", "q"],
+                &["LREM", "l", "0", "q"],
+                &["LREM", "l", "0", "nothere"],
+                &["LPOP", "l"],
+                &["RPOP", "l", "2"],
+                &["LTRIM", "l", "0", "-1"]
+            ]
+        ),
+        ev(&[
+            ("rpush", "l"),
+            ("lpush", "l"),
+            ("rpush", "l"),
+            ("lset", "l"),
+            ("linsert", "l"),
+            ("lrem", "l"),
+            ("lpop", "l"),
+            ("rpop", "l"),
+            ("ltrim", "l")
+        ])
+    );
+    // Emptying a list: the command's event, then `del`.
+    assert_eq!(
+        events_of(
+            &mut l,
+            &mut c,
+            &[
+                &["RPUSH", "m", "1", "2"],
+                &["LMOVE", "m", "n", "LEFT", "RIGHT"],
+                &["RPOPLPUSH", "m", "n"],
+                &["LTRIM", "n", "5", "10"]
+            ]
+        ),
+        ev(&[
+            ("rpush", "m"),
+            ("rpush", "n"),
+            ("lpop", "m"),
+            ("lpush", "n"),
+            ("rpop", "m"),
+            ("del", "m"),
+            ("ltrim", "n"),
+            ("del", "n")
+        ])
+    );
+    assert_eq!(
+        events_of(
+            &mut l,
+            &mut c,
+            &[&["RPUSH", "o", "1"], &["LMPOP", "2", "none", "o", "LEFT"], &["RPUSH", "p", "1"], &["BLPOP", "p", "0"]]
+        ),
+        ev(&[("rpush", "o"), ("lpop", "o"), ("del", "o"), ("rpush", "p"), ("lpop", "p"), ("del", "p")])
+    );
+}
+
+#[test]
+fn hash_commands() {
+    let s = TestServer::start();
+    let mut c = RawConn::connect(s.port);
+    let mut l = Listener::new(&s, "EA");
+    assert_eq!(
+        events_of(
+            &mut l,
+            &mut c,
+            &[
+                &["HSET", "h", "a", "1", "b", "2"],
+                &["HSET", "h", "a", "1"],
+                &["HMSET", "h", "c", "3"],
+                &["HSETNX", "h", "a", "9"],
+                &["HSETNX", "h", "d", "4"],
+                &["HINCRBY", "h", "a", "1"],
+                &["HINCRBYFLOAT", "h", "a", "0.5"],
+                &["HDEL", "h", "nosuch"],
+                &["HDEL", "h", "a", "b", "c"],
+                &["HDEL", "h", "d"]
+            ]
+        ),
+        ev(&[
+            ("hset", "h"),
+            ("hset", "h"),
+            ("hset", "h"),
+            ("hset", "h"),
+            ("hincrby", "h"),
+            ("hincrbyfloat", "h"),
+            ("hdel", "h"),
+            ("hdel", "h"),
+            ("del", "h")
+        ])
+    );
+}
+
+#[test]
+fn set_commands() {
+    let s = TestServer::start();
+    let mut c = RawConn::connect(s.port);
+    let mut l = Listener::new(&s, "EA");
+    assert_eq!(
+        events_of(
+            &mut l,
+            &mut c,
+            &[
+                &["SADD", "s", "a", "b", "c"],
+                &["SADD", "s", "a"],
+                &["SREM", "s", "nosuch"],
+                &["SREM", "s", "a"],
+                &["SMOVE", "s", "t", "b"],
+                &["SMOVE", "s", "t", "nosuch"],
+                &["SADD", "t", "c"],
+                &["SMOVE", "s", "t", "c"],
+                &["SPOP", "t"],
+                &["SPOP", "t", "5"],
+                &["SPOP", "t"]
+            ]
+        ),
+        ev(&[
+            ("sadd", "s"),
+            ("srem", "s"),
+            ("srem", "s"),
+            ("sadd", "t"),
+            ("sadd", "t"),
+            ("srem", "s"),
+            ("del", "s"),
+            ("spop", "t"),
+            ("spop", "t"),
+            ("del", "t")
+        ])
+    );
+    assert_eq!(
+        events_of(
+            &mut l,
+            &mut c,
+            &[
+                &["SADD", "x", "1", "2"],
+                &["SADD", "y", "2", "3"],
+                &["SINTERSTORE", "i", "x", "y"],
+                &["SUNIONSTORE", "u", "x", "y"],
+                &["SDIFFSTORE", "d", "x", "y"],
+                &["SDIFFSTORE", "i", "x", "x"],
+                &["SDIFFSTORE", "none", "x", "x"]
+            ]
+        ),
+        ev(&[
+            ("sadd", "x"),
+            ("sadd", "y"),
+            ("sinterstore", "i"),
+            ("sunionstore", "u"),
+            ("sdiffstore", "d"),
+            ("del", "i")
+        ])
+    );
+}
+
+#[test]
+fn sorted_set_commands() {
+    let s = TestServer::start();
+    let mut c = RawConn::connect(s.port);
+    let mut l = Listener::new(&s, "EA");
+    assert_eq!(
+        events_of(
+            &mut l,
+            &mut c,
+            &[
+                &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"],
+                &["ZADD", "z", "1", "a"],
+                &["ZADD", "z", "9", "a"],
+                &["ZADD", "z", "INCR", "1", "a"],
+                &["ZINCRBY", "z", "1", "b"],
+                &["ZREM", "z", "nosuch"],
+                &["ZREM", "z", "a"],
+                &["ZREMRANGEBYSCORE", "z", "100", "200"],
+                &["ZREMRANGEBYSCORE", "z", "0", "3"],
+                &["ZREMRANGEBYRANK", "z", "0", "0"],
+                &["ZADD", "z", "0", "m", "0", "n"],
+                &["ZREMRANGEBYLEX", "z", "-", "(n"],
+                &["ZPOPMIN", "z"],
+                &["ZPOPMAX", "z", "10"]
+            ]
+        ),
+        ev(&[
+            ("zadd", "z"),
+            ("zadd", "z"),
+            ("zincr", "z"),
+            ("zincr", "z"),
+            ("zrem", "z"),
+            ("zremrangebyscore", "z"),
+            ("zremrangebyrank", "z"),
+            ("zadd", "z"),
+            ("zremrangebylex", "z"),
+            ("zpopmin", "z"),
+            ("zpopmax", "z"),
+            ("del", "z")
+        ])
+    );
+    assert_eq!(
+        events_of(
+            &mut l,
+            &mut c,
+            &[
+                &["ZADD", "x", "1", "a", "2", "b"],
+                &["ZADD", "y", "1", "b"],
+                &["ZUNIONSTORE", "u", "2", "x", "y"],
+                &["ZINTERSTORE", "i", "2", "x", "y"],
+                &["ZDIFFSTORE", "d", "2", "x", "y"],
+                &["ZRANGESTORE", "r", "x", "0", "0"],
+                &["ZRANGESTORE", "r", "x", "5", "6"],
+                &["ZMPOP", "1", "y", "MIN"],
+                &["BZPOPMIN", "x", "0"]
+            ]
+        ),
+        ev(&[
+            ("zadd", "x"),
+            ("zadd", "y"),
+            ("zunionstore", "u"),
+            ("zinterstore", "i"),
+            ("zdiffstore", "d"),
+            ("zrangestore", "r"),
+            ("del", "r"),
+            ("zpopmin", "y"),
+            ("del", "y"),
+            ("zpopmin", "x")
+        ])
+    );
+}
+
+#[test]
+fn stream_commands() {
+    let s = TestServer::start();
+    let mut c = RawConn::connect(s.port);
+    let mut l = Listener::new(&s, "EA");
+    assert_eq!(
+        events_of(
+            &mut l,
+            &mut c,
+            &[
+                &["XADD", "st", "1-1", "f", "v"],
+                &["XADD", "st", "2-1", "f", "v"],
+                &["XADD", "st", "MAXLEN", "2", "3-1", "f", "v"],
+                &["XADD", "nost", "NOMKSTREAM", "*", "f", "v"],
+                &["XDEL", "st", "2-1", "9-9"],
+                &["XDEL", "st", "9-9"],
+                &["XTRIM", "st", "MAXLEN", "0"],
+                &["XTRIM", "st", "MAXLEN", "0"],
+                &["XSETID", "st", "10-0"],
+                &["XGROUP", "CREATE", "st", "g", "$"],
+                &["XGROUP", "SETID", "st", "g", "0"],
+                &["XGROUP", "CREATECONSUMER", "st", "g", "alice"],
+                &["XGROUP", "CREATECONSUMER", "st", "g", "alice"],
+                &["XGROUP", "DELCONSUMER", "st", "g", "alice"],
+                &["XGROUP", "DESTROY", "st", "g"],
+                &["XGROUP", "DESTROY", "st", "g"]
+            ]
+        ),
+        ev(&[
+            ("xadd", "st"),
+            ("xadd", "st"),
+            ("xadd", "st"),
+            ("xtrim", "st"),
+            ("xdel", "st"),
+            ("xtrim", "st"),
+            ("xsetid", "st"),
+            ("xgroup-create", "st"),
+            ("xgroup-setid", "st"),
+            ("xgroup-createconsumer", "st"),
+            ("xgroup-delconsumer", "st"),
+            ("xgroup-destroy", "st")
+        ])
+    );
+}
+
+#[test]
+fn sort_store() {
+    let s = TestServer::start();
+    let mut c = RawConn::connect(s.port);
+    let mut l = Listener::new(&s, "EA");
+    assert_eq!(
+        events_of(
+            &mut l,
+            &mut c,
+            &[&["RPUSH", "src", "3", "1", "2"], &["SORT", "src", "STORE", "dst"], &["SORT", "nosuch", "STORE", "dst"]]
+        ),
+        ev(&[("rpush", "src"), ("sortstore", "dst"), ("del", "dst")])
+    );
+}
+
+#[test]
+fn notifications_of_a_pipeline_arrive_in_order() {
+    let s = TestServer::start();
+    let mut c = RawConn::connect(s.port);
+    let mut l = Listener::new(&s, "E$g");
+    let mut batch = Vec::new();
+    for i in 0..20 {
+        batch.extend(resp(&["SET", &format!("k{i}"), "v"]));
+    }
+    batch.extend(resp(&["DEL", "k0", "k1"]));
+    c.send(&batch);
+    for _ in 0..21 {
+        assert!(!c.read_reply().is_err());
+    }
+    let mut want: Vec<String> = (0..20).map(|i| format!("__keyevent@0__:set k{i}")).collect();
+    want.extend(ev(&[("del", "k0"), ("del", "k1")]));
+    assert_eq!(l.drain(), want);
+}
