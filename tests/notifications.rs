@@ -564,6 +564,31 @@ fn stream_commands() {
             ("xgroup-destroy", "st")
         ])
     );
+    // Consumers created by reads and claims are announced too; XACK is not.
+    assert_eq!(
+        events_of(
+            &mut l,
+            &mut c,
+            &[
+                &["XADD", "s2", "1-1", "f", "v"],
+                &["XGROUP", "CREATE", "s2", "g", "0"],
+                &["XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s2", ">"],
+                &["XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s2", ">"],
+                &["XCLAIM", "s2", "g", "carol", "0", "1-1"],
+                &["XAUTOCLAIM", "s2", "g", "dave", "0", "0"],
+                &["XACK", "s2", "g", "1-1"],
+                &["XGROUP", "CREATE", "s3", "g", "$", "MKSTREAM"]
+            ]
+        ),
+        ev(&[
+            ("xadd", "s2"),
+            ("xgroup-create", "s2"),
+            ("xgroup-createconsumer", "s2"),
+            ("xgroup-createconsumer", "s2"),
+            ("xgroup-createconsumer", "s2"),
+            ("xgroup-create", "s3")
+        ])
+    );
 }
 
 #[test]

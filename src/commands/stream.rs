@@ -608,7 +608,7 @@ fn xreadgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let rerun = ctx.session.blocked_rerun;
     let now = now_ms(ctx);
     let key_refs: Vec<&[u8]> = keys.iter().map(|k| k.as_ref()).collect();
-    let (served, history) = with_db(ctx, |st, pdb| {
+    let (served, history, created) = with_db(ctx, |st, pdb| {
         st.stream_write_many(pdb, &key_refs, |txns| {
             // Every stream and group first, then the IDs, as Redis checks them.
             let mut wanted = Vec::with_capacity(keys.len());
@@ -656,7 +656,11 @@ fn xreadgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
                     }
                 }
             }
-            Ok::<_, CmdError>((served, history))
+            let created: Vec<Bytes> = (0..keys.len())
+                .filter(|&n| same_stream(txns, keys, n).is_some_and(|t| t.created_consumer))
+                .map(|n| keys[n].clone())
+                .collect();
+            Ok::<_, CmdError>((served, history, created))
         })
     })
     .map_err(|e| match e {
@@ -664,6 +668,9 @@ fn xreadgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
         CmdError::WrongType if rerun => gone_while_blocked(false),
         e => e,
     })?;
+    for key in &created {
+        fire(ctx, K::STREAM, "xgroup-createconsumer", key);
+    }
     if !served.is_empty() || history {
         return Ok(streams_reply(ctx, served));
     }
@@ -873,6 +880,7 @@ fn claim(
 ) -> CmdResult<()> {
     if t.consumer(group, consumer)?.is_none() {
         t.set_consumer(group, consumer, Some(Consumer { seen_ms: now, active_ms: 0, pending: 0 }));
+        t.created_consumer = true;
     }
     p.delivery_ms = delivery_ms;
     p.consumer = Bytes::copy_from_slice(consumer);
@@ -899,7 +907,7 @@ fn claim_checks(t: &StreamTxn<'_>, args: &[Bytes], cmd: &str) -> CmdResult<u64> 
 fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (key, group, consumer) = (&args[1], &args[2], &args[3]);
     let now = now_ms(ctx);
-    with_db(ctx, |st, pdb| {
+    let (reply, created) = with_db(ctx, |st, pdb| {
         st.stream_write(pdb, key, |t| {
             let min_idle = claim_checks(t, args, "XCLAIM")?;
             let mut ids = Vec::new();
@@ -979,15 +987,19 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
                 claim(t, group, consumer, id, p, delivery_ms, now)?;
                 out.push(if justid { id_reply(id) } else { entry_reply((id, fields)) });
             }
-            Ok(Reply::Array(out))
+            Ok((Reply::Array(out), t.created_consumer))
         })
-    })
+    })?;
+    if created {
+        fire(ctx, K::STREAM, "xgroup-createconsumer", key);
+    }
+    Ok(reply)
 }
 
 fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (key, group, consumer) = (&args[1], &args[2], &args[3]);
     let now = now_ms(ctx);
-    with_db(ctx, |st, pdb| {
+    let (reply, created) = with_db(ctx, |st, pdb| {
         st.stream_write(pdb, key, |t| {
             let min_idle = claim_checks(t, args, "XAUTOCLAIM")?;
             let start = parse_bound(&args[5], 0, true)?;
@@ -1048,9 +1060,13 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             if let Some(i) = stop_at {
                 next = scanned[i].0;
             }
-            Ok(Reply::Array(vec![id_reply(next), Reply::Array(claimed), Reply::Array(deleted)]))
+            Ok((Reply::Array(vec![id_reply(next), Reply::Array(claimed), Reply::Array(deleted)]), t.created_consumer))
         })
-    })
+    })?;
+    if created {
+        fire(ctx, K::STREAM, "xgroup-createconsumer", key);
+    }
+    Ok(reply)
 }
 
 // ---------------------------------------------------------------------------------------------
