@@ -79,7 +79,8 @@ impl Conn {
         loop {
             let timeout = self.shared.config.read().timeout;
             let idle = async {
-                if timeout == 0 {
+                // As in Redis, `timeout` never closes a subscriber.
+                if timeout == 0 || handle.pubsub.active() {
                     std::future::pending::<()>().await
                 } else {
                     tokio::time::sleep(Duration::from_secs(timeout)).await
