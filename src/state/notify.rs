@@ -173,3 +173,95 @@ pub fn install(shared: &Arc<Shared>) {
         }
     }));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::state::clients::ClientHandle;
+    use crate::state::pubsub::Kind;
+    use crate::storage::{Storage, StorageOptions};
+    use bytes::{Bytes, BytesMut};
+
+    fn shared(dir: &std::path::Path, flags: &str) -> Shared {
+        let opts = StorageOptions { dir: dir.to_path_buf(), ..StorageOptions::default() };
+        let storage = Storage::open(&opts, Arc::new(crate::clock::Clock::new())).unwrap();
+        let config = Config { notify_keyspace_events: NotifyFlags::parse(flags).unwrap(), ..Config::default() };
+        let s = Shared::new(storage, config);
+        apply_config(&s);
+        s
+    }
+
+    fn listener(s: &Shared) -> Arc<ClientHandle> {
+        let addr = "127.0.0.1:1".parse().unwrap();
+        let c = Arc::new(ClientHandle::new(1, addr, addr));
+        s.pubsub.subscribe(&c, Kind::Pattern, &[Bytes::from("*")]);
+        c
+    }
+
+    /// The channels of the messages queued for `c`, in order.
+    fn channels(c: &ClientHandle) -> Vec<String> {
+        let mut out = BytesMut::new();
+        c.pubsub.drain_into(&mut out);
+        let text = String::from_utf8_lossy(&out).into_owned();
+        let lines: Vec<&str> = text.split("\r\n").collect();
+        // *4 $8 pmessage $1 * $n <channel> $n <message>
+        lines.chunks(9).filter(|c| c.len() == 9).map(|c| format!("{} {}", c[6], c[8])).collect()
+    }
+
+    #[test]
+    fn deferred_messages_wait_for_flush_or_are_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = shared(dir.path(), "KEA");
+        let c = listener(&s);
+        defer_begin();
+        assert_eq!(publish(&s, b"ch", b"one", false), 1);
+        notify(&s, 0, NotifyFlags::STRING, "set", b"k");
+        assert!(deferring());
+        assert!(channels(&c).is_empty());
+        defer_flush(&s);
+        assert!(!deferring());
+        assert_eq!(channels(&c), vec!["ch one", "__keyspace@0__:k set", "__keyevent@0__:set k"]);
+
+        defer_begin();
+        publish(&s, b"ch", b"two", false);
+        defer_discard();
+        assert!(channels(&c).is_empty());
+
+        // Nested: only the outermost flush sends.
+        defer_begin();
+        defer_begin();
+        publish(&s, b"ch", b"three", false);
+        defer_flush(&s);
+        assert!(channels(&c).is_empty());
+        defer_flush(&s);
+        assert_eq!(channels(&c), vec!["ch three"]);
+    }
+
+    #[test]
+    fn journal_events_surround_the_command_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = shared(dir.path(), "EAn");
+        let c = listener(&s);
+        events::journal(vec![
+            (KeyEvent::New, 0, b"other".to_vec()),
+            (KeyEvent::Emptied, 0, b"src".to_vec()),
+            (KeyEvent::Expired, 0, b"old".to_vec()),
+            (KeyEvent::New, 0, b"dst".to_vec()),
+        ]);
+        event(&s, 0, NotifyFlags::LIST, "lpush", b"dst");
+        event(&s, 0, NotifyFlags::LIST, "lpop", b"src");
+        flush_key_events(&s);
+        assert_eq!(
+            channels(&c),
+            vec![
+                "__keyevent@0__:expired old",
+                "__keyevent@0__:new dst",
+                "__keyevent@0__:lpush dst",
+                "__keyevent@0__:lpop src",
+                "__keyevent@0__:del src",
+                "__keyevent@0__:new other",
+            ]
+        );
+    }
+}
