@@ -459,3 +459,22 @@ fn idle_timeout_spares_subscribers() {
     assert_eq!(publ.call(&["PUBLISH", "ch", "still"]), int(1));
     sub.expect(&msg("ch", "still"));
 }
+
+#[test]
+fn client_list_and_kill_by_type_pubsub() {
+    let s = TestServer::start();
+    let mut q = RawConn::connect(s.port);
+    let mut sub = RawConn::connect(s.port);
+    sub.send(&resp(&["SUBSCRIBE", "ch"]));
+    sub.expect(&conf("subscribe", "ch", 1));
+    let pubsub = q.call(&["CLIENT", "LIST", "TYPE", "pubsub"]).text();
+    assert_eq!(pubsub.lines().count(), 1, "{pubsub}");
+    assert!(pubsub.contains(" flags=P "), "{pubsub}");
+    let normal = q.call(&["CLIENT", "LIST", "TYPE", "normal"]).text();
+    assert_eq!(normal.lines().count(), 1, "{normal}");
+    assert!(normal.contains(" cmd=client|list "), "{normal}");
+    assert_eq!(q.call(&["CLIENT", "KILL", "TYPE", "pubsub"]), int(1));
+    sub.set_read_timeout(Duration::from_secs(10));
+    sub.expect_closed();
+    assert_eq!(q.call(&["CLIENT", "KILL", "TYPE", "pubsub"]), int(0));
+}

@@ -116,6 +116,9 @@ pub fn notify(shared: &Shared, db: usize, class: NotifyFlags, event: &str, key: 
 /// `del` follows if the command emptied `key`. Other keys' events wait for their own `event`
 /// (or the end of the command). Call it after the write succeeded.
 pub fn event(shared: &Shared, db: usize, class: NotifyFlags, event: &str, key: &[u8]) {
+    if shared.pubsub.notify_flags().is_empty() {
+        return;
+    }
     let journal = events::take_journal();
     let mut emptied = false;
     let mut later = Vec::new();
