@@ -92,9 +92,10 @@ impl Storage {
                 _ => b.delete_index_entry(&index_key),
             }
             b.commit()?;
-            for (pdb, key) in removed.drain(..) {
-                self.report_expired(pdb, &key);
-            }
+        }
+        // Outside the key locks.
+        for (pdb, key) in removed {
+            self.report_expired(pdb, &key);
         }
         self.stats.expired_keys.fetch_add(deleted, Ordering::Relaxed);
         Ok((deleted, more))
