@@ -624,3 +624,49 @@ fn notifications_of_a_pipeline_arrive_in_order() {
     want.extend(ev(&[("del", "k0"), ("del", "k1")]));
     assert_eq!(l.drain(), want);
 }
+
+#[test]
+fn key_misses() {
+    let s = TestServer::start();
+    let mut c = RawConn::connect(s.port);
+    assert_eq!(c.call(&["SET", "present", "1"]), ok());
+    let mut l = Listener::new(&s, "Em");
+    let cmds: &[&[&str]] = &[
+        &["GET", "m1"],
+        &["MGET", "m2", "present", "m3"],
+        &["EXISTS", "m4"],
+        &["TYPE", "m5"],
+        &["TTL", "m6"],
+        &["LRANGE", "m7", "0", "-1"],
+        &["HGET", "m8", "f"],
+        &["SMEMBERS", "m9"],
+        &["ZRANGE", "m10", "0", "-1"],
+        &["XRANGE", "m11", "-", "+"],
+        &["STRLEN", "m12"],
+        &["OBJECT", "ENCODING", "m13"],
+        &["GETDEL", "m14"],
+        &["SCARD", "m15"],
+        &["TOUCH", "m18"],
+        &["GETEX", "m19"],
+        &["SINTERCARD", "1", "m21"],
+        &["ZUNION", "1", "m23"],
+        &["SORT", "m25"],
+        &["SORT_RO", "m26"],
+        &["LCS", "m34", "m35"],
+        &["COPY", "m44", "m45"],
+        &["RENAME", "m46", "m47"],
+        &["INCR", "m33"],
+        &["SET", "n4", "v", "GET"],
+        &["SINTERSTORE", "d2", "n2"],
+        &["ZUNIONSTORE", "d3", "1", "n3"],
+        &["ZRANGESTORE", "d10", "n10", "0", "1"],
+        &["LMOVE", "n5", "x", "LEFT", "LEFT"],
+        &["GET", "present"],
+    ];
+    for cmd in cmds {
+        c.call(cmd);
+    }
+    let keys = "m1 m2 m3 m4 m5 m6 m7 m8 m9 m10 m11 m12 m14 m15 m18 m19 m21 m23 m25 m26 m34 m35 m44 n4 n2 n3 n10";
+    let want: Vec<String> = keys.split(' ').map(|k| format!("__keyevent@0__:keymiss {k}")).collect();
+    assert_eq!(l.drain(), want);
+}

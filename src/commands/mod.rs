@@ -144,6 +144,9 @@ pub fn call(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> Cm
     pubsub::check_context(ctx, spec)?;
     let r = (spec.handler)(ctx, args);
     crate::state::notify::flush_key_events(ctx.shared);
+    if r.is_ok() {
+        pubsub::keymiss_after(ctx, spec, args);
+    }
     r
 }
 

@@ -5,7 +5,7 @@
 //! Redis 7. Handlers parse, call `StringStore`, and shape the reply.
 
 use super::parse::{float, incrbyfloat_text, int, is, parse_f64, parse_i64_strict};
-use super::pubsub::{fire, notifying};
+use super::pubsub::{fire, keymiss, notifying};
 use super::{with_db, CommandSpec, Ctx};
 use crate::config::NotifyFlags as K;
 use crate::error::{CmdError, CmdResult};
@@ -175,6 +175,9 @@ fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     };
     let get = o.get;
     let out = with_strings(ctx, |s| Ok(s.set(&args[1], &args[2], cond, expire, get)?))?;
+    if get && out.old.is_none() {
+        keymiss(ctx, &args[1]);
+    }
     if out.written {
         fire(ctx, K::STRING, "set", &args[1]);
         if matches!(expire, ExpireUpdate::At(_)) {
@@ -196,6 +199,9 @@ fn get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 
 fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let v = with_strings(ctx, |s| Ok(s.getdel(&args[1])?))?;
+    if v.is_none() {
+        keymiss(ctx, &args[1]);
+    }
     if v.is_some() {
         fire(ctx, K::GENERIC, "del", &args[1]);
     }
@@ -210,6 +216,9 @@ fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
         && notifying(ctx)
         && with_db(ctx, |st, pdb| Ok(st.get_live(pdb, &args[1])?))?.is_some_and(|r| r.header.expire_at_ms != 0);
     let v = with_strings(ctx, |s| Ok(s.getex(&args[1], update)?))?;
+    if v.is_none() {
+        keymiss(ctx, &args[1]);
+    }
     if v.is_some() {
         match update {
             ExpireUpdate::At(at) if at <= ctx.shared.storage.clock.now_ms() => fire(ctx, K::GENERIC, "del", &args[1]),
