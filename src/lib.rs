@@ -14,6 +14,7 @@ pub mod error;
 pub mod glob;
 pub mod numeric;
 pub mod reply;
+pub mod scripting;
 pub mod server;
 pub mod splitargs;
 pub mod state;

@@ -100,6 +100,8 @@ fn set_protocol(ctx: &mut Ctx<'_>, proto: u8) {
 }
 
 fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
+    ctx.session.multi = None;
+    ctx.session.watch = None;
     ctx.shared.pubsub.remove_client(&ctx.session.handle);
     ctx.session.db = 0;
     ctx.session.handle.db.store(0, Ordering::Relaxed);

@@ -234,6 +234,9 @@ pub struct Config {
     pub zset_max_listpack_entries: u64,
     /// `zset-max-listpack-value`.
     pub zset_max_listpack_value: u64,
+    /// `busy-reply-threshold` (alias `lua-time-limit`): milliseconds a script runs before other
+    /// clients get `-BUSY` and SCRIPT KILL / FUNCTION KILL may stop it.
+    pub busy_reply_threshold: u64,
     /// RocksDB block cache size in bytes.
     pub rocksdb_block_cache_size: u64,
     /// RocksDB memtable size in bytes.
@@ -280,6 +283,7 @@ impl Default for Config {
             set_max_intset_entries: DEFAULT_SET_MAX_INTSET_ENTRIES,
             zset_max_listpack_entries: DEFAULT_ZSET_MAX_LISTPACK_ENTRIES,
             zset_max_listpack_value: DEFAULT_ZSET_MAX_LISTPACK_VALUE,
+            busy_reply_threshold: 5000,
             rocksdb_block_cache_size: DEFAULT_ROCKSDB_BLOCK_CACHE_SIZE,
             rocksdb_write_buffer_size: DEFAULT_ROCKSDB_WRITE_BUFFER_SIZE,
             rocksdb_max_write_buffer_number: DEFAULT_ROCKSDB_MAX_WRITE_BUFFER_NUMBER,

@@ -264,6 +264,7 @@ notify-keyspace-events Ex
         set_max_intset_entries: 2,
         zset_max_listpack_entries: 3,
         zset_max_listpack_value: 4,
+        busy_reply_threshold: 5000,
         rocksdb_block_cache_size: 0,
         rocksdb_write_buffer_size: 64 * 1024,
         rocksdb_max_write_buffer_number: 2,
@@ -611,6 +612,8 @@ fn immutable_directives() {
         "set-max-intset-entries",
         "zset-max-listpack-entries",
         "zset-max-listpack-value",
+        "busy-reply-threshold",
+        "lua-time-limit",
     ];
     for name in Config::directive_names() {
         let current = get(&Config::default(), &[name])[0].1.clone();

@@ -158,7 +158,9 @@ impl Conn {
             }
             let run = queue.iter().take_while(|q| q.run_spec.is_some()).count();
             let mut replies = Vec::new();
-            if run >= 2 && share_writes {
+            // Queuing a transaction, or a script runs (commands may get -BUSY): one by one.
+            let queuing = self.session.as_ref().is_some_and(|s| s.multi.is_some()) || self.shared.scripts.any_running();
+            if run >= 2 && share_writes && !queuing {
                 let cmds: Vec<Queued> = queue.drain(..run).collect();
                 replies = self.run_pipeline(&cmds);
                 // From a command that needed the disk (or another lock) on, one by one.
@@ -235,7 +237,8 @@ impl Conn {
         let dbs = storage.dbs();
         let pdb = dbs.physical(session.db);
         let keys = cmds.iter().flat_map(|q| q.run_spec.map(|s| s.keys(&q.args)).unwrap_or_default());
-        let write = storage.begin_pipeline(dbs, keys.map(|k| (pdb, k.as_ref())));
+        // A key locked elsewhere (a script, a command on a blocking thread): one by one instead.
+        let Some(write) = storage.begin_pipeline(dbs, keys.map(|k| (pdb, k.as_ref()))) else { return Vec::new() };
         // Keyspace notifications wait for the shared write.
         notify::defer_begin();
         let mut replies = Vec::with_capacity(cmds.len());
@@ -303,10 +306,20 @@ impl Conn {
         }
         let args = q.args;
         let Some(spec) = q.spec else {
+            if let Some(session) = self.session.as_mut() {
+                session.flag_multi();
+            }
             return (Reply::error(commands::unknown_command(&args).to_string()), 0);
         };
-        if let Some(session) = self.session.as_ref() {
+        if let Some(session) = self.session.as_mut() {
             note_command(&self.shared, session, q.resolved);
+            let busy = commands::resolve(spec, &args)
+                .ok()
+                .and_then(|s| commands::scripting::busy_error(&self.shared, session.id(), s));
+            if let Some(e) = busy {
+                session.flag_multi();
+                return (Reply::Error(e.to_string()), 0);
+            }
         }
         let args: Arc<[Bytes]> = args.into();
         match self.attempt(spec, &args).await {
@@ -453,7 +466,7 @@ impl Queued {
             s.first_key > 0
                 && s.arity_ok(args.len())
                 && !s.flags.contains(commands::Flags::BLOCKING)
-                && !matches!(s.name, "move" | "copy")
+                && !matches!(s.name, "move" | "copy" | "watch")
                 && !s.flags.contains(commands::Flags::PUBSUB)
         });
         Queued { args, spec, resolved: name, run_spec }

@@ -325,6 +325,16 @@ impl Storage {
         // Clients blocked on keys of either database look again (Redis serves them if the
         // swapped-in database has their keys).
         self.waiters.signal_all();
+        // Watched keys of either database that exist in either have changed under their watchers.
+        if self.watches.any() {
+            let (pa, pb) = (next.get(a).copied().unwrap_or(0), next.get(b).copied().unwrap_or(0));
+            let exists = |mk: &[u8]| {
+                encoding::decode_meta_key(mk)
+                    .is_some_and(|(_, key)| [pa, pb].iter().any(|&p| matches!(self.get_record(p, key), Ok(Some(_)))))
+            };
+            self.watches.touch_db(pa, exists);
+            self.watches.touch_db(pb, exists);
+        }
         Ok(())
     }
 }

@@ -11,6 +11,7 @@ pub mod encoding;
 pub mod events;
 pub mod expire;
 pub mod filter;
+mod functions;
 pub mod keyspace;
 pub mod locks;
 pub mod manifest;
@@ -22,6 +23,7 @@ mod sync;
 pub mod tier;
 pub mod types;
 pub mod waiters;
+pub mod watch;
 
 use crate::clock::Clock;
 use bytes::Bytes;
@@ -143,6 +145,8 @@ pub struct Storage {
     threads: parking_lot::Mutex<Vec<std::thread::JoinHandle<()>>>,
     /// Clients blocked on list and sorted-set keys.
     pub waiters: waiters::Waiters,
+    /// Keys clients WATCH.
+    pub watches: watch::Watches,
     reclaim: reclaim::Reclaimer,
     /// Compact-encoding limits (OBJECT ENCODING names).
     pub limits: types::EncodingLimits,
@@ -207,6 +211,7 @@ impl Storage {
             stopped: AtomicBool::new(false),
             threads: parking_lot::Mutex::new(Vec::new()),
             waiters: waiters::Waiters::default(),
+            watches: watch::Watches::default(),
             reclaim,
             limits: types::EncodingLimits::default(),
             key_events_on: AtomicBool::new(false),
@@ -313,7 +318,7 @@ impl Storage {
     pub(crate) fn lock(&self, pdb: u8, key: &[u8]) -> Result<locks::KeyGuard<'_>, StoreError> {
         let stripe = self.locks.stripe(pdb, key);
         match batch::pipeline_holds(&[stripe]) {
-            None => Ok(self.locks.lock_stripe(stripe)),
+            None => self.locks.acquire_one(stripe).ok_or(StoreError::WouldBlock),
             Some(true) => Ok(self.locks.none()),
             Some(false) => Err(StoreError::WouldBlock),
         }
@@ -326,7 +331,7 @@ impl Storage {
     ) -> Result<locks::KeyGuard<'_>, StoreError> {
         let mut stripes: Vec<usize> = keys.into_iter().map(|(db, k)| self.locks.stripe(db, k)).collect();
         match batch::pipeline_holds(&stripes) {
-            None => Ok(self.locks.lock_stripes(&mut stripes)),
+            None => self.locks.acquire(&mut stripes).ok_or(StoreError::WouldBlock),
             Some(true) => Ok(self.locks.none()),
             Some(false) => Err(StoreError::WouldBlock),
         }

@@ -302,8 +302,9 @@ pub struct StreamView<'a> {
 impl<'a> StreamView<'a> {
     /// Reads of the `stream` family must not miss writes an open pipeline holds for this
     /// stream: then the pipeline commits first (see `batch::overlay_dirty`).
+    /// (An all-or-nothing write, MULTI/EXEC or a script, instead reads its own writes.)
     fn clean(&self) -> Result<(), StoreError> {
-        if batch::overlay_dirty(&self.prefix) {
+        if batch::overlay_dirty(&self.prefix) && !batch::atomic_is_open() {
             return Err(StoreError::WouldBlock);
         }
         Ok(())
@@ -311,6 +312,9 @@ impl<'a> StreamView<'a> {
 
     fn get(&self, key: &[u8]) -> Result<Option<Bytes>, StoreError> {
         self.clean()?;
+        if let Some(mine) = batch::atomic_get(cf::STREAM, key) {
+            return Ok(mine);
+        }
         let cf = self.store.cf(cf::STREAM);
         Ok(tier::with_read_options(|ro| self.store.db().get_pinned_cf_opt(cf, key, ro))?
             .map(|v| Bytes::copy_from_slice(&v)))

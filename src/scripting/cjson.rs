@@ -1,0 +1,450 @@
+//! The `cjson` library (lua-cjson 2.1.0 as Redis ships it, default settings): `encode`,
+//! `decode`, `null`, and the settings functions (which report the defaults and change nothing).
+
+use mlua::{LightUserData, Lua, MultiValue, Result, Table, Value};
+
+use super::numfmt::fmt_g;
+use super::vm::{arg_error, raise, to_bytes, type_name};
+
+const MAX_DEPTH: usize = 1000;
+const SPARSE_RATIO: usize = 2;
+const SPARSE_SAFE: usize = 10;
+
+/// `cjson.null`: a NULL light userdata, as lua-cjson's.
+pub fn null() -> Value {
+    Value::LightUserData(LightUserData(std::ptr::null_mut()))
+}
+
+pub fn create(lua: &Lua) -> Result<Table> {
+    let t = lua.create_table()?;
+    t.raw_set(
+        "encode",
+        lua.create_function(|lua, args: MultiValue| {
+            if args.len() != 1 {
+                return Err(arg_error(lua, 1, "encode", "expected 1 argument"));
+            }
+            let mut out = Vec::new();
+            encode(&args[0], 0, &mut out).map_err(|m| raise(lua, m))?;
+            lua.create_string(out)
+        })?,
+    )?;
+    t.raw_set(
+        "decode",
+        lua.create_function(|lua, args: MultiValue| {
+            if args.len() != 1 {
+                return Err(arg_error(lua, 1, "decode", "expected 1 argument"));
+            }
+            let Some(text) = to_bytes(&args[0]) else {
+                return Err(arg_error(lua, 1, "decode", &format!("string expected, got {}", type_name(&args[0]))));
+            };
+            let mut parser = Parser { lua, s: &text, pos: 0, depth: 0 };
+            parser.document().map_err(|m| raise(lua, m))
+        })?,
+    )?;
+    t.raw_set("null", null())?;
+    t.raw_set("_NAME", "cjson")?;
+    t.raw_set("_VERSION", "2.1.0")?;
+    let settings: [(&str, Vec<Value>); 7] = [
+        ("encode_sparse_array", vec![Value::Boolean(false), Value::Integer(2), Value::Integer(10)]),
+        ("encode_max_depth", vec![Value::Integer(1000)]),
+        ("decode_max_depth", vec![Value::Integer(1000)]),
+        ("encode_number_precision", vec![Value::Integer(14)]),
+        ("encode_keep_buffer", vec![Value::Boolean(true)]),
+        ("encode_invalid_numbers", vec![Value::Boolean(false)]),
+        ("decode_invalid_numbers", vec![Value::Boolean(true)]),
+    ];
+    for (name, values) in settings {
+        t.raw_set(name, lua.create_function(move |_, _: MultiValue| Ok(MultiValue::from_vec(values.clone())))?)?;
+    }
+    let me = t.clone();
+    t.raw_set("new", lua.create_function(move |_, _: MultiValue| Ok(me.clone()))?)?;
+    Ok(t)
+}
+
+fn encode(v: &Value, depth: usize, out: &mut Vec<u8>) -> std::result::Result<(), String> {
+    match v {
+        Value::Nil => out.extend_from_slice(b"null"),
+        Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::LightUserData(p) if p.0.is_null() => out.extend_from_slice(b"null"),
+        Value::Integer(i) => out.extend_from_slice(fmt_g(*i as f64, 14).as_bytes()),
+        Value::Number(n) => {
+            if !n.is_finite() {
+                return Err("Cannot serialise number: must not be NaN or Inf".to_owned());
+            }
+            out.extend_from_slice(fmt_g(*n, 14).as_bytes());
+        }
+        Value::String(s) => escape(&s.as_bytes(), out),
+        Value::Table(t) => {
+            let depth = depth + 1;
+            if depth > MAX_DEPTH {
+                return Err(format!("Cannot serialise, excessive nesting ({depth})"));
+            }
+            encode_table(t, depth, out)?;
+        }
+        other => return Err(format!("Cannot serialise {}: type not supported", type_name(other))),
+    }
+    Ok(())
+}
+
+/// lua-cjson's `lua_array_length`: Some(max index) when every key is a positive integer.
+fn array_length(t: &Table) -> std::result::Result<Option<usize>, String> {
+    let (mut max, mut items) = (0usize, 0usize);
+    for pair in t.pairs::<Value, Value>() {
+        let (k, _) = pair.map_err(|e| e.to_string())?;
+        let index = match k {
+            Value::Integer(i) if i >= 1 => i as usize,
+            Value::Number(n) if n >= 1.0 && n.fract() == 0.0 => n as usize,
+            _ => return Ok(None),
+        };
+        max = max.max(index);
+        items += 1;
+    }
+    if max > items * SPARSE_RATIO && max > SPARSE_SAFE {
+        return Err("Cannot serialise table: excessively sparse array".to_owned());
+    }
+    Ok(Some(max))
+}
+
+fn encode_table(t: &Table, depth: usize, out: &mut Vec<u8>) -> std::result::Result<(), String> {
+    match array_length(t)? {
+        Some(len) if len > 0 => {
+            out.push(b'[');
+            for i in 1..=len {
+                if i > 1 {
+                    out.push(b',');
+                }
+                let v: Value = t.raw_get(i).map_err(|e| e.to_string())?;
+                encode(&v, depth, out)?;
+            }
+            out.push(b']');
+        }
+        _ => {
+            out.push(b'{');
+            let mut first = true;
+            for pair in t.pairs::<Value, Value>() {
+                let (k, v) = pair.map_err(|e| e.to_string())?;
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                match &k {
+                    Value::String(s) => escape(&s.as_bytes(), out),
+                    Value::Integer(i) => {
+                        out.push(b'"');
+                        out.extend_from_slice(fmt_g(*i as f64, 14).as_bytes());
+                        out.push(b'"');
+                    }
+                    Value::Number(n) => {
+                        out.push(b'"');
+                        out.extend_from_slice(fmt_g(*n, 14).as_bytes());
+                        out.push(b'"');
+                    }
+                    other => {
+                        return Err(format!(
+                            "Cannot serialise {}: table key must be a number or string",
+                            type_name(other)
+                        ))
+                    }
+                }
+                out.push(b':');
+                encode(&v, depth, out)?;
+            }
+            out.push(b'}');
+        }
+    }
+    Ok(())
+}
+
+fn escape(s: &[u8], out: &mut Vec<u8>) {
+    out.push(b'"');
+    for &c in s {
+        match c {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'/' => out.extend_from_slice(b"\\/"),
+            8 => out.extend_from_slice(b"\\b"),
+            9 => out.extend_from_slice(b"\\t"),
+            10 => out.extend_from_slice(b"\\n"),
+            12 => out.extend_from_slice(b"\\f"),
+            13 => out.extend_from_slice(b"\\r"),
+            0..=31 | 127 => out.extend_from_slice(format!("\\u{c:04x}").as_bytes()),
+            _ => out.push(c),
+        }
+    }
+    out.push(b'"');
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Token {
+    ObjBegin,
+    ObjEnd,
+    ArrBegin,
+    ArrEnd,
+    Str,
+    Number,
+    Boolean,
+    Null,
+    Colon,
+    Comma,
+    End,
+}
+
+impl Token {
+    fn name(self) -> &'static str {
+        match self {
+            Token::ObjBegin => "T_OBJ_BEGIN",
+            Token::ObjEnd => "T_OBJ_END",
+            Token::ArrBegin => "T_ARR_BEGIN",
+            Token::ArrEnd => "T_ARR_END",
+            Token::Str => "T_STRING",
+            Token::Number => "T_NUMBER",
+            Token::Boolean => "T_BOOLEAN",
+            Token::Null => "T_NULL",
+            Token::Colon => "T_COLON",
+            Token::Comma => "T_COMMA",
+            Token::End => "T_END",
+        }
+    }
+}
+
+/// A token, its value, and where it starts; or the tokenizer's error text and position.
+type Lexed = std::result::Result<(Token, Value, usize), (&'static str, usize)>;
+
+struct Parser<'a> {
+    lua: &'a Lua,
+    s: &'a [u8],
+    pos: usize,
+    depth: usize,
+}
+
+impl Parser<'_> {
+    fn document(&mut self) -> std::result::Result<Value, String> {
+        let first = self.next();
+        let v = self.value(first)?;
+        match self.next() {
+            Ok((Token::End, _, _)) => Ok(v),
+            other => Err(expected("the end", &other)),
+        }
+    }
+
+    fn value(&mut self, tok: Lexed) -> std::result::Result<Value, String> {
+        match tok {
+            Ok((Token::Str | Token::Number | Token::Boolean | Token::Null, v, _)) => Ok(v),
+            Ok((Token::ObjBegin, _, at)) => self.object(at),
+            Ok((Token::ArrBegin, _, at)) => self.array(at),
+            other => Err(expected("value", &other)),
+        }
+    }
+
+    fn descend(&mut self, at: usize) -> std::result::Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!("Found too many nested data structures ({}) at character {}", self.depth, at + 1));
+        }
+        Ok(())
+    }
+
+    fn table(&self) -> std::result::Result<Table, String> {
+        self.lua.create_table().map_err(|e| e.to_string())
+    }
+
+    fn array(&mut self, at: usize) -> std::result::Result<Value, String> {
+        self.descend(at)?;
+        let t = self.table()?;
+        let mut tok = self.next();
+        if matches!(tok, Ok((Token::ArrEnd, _, _))) {
+            self.depth -= 1;
+            return Ok(Value::Table(t));
+        }
+        for i in 1.. {
+            let v = self.value(tok)?;
+            t.raw_set(i, v).map_err(|e| e.to_string())?;
+            match self.next() {
+                Ok((Token::ArrEnd, _, _)) => break,
+                Ok((Token::Comma, _, _)) => {}
+                other => return Err(expected("comma or array end", &other)),
+            }
+            tok = self.next();
+        }
+        self.depth -= 1;
+        Ok(Value::Table(t))
+    }
+
+    fn object(&mut self, at: usize) -> std::result::Result<Value, String> {
+        self.descend(at)?;
+        let t = self.table()?;
+        let mut tok = self.next();
+        if matches!(tok, Ok((Token::ObjEnd, _, _))) {
+            self.depth -= 1;
+            return Ok(Value::Table(t));
+        }
+        loop {
+            let key = match tok {
+                Ok((Token::Str, k, _)) => k,
+                other => return Err(expected("object key string", &other)),
+            };
+            match self.next() {
+                Ok((Token::Colon, _, _)) => {}
+                other => return Err(expected("colon", &other)),
+            }
+            let next = self.next();
+            let v = self.value(next)?;
+            t.raw_set(key, v).map_err(|e| e.to_string())?;
+            match self.next() {
+                Ok((Token::ObjEnd, _, _)) => break,
+                Ok((Token::Comma, _, _)) => {}
+                other => return Err(expected("comma or object end", &other)),
+            }
+            tok = self.next();
+        }
+        self.depth -= 1;
+        Ok(Value::Table(t))
+    }
+
+    fn next(&mut self) -> Lexed {
+        while self.pos < self.s.len() && matches!(self.s[self.pos], b' ' | b'\t' | b'\n' | b'\r') {
+            self.pos += 1;
+        }
+        let start = self.pos;
+        let Some(&c) = self.s.get(start) else {
+            return Ok((Token::End, Value::Nil, start));
+        };
+        let single = |t| Ok((t, Value::Nil, start));
+        match c {
+            b'{' => {
+                self.pos += 1;
+                single(Token::ObjBegin)
+            }
+            b'}' => {
+                self.pos += 1;
+                single(Token::ObjEnd)
+            }
+            b'[' => {
+                self.pos += 1;
+                single(Token::ArrBegin)
+            }
+            b']' => {
+                self.pos += 1;
+                single(Token::ArrEnd)
+            }
+            b':' => {
+                self.pos += 1;
+                single(Token::Colon)
+            }
+            b',' => {
+                self.pos += 1;
+                single(Token::Comma)
+            }
+            b'"' => self.string(start),
+            b'-' | b'0'..=b'9' => self.number(start),
+            b't' if self.s[start..].starts_with(b"true") => {
+                self.pos += 4;
+                Ok((Token::Boolean, Value::Boolean(true), start))
+            }
+            b'f' if self.s[start..].starts_with(b"false") => {
+                self.pos += 5;
+                Ok((Token::Boolean, Value::Boolean(false), start))
+            }
+            b'n' if self.s[start..].starts_with(b"null") => {
+                self.pos += 4;
+                Ok((Token::Null, null(), start))
+            }
+            _ => Err(("invalid token", start)),
+        }
+    }
+
+    fn number(&mut self, start: usize) -> Lexed {
+        let mut end = start;
+        while end < self.s.len() && matches!(self.s[end], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') {
+            end += 1;
+        }
+        let n = std::str::from_utf8(&self.s[start..end]).ok().and_then(|t| t.parse::<f64>().ok());
+        match n {
+            Some(n) => {
+                self.pos = end;
+                Ok((Token::Number, Value::Number(n), start))
+            }
+            None => Err(("invalid number", start)),
+        }
+    }
+
+    fn string(&mut self, start: usize) -> Lexed {
+        let mut out = Vec::new();
+        let mut i = start + 1;
+        loop {
+            let Some(&c) = self.s.get(i) else {
+                return Err(("unexpected end of string", start));
+            };
+            match c {
+                b'"' => break,
+                b'\\' => {
+                    let Some(&e) = self.s.get(i + 1) else {
+                        return Err(("unexpected end of string", start));
+                    };
+                    match e {
+                        b'"' | b'\\' | b'/' => out.push(e),
+                        b'b' => out.push(8),
+                        b'f' => out.push(12),
+                        b'n' => out.push(b'\n'),
+                        b'r' => out.push(b'\r'),
+                        b't' => out.push(b'\t'),
+                        b'u' => {
+                            let Some((cp, used)) = self.unicode_escape(i) else {
+                                return Err(("invalid unicode escape code", start));
+                            };
+                            let mut buf = [0u8; 4];
+                            out.extend_from_slice(cp.encode_utf8(&mut buf).as_bytes());
+                            i += used;
+                            continue;
+                        }
+                        _ => return Err(("invalid escape code", start)),
+                    }
+                    i += 2;
+                }
+                _ => {
+                    out.push(c);
+                    i += 1;
+                }
+            }
+        }
+        self.pos = i + 1;
+        match self.lua.create_string(out) {
+            Ok(s) => Ok((Token::Str, Value::String(s), start)),
+            Err(_) => Err(("invalid token", start)),
+        }
+    }
+
+    /// Decodes `\uXXXX` (and a following low surrogate) at `i`; returns the char and the bytes
+    /// used.
+    fn unicode_escape(&self, i: usize) -> Option<(char, usize)> {
+        let hex = |at: usize| -> Option<u32> {
+            let h = self.s.get(at..at + 4)?;
+            u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()
+        };
+        let hi = hex(i + 2)?;
+        if (0xD800..0xDC00).contains(&hi) {
+            if self.s.get(i + 6..i + 8)? != b"\\u" {
+                return None;
+            }
+            let lo = hex(i + 8)?;
+            if !(0xDC00..0xE000).contains(&lo) {
+                return None;
+            }
+            let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+            return Some((char::from_u32(cp)?, 12));
+        }
+        if (0xDC00..0xE000).contains(&hi) {
+            return None;
+        }
+        Some((char::from_u32(hi)?, 6))
+    }
+}
+
+/// "Expected <what> but found <token> at character <n>".
+fn expected(what: &str, found: &Lexed) -> String {
+    let (name, at) = match found {
+        Ok((t, _, at)) => (t.name(), *at),
+        Err((msg, at)) => (*msg, *at),
+    };
+    format!("Expected {what} but found {name} at character {}", at + 1)
+}
