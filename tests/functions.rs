@@ -10,8 +10,6 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use common::*;
 
 const NOT_FOUND: &str = "ERR Function not found";
@@ -501,19 +499,6 @@ fn stats_when_idle() {
 const BUSY_FUNCTION: &str = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 const BUSY_SCRIPT: &str = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
 
-fn until_busy(c: &mut RawConn, busy: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match c.call(&["PING"]) {
-            Reply::Err(e) if e == busy => return,
-            Reply::Status(p) if p == "PONG" => {}
-            other => panic!("unexpected reply while waiting for BUSY: {other:?}"),
-        }
-        assert!(Instant::now() < deadline, "the server never reported BUSY");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn busy_function_is_killed_by_function_kill() {
     let s = TestServer::start();
@@ -721,4 +706,19 @@ fn libraries_survive_kill9() {
     assert_eq!(library_names(&mut c), ["kv"]);
     assert_eq!(fcall(&mut c, "FCALL", "setit", &["k"], &["v"]), ok());
     assert_eq!(c.call(&["FCALL", "f1", "0"]), err(NOT_FOUND));
+}
+
+#[test]
+fn info_memory_counts_scripts_functions_and_libraries() {
+    let s = TestServer::start();
+    let mut c = s.raw();
+    assert!(c.call(&["SCRIPT", "LOAD", "return 1"]).text().len() == 40);
+    assert!(c.call(&["SCRIPT", "LOAD", "return 2"]).text().len() == 40);
+    let code = "#!lua name=counted\nredis.register_function('f1', function() return 1 end)\n\
+                redis.register_function('f2', function() return 2 end)";
+    assert_eq!(c.call(&["FUNCTION", "LOAD", code]), bulk("counted"));
+    let info = c.call(&["INFO", "memory"]).text();
+    for field in ["number_of_cached_scripts:2", "number_of_functions:2", "number_of_libraries:1"] {
+        assert!(info.lines().any(|l| l.trim_end() == field), "{field} missing from INFO memory:\n{info}");
+    }
 }

@@ -705,20 +705,6 @@ fn large_scripts_and_many_arguments() {
 
 // ---- Busy scripts ----------------------------------------------------------------------------
 
-/// Polls with PING until the server answers BUSY (the script has run past the threshold).
-fn until_busy(c: &mut RawConn, busy: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match c.call(&["PING"]) {
-            Reply::Err(e) if e == busy => return,
-            Reply::Status(p) if p == "PONG" => {}
-            other => panic!("unexpected reply while waiting for BUSY: {other:?}"),
-        }
-        assert!(Instant::now() < deadline, "the server never reported BUSY");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn busy_script_is_killed_by_script_kill() {
     let s = TestServer::start();
@@ -777,4 +763,55 @@ fn busy_script_that_wrote_is_killed_by_strata_and_unkillable_in_redis() {
         assert!(Instant::now() < deadline, "the server still accepts connections after SHUTDOWN NOSAVE");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Scripts touching keys they did not declare (BullMQ builds key names at run time) stay atomic
+/// and isolated when several run at once: each moves an amount between two counters it names
+/// itself, so the total never changes, and a script summing every counter (none declared
+/// either) always sees the same total.
+#[test]
+fn concurrent_scripts_on_undeclared_keys_stay_isolated() {
+    let s = TestServer::start();
+    let mut c = s.raw();
+    for i in 0..10 {
+        assert_eq!(c.call(&["SET", &format!("acct:{i}"), "100"]), ok());
+    }
+    let transfer = "local a, b = 'acct:' .. ARGV[1], 'acct:' .. ARGV[2] \
+                    redis.call('DECRBY', a, ARGV[3]) redis.call('INCRBY', b, ARGV[3]) return 1";
+    let sum = "local t = 0 for i = 0, 9 do t = t + tonumber(redis.call('GET', 'acct:' .. i)) end return t";
+    let done = Arc::new(AtomicBool::new(false));
+    let summer = {
+        let (port, done) = (s.port, done.clone());
+        std::thread::spawn(move || {
+            let mut r = RawConn::connect(port);
+            let mut sums = Vec::new();
+            while !done.load(Ordering::Relaxed) {
+                sums.push(r.call(&["EVAL", sum, "0"]));
+            }
+            sums
+        })
+    };
+    let movers: Vec<_> = (0..4u64)
+        .map(|t| {
+            let port = s.port;
+            std::thread::spawn(move || {
+                let mut m = RawConn::connect(port);
+                let mut x = t + 1;
+                for _ in 0..300 {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    let (a, b, amount) = ((x >> 33) % 10, (x >> 45) % 10, (x >> 20) % 7 + 1);
+                    let reply = m.call(&["EVAL", transfer, "0", &a.to_string(), &b.to_string(), &amount.to_string()]);
+                    assert_eq!(reply, Reply::Int(1));
+                }
+            })
+        })
+        .collect();
+    for m in movers {
+        m.join().expect("mover");
+    }
+    done.store(true, Ordering::Relaxed);
+    let sums = summer.join().expect("summer");
+    assert!(!sums.is_empty());
+    assert!(sums.iter().all(|v| *v == Reply::Int(1000)), "a script saw a transfer half done: {sums:?}");
+    assert_eq!(c.call(&["EVAL", sum, "0"]), Reply::Int(1000));
 }

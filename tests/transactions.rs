@@ -774,6 +774,45 @@ async fn watch_based_compare_and_set_loop_is_exact() {
 /// transaction cut short in its AOF as nothing, which makes the check meaningful on both.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transactions_are_atomic_across_kill9() {
+    atomic_across_kill9(|id| {
+        let mut pipe = redis::pipe();
+        pipe.cmd("MULTI")
+            .cmd("SET")
+            .arg(format!("k:{id}"))
+            .arg(format!("v:{id}"))
+            .cmd("INCR")
+            .arg("cnt")
+            .cmd("RPUSH")
+            .arg("log")
+            .arg(id)
+            .cmd("EXEC");
+        pipe
+    })
+    .await;
+}
+
+/// The same with the three writes made by one script, whose keys are undeclared (built from its
+/// arguments, as BullMQ's scripts do).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripts_are_atomic_across_kill9() {
+    atomic_across_kill9(|id| {
+        let mut pipe = redis::pipe();
+        pipe.cmd("EVAL")
+            .arg(
+                "redis.call('SET', 'k:' .. ARGV[1], 'v:' .. ARGV[1]) redis.call('INCR', 'cnt') \
+                 return redis.call('RPUSH', 'log', ARGV[1])",
+            )
+            .arg(0)
+            .arg(id);
+        pipe
+    })
+    .await;
+}
+
+/// Runs `write(id)` (one atomic unit writing `k:<id>`, `cnt` and `log`) from several clients
+/// until the server is SIGKILLed, restarts it and checks every unit is there whole or not at
+/// all, and every acknowledged one is there.
+async fn atomic_across_kill9(write: fn(&str) -> redis::Pipeline) {
     let mut s = TestServer::start_with(&["--appendfsync", "always"]);
     let acked: Arc<Mutex<Vec<String>>> = Arc::default();
     let mut tasks = Vec::new();
@@ -783,23 +822,8 @@ async fn transactions_are_atomic_across_kill9() {
         tasks.push(tokio::spawn(async move {
             for i in 0..1_000_000u64 {
                 let id = format!("{client}:{i}");
-                let mut pipe = redis::pipe();
-                pipe.cmd("MULTI")
-                    .cmd("SET")
-                    .arg(format!("k:{id}"))
-                    .arg(format!("v:{id}"))
-                    .cmd("INCR")
-                    .arg("cnt")
-                    .cmd("RPUSH")
-                    .arg("log")
-                    .arg(&id)
-                    .cmd("EXEC");
-                match pipe.query_async::<Vec<redis::Value>>(&mut c).await {
-                    Ok(replies) => {
-                        let exec = to_reply(replies.into_iter().last().expect("EXEC reply"));
-                        assert_eq!(exec.array().len(), 3, "{exec:?}");
-                        acked.lock().unwrap().push(id);
-                    }
+                match write(&id).query_async::<Vec<redis::Value>>(&mut c).await {
+                    Ok(_) => acked.lock().unwrap().push(id),
                     Err(_) => return,
                 }
             }
@@ -844,4 +868,15 @@ async fn transactions_are_atomic_across_kill9() {
         acked.len(),
         &missing[..missing.len().min(5)]
     );
+}
+
+#[tokio::test]
+async fn dbsize_inside_a_transaction_counts_its_own_writes() {
+    let s = TestServer::start();
+    let mut c = s.client().await;
+    assert_eq!(call(&mut c, &["SET", "old", "1"]).await, ok());
+    let reply =
+        transaction(&mut c, &[&["SET", "a", "1"], &["SET", "b", "1", "EX", "100"], &["DEL", "old"], &["DBSIZE"]]).await;
+    assert_eq!(reply, arr(vec![ok(), ok(), int(1), int(2)]));
+    assert_eq!(call(&mut c, &["DBSIZE"]).await, int(2));
 }

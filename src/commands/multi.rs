@@ -132,16 +132,7 @@ fn exec_atomic(ctx: &mut Ctx<'_>, cmds: &[(&'static CommandSpec, &[Bytes])]) -> 
         }
         stripes
     };
-    run_atomic(ctx, stripes, |ctx| {
-        if watch_broken(ctx) {
-            return Ok(Reply::NullArray);
-        }
-        let mut replies = Vec::with_capacity(cmds.len());
-        for (spec, args) in cmds {
-            replies.push(run_queued(ctx, spec, args)?);
-        }
-        Ok(Reply::Array(replies))
-    })
+    run_atomic(ctx, stripes, |ctx| run_all(ctx, cmds))
 }
 
 /// EXEC of a transaction with FLUSHALL, FLUSHDB or SWAPDB, which need the database map to
@@ -150,6 +141,11 @@ fn exec_exclusive(ctx: &mut Ctx<'_>, cmds: &[(&'static CommandSpec, &[Bytes])]) 
     if tier::is_cache_only() {
         return Err(CmdError::WouldBlock);
     }
+    run_all(ctx, cmds)
+}
+
+/// The body of EXEC: nil if the watch broke, else every queued command's reply.
+fn run_all(ctx: &mut Ctx<'_>, cmds: &[(&'static CommandSpec, &[Bytes])]) -> CmdResult<Reply> {
     if watch_broken(ctx) {
         return Ok(Reply::NullArray);
     }

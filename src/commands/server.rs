@@ -264,6 +264,12 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
             let rss = resident_bytes();
             kv(out, "used_memory", &rss);
             kv(out, "used_memory_rss", &rss);
+            kv(out, "number_of_cached_scripts", &shared.scripts.bodies.read().len());
+            {
+                let functions = shared.scripts.functions.read();
+                kv(out, "number_of_functions", &functions.function_count());
+                kv(out, "number_of_libraries", &functions.libs.len());
+            }
             kv(out, "maxmemory", &0);
             kv(out, "maxmemory_policy", &"noeviction");
             kv(out, "rocksdb_block_cache_capacity", &cfg.rocksdb_block_cache_size);

@@ -567,6 +567,14 @@ impl Atomic {
     }
 }
 
+/// Key-count changes (keys, keys with an expiry) of physical database `pdb` that the write open
+/// on this thread holds uncommitted: DBSIZE inside a transaction counts its own writes.
+pub(crate) fn pending_counts(pdb: u8) -> (i64, i64) {
+    ACTIVE.with(|a| {
+        a.borrow().as_ref().and_then(|act| act.deltas.iter().find(|d| d.0 == pdb).map(|d| (d.1, d.2))).unwrap_or((0, 0))
+    })
+}
+
 /// Whether an all-or-nothing write is open on this thread (a script inside EXEC joins it).
 pub fn atomic_is_open() -> bool {
     ACTIVE.with(|a| a.borrow().as_ref().is_some_and(|act| act.atomic.is_some()))

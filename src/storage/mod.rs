@@ -345,11 +345,11 @@ impl Storage {
     /// Exact number of keys in physical database `pdb` (including expired keys not yet
     /// reclaimed, as Redis counts them).
     pub fn key_count(&self, pdb: u8) -> i64 {
-        self.counters[pdb as usize][0].load(Ordering::Relaxed).max(0)
+        (self.counters[pdb as usize][0].load(Ordering::Relaxed) + batch::pending_counts(pdb).0).max(0)
     }
 
     pub fn expires_count(&self, pdb: u8) -> i64 {
-        self.counters[pdb as usize][1].load(Ordering::Relaxed).max(0)
+        (self.counters[pdb as usize][1].load(Ordering::Relaxed) + batch::pending_counts(pdb).1).max(0)
     }
 
     pub(crate) fn add_counters(&self, pdb: u8, keys: i64, expires: i64) {
