@@ -670,3 +670,31 @@ fn key_misses() {
     let want: Vec<String> = keys.split(' ').map(|k| format!("__keyevent@0__:keymiss {k}")).collect();
     assert_eq!(l.drain(), want);
 }
+
+#[test]
+fn transactions_and_scripts_announce_their_writes() {
+    let s = TestServer::start();
+    let mut c = RawConn::connect(s.port);
+    let mut other = RawConn::connect(s.port);
+    let mut l = Listener::new(&s, "E$lg");
+    assert_eq!(c.call(&["MULTI"]), ok());
+    assert_eq!(c.call(&["SET", "a", "1"]), status("QUEUED"));
+    assert_eq!(c.call(&["RPUSH", "l", "x"]), status("QUEUED"));
+    assert_eq!(c.call(&["LPOP", "l"]), status("QUEUED"));
+    assert_eq!(c.call(&["EXEC"]).array().len(), 3);
+    assert_eq!(l.drain(), ev(&[("set", "a"), ("rpush", "l"), ("lpop", "l"), ("del", "l")]));
+
+    // A transaction whose WATCH broke writes nothing and announces nothing.
+    assert_eq!(c.call(&["WATCH", "a"]), ok());
+    assert_eq!(other.call(&["SET", "a", "2"]), ok());
+    assert_eq!(c.call(&["MULTI"]), ok());
+    assert_eq!(c.call(&["SET", "b", "1"]), status("QUEUED"));
+    assert_eq!(c.call(&["EXEC"]), Reply::Nil);
+    assert_eq!(l.drain(), ev(&[("set", "a")]));
+
+    assert_eq!(
+        c.call(&["EVAL", "redis.call('set', KEYS[1], 'v'); redis.call('del', KEYS[1]); return 1", "1", "s"]),
+        int(1)
+    );
+    assert_eq!(l.drain(), ev(&[("set", "s"), ("del", "s")]));
+}
