@@ -413,3 +413,68 @@ fn output_buffer_limit_config_errors() {
         bulk("normal 1048576 2 3 slave 1 2 3 pubsub 33554432 8388608 60")
     );
 }
+
+#[test]
+fn slow_subscriber_over_the_soft_limit_for_too_long_is_disconnected() {
+    let s = TestServer::start();
+    let mut publ = RawConn::connect(s.port);
+    // No hard limit: only staying over 64kb for more than a second counts.
+    assert_eq!(publ.call(&["CONFIG", "SET", "client-output-buffer-limit", "pubsub 0 64kb 1"]), ok());
+    let mut slow = RawConn::connect(s.port);
+    slow.send(&resp(&["SUBSCRIBE", "flood"]));
+    slow.expect(&conf("subscribe", "flood", 1));
+
+    let payload = "x".repeat(64 * 1024);
+    let started = Instant::now();
+    let mut over_since: Option<Instant> = None;
+    loop {
+        let n = publ.call(&["PUBLISH", "flood", &payload]).int();
+        if n == 0 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the slow subscriber was never disconnected");
+        over_since.get_or_insert_with(Instant::now);
+        // Paced, so the queue grows slowly (memory stays small) while the second passes.
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Disconnected only after the soft period began.
+    assert!(over_since.is_some_and(|t| t.elapsed() >= Duration::from_secs(1)));
+    assert_eq!(publ.call(&["PING"]), status("PONG"));
+}
+
+#[test]
+fn idle_timeout_spares_subscribers() {
+    let s = TestServer::start();
+    let mut cfg = RawConn::connect(s.port);
+    assert_eq!(cfg.call(&["CONFIG", "SET", "timeout", "1"]), ok());
+    let mut sub = RawConn::connect(s.port);
+    sub.send(&resp(&["SUBSCRIBE", "ch"]));
+    sub.expect(&conf("subscribe", "ch", 1));
+    let mut idle = RawConn::connect(s.port);
+    assert_eq!(idle.call(&["PING"]), status("PONG"));
+    // The idle plain client is closed; the idle subscriber is not.
+    idle.set_read_timeout(Duration::from_secs(10));
+    idle.expect_closed();
+    let mut publ = RawConn::connect(s.port);
+    assert_eq!(publ.call(&["PUBLISH", "ch", "still"]), int(1));
+    sub.expect(&msg("ch", "still"));
+}
+
+#[test]
+fn client_list_and_kill_by_type_pubsub() {
+    let s = TestServer::start();
+    let mut q = RawConn::connect(s.port);
+    let mut sub = RawConn::connect(s.port);
+    sub.send(&resp(&["SUBSCRIBE", "ch"]));
+    sub.expect(&conf("subscribe", "ch", 1));
+    let pubsub = q.call(&["CLIENT", "LIST", "TYPE", "pubsub"]).text();
+    assert_eq!(pubsub.lines().count(), 1, "{pubsub}");
+    assert!(pubsub.contains(" flags=P "), "{pubsub}");
+    let normal = q.call(&["CLIENT", "LIST", "TYPE", "normal"]).text();
+    assert_eq!(normal.lines().count(), 1, "{normal}");
+    assert!(normal.contains(" cmd=client|list "), "{normal}");
+    assert_eq!(q.call(&["CLIENT", "KILL", "TYPE", "pubsub"]), int(1));
+    sub.set_read_timeout(Duration::from_secs(10));
+    sub.expect_closed();
+    assert_eq!(q.call(&["CLIENT", "KILL", "TYPE", "pubsub"]), int(0));
+}

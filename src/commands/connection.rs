@@ -215,6 +215,8 @@ fn text(s: String) -> Reply {
 
 fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let mut ids: Option<Vec<u64>> = None;
+    // Some(true): subscribers only (TYPE pubsub); Some(false): everyone else (TYPE normal).
+    let mut pubsub: Option<bool> = None;
     let mut i = 2;
     while i < args.len() {
         if is(&args[i], "TYPE") && i + 1 < args.len() {
@@ -222,9 +224,10 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             if !(is(t, "normal") || is(t, "master") || is(t, "replica") || is(t, "pubsub")) {
                 return Err(CmdError::err(format!("Unknown client type '{}'", String::from_utf8_lossy(t))));
             }
-            if !is(t, "normal") {
+            if !(is(t, "normal") || is(t, "pubsub")) {
                 return Ok(text(String::new()));
             }
+            pubsub = Some(is(t, "pubsub"));
             i += 2;
         } else if is(&args[i], "ID") && i + 1 < args.len() {
             let mut v = Vec::new();
@@ -240,7 +243,7 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     }
     let mut out = String::new();
     for c in ctx.shared.clients.snapshot() {
-        if ids.as_ref().is_none_or(|ids| ids.contains(&c.id)) {
+        if ids.as_ref().is_none_or(|ids| ids.contains(&c.id)) && pubsub.is_none_or(|p| p == c.pubsub.active()) {
             out.push_str(&c.info_line());
             out.push('\n');
         }
@@ -289,6 +292,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
         };
     }
     let (mut id, mut addr, mut laddr, mut skipme, mut maxage) = (None, None, None, true, None);
+    let mut pubsub: Option<bool> = None;
     let mut i = 2;
     while i < args.len() {
         let Some(v) = args.get(i + 1) else { return Err(CmdError::Syntax) };
@@ -306,9 +310,10 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             if !(is(v, "normal") || is(v, "master") || is(v, "replica") || is(v, "slave") || is(v, "pubsub")) {
                 return Err(CmdError::err(format!("Unknown client type '{}'", String::from_utf8_lossy(v))));
             }
-            if !is(v, "normal") {
+            if !(is(v, "normal") || is(v, "pubsub")) {
                 return Ok(Reply::Int(0));
             }
+            pubsub = Some(is(v, "pubsub"));
         } else if is(k, "USER") {
             if v.as_ref() != b"default" {
                 return Err(CmdError::err(format!("No such user '{}'", String::from_utf8_lossy(v))));
@@ -334,6 +339,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             && addr.as_ref().is_none_or(|a| c.addr.to_string() == *a)
             && laddr.as_ref().is_none_or(|a| c.laddr.to_string() == *a)
             && maxage.is_none_or(|m| c.created.elapsed().as_secs() as i64 >= m)
+            && pubsub.is_none_or(|p| p == c.pubsub.active())
             && !(skipme && c.id == me);
         if matches {
             kill(ctx, &c);

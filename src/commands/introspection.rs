@@ -216,7 +216,7 @@ pub(crate) fn command_keys<'a>(spec: &CommandSpec, args: &'a [Bytes]) -> Vec<&'a
 
 /// The keys of a command whose keys move (Redis's `*GetKeys` functions): after a `numkeys`
 /// argument, plus SORT's STORE destination and the *STORE commands' destination.
-fn movable_keys<'a>(name: &str, args: &'a [Bytes]) -> Option<Vec<&'a Bytes>> {
+pub(crate) fn movable_keys<'a>(name: &str, args: &'a [Bytes]) -> Option<Vec<&'a Bytes>> {
     let counted = |numkeys_at: usize| -> Option<Vec<&'a Bytes>> {
         let n = usize::try_from(crate::numeric::parse_i64_strict(args.get(numkeys_at)?)?).ok()?;
         let keys = args.get(numkeys_at + 1..numkeys_at + 1 + n)?;

@@ -166,7 +166,13 @@ pub fn call(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> Cm
         }
     }
     let spec = checked?;
-    (spec.handler)(ctx, args)
+    let r = (spec.handler)(ctx, args);
+    // Key events its writes reported and did not announce themselves; then key misses.
+    crate::state::notify::flush_key_events(ctx.shared);
+    if r.is_ok() {
+        pubsub::keymiss_after(ctx, spec, args);
+    }
+    r
 }
 
 /// Auth, subcommand and arity checks: the spec to run, or the error.

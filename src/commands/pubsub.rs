@@ -6,7 +6,8 @@
 //! may only run the commands Redis allows there.
 
 use super::introspection::{container, help_reply};
-use super::{CommandSpec, Ctx};
+use super::{CommandSpec, Ctx, Flags};
+use crate::config::NotifyFlags;
 use crate::error::{CmdError, CmdResult};
 use crate::reply::Reply;
 use crate::state::notify;
@@ -54,6 +55,62 @@ static PUBSUB_SUBCOMMANDS: &[CommandSpec] = &[
     cmd!("pubsub|help", 2, flags!(LOADING, STALE), 0, 0, 0, acl!(SLOW), pubsub_help,
         "pubsub", "6.2.0", "Returns helpful text about the different subcommands.", "O(1)"),
 ];
+
+/// A write command's keyspace notification (see `state::notify::event`): call it after the
+/// write succeeded.
+pub(crate) fn fire(ctx: &Ctx<'_>, class: NotifyFlags, event: &str, key: &[u8]) {
+    notify::event(ctx.shared, ctx.session.db, class, event, key);
+}
+
+/// `fire` for a key of another logical database (MOVE, COPY ... DB).
+pub(crate) fn fire_in(ctx: &Ctx<'_>, db: usize, class: NotifyFlags, event: &str, key: &[u8]) {
+    notify::event(ctx.shared, db, class, event, key);
+}
+
+/// `keymiss` notifications (class `m`) for the keys a command read and did not find, after it
+/// succeeded: the keys of read-only commands (OBJECT excepted, which Redis looks up silently)
+/// and the sources that write commands read (COPY, SORT, the *STORE commands). SET ... GET,
+/// GETDEL and GETEX announce their own, before their other events.
+pub(crate) fn keymiss_after(ctx: &Ctx<'_>, spec: &CommandSpec, args: &[Bytes]) {
+    let flags = ctx.shared.pubsub.notify_flags();
+    if !flags.contains(NotifyFlags::KEY_MISS)
+        || !flags.intersects(NotifyFlags::KEYSPACE | NotifyFlags::KEYEVENT)
+        || !ctx.shared.pubsub.has_subscribers()
+    {
+        return;
+    }
+    let movable = || super::introspection::movable_keys(spec.name, args).unwrap_or_default();
+    let keys: Vec<&Bytes> = match spec.name {
+        "copy" | "sort" => args.get(1).into_iter().collect(),
+        "zrangestore" => args.get(2).into_iter().collect(),
+        "sinterstore" | "sunionstore" | "sdiffstore" => args.iter().skip(2).collect(),
+        "zunionstore" | "zinterstore" | "zdiffstore" => movable().into_iter().skip(1).collect(),
+        name if name.starts_with("object|") => return,
+        _ if !spec.flags.contains(Flags::READONLY) => return,
+        _ if spec.flags.contains(Flags::MOVABLEKEYS) => movable(),
+        _ => spec.keys(args),
+    };
+    if keys.is_empty() {
+        return;
+    }
+    let storage = &ctx.shared.storage;
+    let pdb = storage.dbs().physical(ctx.session.db);
+    for key in keys {
+        if matches!(storage.get_live(pdb, key), Ok(None)) {
+            keymiss(ctx, key);
+        }
+    }
+}
+
+/// One `keymiss` notification.
+pub(crate) fn keymiss(ctx: &Ctx<'_>, key: &[u8]) {
+    notify::notify(ctx.shared, ctx.session.db, NotifyFlags::KEY_MISS, "keymiss", key);
+}
+
+/// Whether any keyspace notification class is on (to skip work done only for them).
+pub(crate) fn notifying(ctx: &Ctx<'_>) -> bool {
+    !ctx.shared.pubsub.notify_flags().is_empty()
+}
 
 /// Refuses a command a RESP2 client in subscriber mode may not run, with Redis's error.
 pub fn check_context(ctx: &Ctx<'_>, spec: &CommandSpec) -> CmdResult<()> {

@@ -75,6 +75,9 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     storage.hz.store(u64::from(cfg.hz), Ordering::Relaxed);
     storage.expire_effort.store(u64::from(cfg.active_expire_effort), Ordering::Relaxed);
     apply_encoding_limits(&cfg, storage);
+    drop(cfg);
+    crate::state::notify::apply_config(ctx.shared);
+    let cfg = ctx.shared.config.read();
     if let Some(set_level) = ctx.shared.log_level_setter.lock().as_ref() {
         set_level(cfg.loglevel);
     }

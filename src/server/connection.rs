@@ -11,6 +11,7 @@ use crate::commands::{self, CommandSpec, Ctx};
 use crate::error::{BlockOn, CmdError};
 use crate::reply::Reply;
 use crate::state::clients::Unblock;
+use crate::state::notify;
 use crate::state::{Session, Shared};
 use crate::storage::tier;
 use crate::storage::waiters::WaitGuard;
@@ -78,7 +79,8 @@ impl Conn {
         loop {
             let timeout = self.shared.config.read().timeout;
             let idle = async {
-                if timeout == 0 {
+                // As in Redis, `timeout` never closes a subscriber.
+                if timeout == 0 || handle.pubsub.active() {
                     std::future::pending::<()>().await
                 } else {
                     tokio::time::sleep(Duration::from_secs(timeout)).await
@@ -237,6 +239,8 @@ impl Conn {
         let keys = cmds.iter().flat_map(|q| q.run_spec.map(|s| s.keys(&q.args)).unwrap_or_default());
         // A key locked elsewhere (a script, a command on a blocking thread): one by one instead.
         let Some(write) = storage.begin_pipeline(dbs, keys.map(|k| (pdb, k.as_ref()))) else { return Vec::new() };
+        // Keyspace notifications wait for the shared write.
+        notify::defer_begin();
         let mut replies = Vec::with_capacity(cmds.len());
         for q in cmds {
             let Some(spec) = q.spec else { break };
@@ -256,9 +260,12 @@ impl Conn {
         }
         if let Err(e) = write.commit() {
             tracing::error!(error = %e, "pipeline write failed");
+            notify::defer_discard();
             for r in &mut replies {
                 *r = Reply::error("ERR internal error");
             }
+        } else {
+            notify::defer_flush(&shared);
         }
         replies
     }

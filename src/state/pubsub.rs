@@ -9,13 +9,13 @@
 //! bound. This module knows nothing of sockets or commands.
 
 use super::clients::ClientHandle;
-use crate::config::ObufLimit;
+use crate::config::{NotifyFlags, ObufLimit};
 use crate::glob::glob_match;
 use crate::reply::Reply;
 use bytes::{Bytes, BytesMut};
 use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -61,11 +61,13 @@ struct Registry {
 pub struct PubSub {
     registry: RwLock<Registry>,
     epoch: Instant,
+    /// `notify-keyspace-events`, copied here so that writes check it without the config lock.
+    notify_flags: AtomicU32,
 }
 
 impl Default for PubSub {
     fn default() -> Self {
-        PubSub { registry: RwLock::new(Registry::default()), epoch: Instant::now() }
+        PubSub { registry: RwLock::new(Registry::default()), epoch: Instant::now(), notify_flags: AtomicU32::new(0) }
     }
 }
 
@@ -162,6 +164,14 @@ impl Frames {
 }
 
 impl PubSub {
+    pub fn notify_flags(&self) -> NotifyFlags {
+        NotifyFlags::from_bits_truncate(self.notify_flags.load(Ordering::Relaxed))
+    }
+
+    pub fn set_notify_flags(&self, flags: NotifyFlags) {
+        self.notify_flags.store(flags.bits(), Ordering::Relaxed);
+    }
+
     /// SUBSCRIBE / PSUBSCRIBE / SSUBSCRIBE: one confirmation per name, in order.
     pub fn subscribe(&self, client: &Arc<ClientHandle>, kind: Kind, names: &[Bytes]) -> Vec<Reply> {
         let mut reg = self.registry.write();
@@ -346,5 +356,100 @@ fn deliver(client: &ClientHandle, frames: &mut Frames, limit: ObufLimit, now: u6
         );
         client.kill();
         ps.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(id: u64) -> Arc<ClientHandle> {
+        let addr = "127.0.0.1:1".parse().unwrap();
+        Arc::new(ClientHandle::new(id, addr, addr))
+    }
+
+    fn queued(c: &ClientHandle) -> String {
+        let mut out = BytesMut::new();
+        c.pubsub.drain_into(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    const NO_LIMIT: ObufLimit = ObufLimit { hard: 0, soft: 0, soft_seconds: 0 };
+
+    #[test]
+    fn subscriptions_counts_and_confirmations() {
+        let ps = PubSub::default();
+        let a = client(1);
+        let r = ps.subscribe(&a, Kind::Channel, &[Bytes::from("x"), Bytes::from("y"), Bytes::from("x")]);
+        let counts: Vec<Reply> =
+            r.iter().map(|f| if let Reply::Push(v) = f { v[2].clone() } else { Reply::Null }).collect();
+        assert_eq!(counts, vec![Reply::Int(1), Reply::Int(2), Reply::Int(2)]);
+        ps.subscribe(&a, Kind::Pattern, &[Bytes::from("p*")]);
+        ps.subscribe(&a, Kind::Shard, &[Bytes::from("s")]);
+        assert_eq!(
+            (a.pubsub.count(Kind::Channel), a.pubsub.count(Kind::Pattern), a.pubsub.count(Kind::Shard)),
+            (2, 1, 1)
+        );
+        assert!(a.pubsub.active());
+        assert_eq!(ps.distinct(Kind::Channel), 2);
+        // Unsubscribing all of one kind leaves the others; nothing left gives a null name.
+        assert_eq!(ps.unsubscribe(&a, Kind::Channel, &[]).len(), 2);
+        assert_eq!(
+            ps.unsubscribe(&a, Kind::Channel, &[]),
+            vec![Reply::Push(vec![Reply::bulk("unsubscribe"), Reply::Null, Reply::Int(1)])]
+        );
+        ps.remove_client(&a);
+        assert!(!a.pubsub.active());
+        assert_eq!((ps.distinct(Kind::Channel), ps.distinct(Kind::Pattern), ps.distinct(Kind::Shard)), (0, 0, 0));
+    }
+
+    #[test]
+    fn publish_reaches_channels_and_patterns_in_each_protocol() {
+        let ps = PubSub::default();
+        let (a, b) = (client(1), client(2));
+        b.protocol.store(3, Ordering::Relaxed);
+        ps.subscribe(&a, Kind::Channel, &[Bytes::from("news")]);
+        ps.subscribe(&b, Kind::Pattern, &[Bytes::from("n*"), Bytes::from("*s")]);
+        assert_eq!(ps.publish(b"news", b"hi", false, NO_LIMIT), 3);
+        assert_eq!(ps.receivers(b"news", false), 3);
+        assert_eq!(ps.publish(b"news", b"hi", true, NO_LIMIT), 0);
+        assert_eq!(queued(&a), "*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$2\r\nhi\r\n");
+        let got = queued(&b);
+        assert_eq!(got.matches(">4\r\n$8\r\npmessage\r\n").count(), 2, "{got}");
+        assert!(queued(&a).is_empty());
+        assert_eq!(a.pubsub.queued_bytes(), 0);
+    }
+
+    #[test]
+    fn hard_limit_kills_and_drops_the_queue() {
+        let ps = PubSub::default();
+        let a = client(1);
+        ps.subscribe(&a, Kind::Channel, &[Bytes::from("c")]);
+        let limit = ObufLimit { hard: 100, soft: 0, soft_seconds: 0 };
+        ps.publish(b"c", &[b'x'; 40], false, limit);
+        assert!(!a.is_killed());
+        ps.publish(b"c", &[b'x'; 40], false, limit);
+        assert!(a.is_killed());
+        assert_eq!(a.pubsub.queued_bytes(), 0);
+        // A killed client receives nothing more.
+        ps.publish(b"c", &[b'x'; 40], false, limit);
+        assert_eq!(a.pubsub.queued_bytes(), 0);
+    }
+
+    #[test]
+    fn soft_limit_kills_only_after_its_seconds() {
+        let a = client(1);
+        let limit = ObufLimit { hard: 0, soft: 10, soft_seconds: 2 };
+        let mut frames = Frames::new(vec![Reply::bulk("message"), Reply::bulk("c"), Reply::bulk("payload")]);
+        deliver(&a, &mut frames, limit, 1_000);
+        deliver(&a, &mut frames, limit, 3_000);
+        assert!(!a.is_killed(), "exactly the soft seconds is still allowed");
+        // Draining resets the clock.
+        a.pubsub.drain_into(&mut BytesMut::new());
+        deliver(&a, &mut frames, limit, 3_500);
+        deliver(&a, &mut frames, limit, 5_000);
+        assert!(!a.is_killed());
+        deliver(&a, &mut frames, limit, 5_501);
+        assert!(a.is_killed());
     }
 }

@@ -17,6 +17,7 @@
 //! `StoreError::WouldBlock`; the caller then commits what ran so far and runs the rest one by one.
 
 use super::encoding::{self, CollMeta, CounterKind, KeyType};
+use super::events::{self, KeyEvent};
 use super::locks::KeyGuard;
 use super::{cf, tier, DbMap, Record, Storage, StoreError};
 use bytes::Bytes;
@@ -84,11 +85,20 @@ pub struct Batch<'s> {
     /// Databases whose counters this batch resets (FLUSHDB), applied before the deltas.
     resets: Vec<u8>,
     after: After,
+    /// Key events for keyspace notifications, journaled once committed (`events`).
+    events: Vec<events::Recorded>,
 }
 
 impl<'s> Batch<'s> {
     pub(super) fn new(store: &'s Storage) -> Batch<'s> {
-        Batch { store, ops: Vec::new(), deltas: Vec::new(), resets: Vec::new(), after: After::default() }
+        Batch {
+            store,
+            ops: Vec::new(),
+            deltas: Vec::new(),
+            resets: Vec::new(),
+            after: After::default(),
+            events: Vec::new(),
+        }
     }
 
     fn op(&mut self, cf: &'static str, kind: OpKind, key: Vec<u8>, value: impl Into<Bytes>) {
@@ -145,6 +155,16 @@ impl<'s> Batch<'s> {
         let keys = i64::from(old.is_none());
         let expires = i64::from(expire_at_ms != 0) - i64::from(old_expire != 0);
         self.delta(pdb, keys, expires);
+        if self.store.key_events() {
+            match old {
+                None => self.events.push((KeyEvent::New, pdb, key.to_vec())),
+                Some(o) if !o.alive(self.store.clock.now_ms()) => {
+                    self.events.push((KeyEvent::Expired, pdb, key.to_vec()));
+                    self.events.push((KeyEvent::New, pdb, key.to_vec()));
+                }
+                Some(_) => {}
+            }
+        }
     }
 
     /// Deletes `key`, whose current record is `old`. Collection subkeys become unreachable at
@@ -161,6 +181,14 @@ impl<'s> Batch<'s> {
             self.op(cf::EXPIRE_INDEX, OpKind::Delete, encoding::expire_index_key(expire, pdb, key), Bytes::new());
         }
         self.delta(pdb, -1, -i64::from(expire != 0));
+    }
+
+    /// Notes that `key`'s record, removed or replaced by this batch, had expired (an
+    /// `expired` keyspace notification once committed).
+    pub fn note_expired(&mut self, pdb: u8, key: &[u8]) {
+        if self.store.key_events() {
+            self.events.push((KeyEvent::Expired, pdb, key.to_vec()));
+        }
     }
 
     /// When `old` is a big collection that `new` (the record replacing it; None = deleted) does
@@ -216,6 +244,10 @@ impl<'s> Batch<'s> {
         if meta.size == 0 {
             if let Some(old) = old {
                 self.delete_record(pdb, key, old);
+                if self.store.key_events() {
+                    let how = if old.alive(self.store.clock.now_ms()) { KeyEvent::Emptied } else { KeyEvent::Expired };
+                    self.events.push((how, pdb, key.to_vec()));
+                }
             }
             return;
         }
@@ -284,10 +316,12 @@ impl<'s> Batch<'s> {
         }
         if self.resets.is_empty() && pipeline_is_open() {
             absorb(self.ops, &self.deltas, self.after);
+            events::journal(self.events);
             return Ok(());
         }
         write_ops(self.store, &self.ops, &self.deltas, &self.resets)?;
         self.after.run(self.store);
+        events::journal(self.events);
         Ok(())
     }
 }

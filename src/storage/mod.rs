@@ -8,6 +8,7 @@
 pub mod batch;
 pub mod cf;
 pub mod encoding;
+pub mod events;
 pub mod expire;
 pub mod filter;
 mod functions;
@@ -149,6 +150,9 @@ pub struct Storage {
     reclaim: reclaim::Reclaimer,
     /// Compact-encoding limits (OBJECT ENCODING names).
     pub limits: types::EncodingLimits,
+    /// Record key events for keyspace notifications (`events`).
+    key_events_on: AtomicBool,
+    expired_hook: std::sync::OnceLock<events::ExpiredHook>,
 }
 
 /// The logical→physical database map, held for the duration of one command so that SWAPDB,
@@ -210,6 +214,8 @@ impl Storage {
             watches: watch::Watches::default(),
             reclaim,
             limits: types::EncodingLimits::default(),
+            key_events_on: AtomicBool::new(false),
+            expired_hook: std::sync::OnceLock::new(),
         };
         storage.load_state().map_err(|e| OpenError::Rocks { path: storage.path.clone(), message: e.to_string() })?;
         storage.tune_scans();
@@ -462,6 +468,9 @@ impl Storage {
             b.delete_record(pdb, key, &rec);
             b.commit()?;
             self.stats.expired_keys.fetch_add(1, Ordering::Relaxed);
+            if self.key_events() {
+                events::journal(vec![(events::KeyEvent::Expired, pdb, key.to_vec())]);
+            }
         }
         Ok(())
     }

@@ -645,6 +645,8 @@ pub struct StreamTxn<'a> {
     range_deletes: Vec<(Vec<u8>, Vec<u8>)>,
     /// The entry this command added, and its position in `ops`.
     added: Option<(StreamId, usize)>,
+    /// This command created a consumer (an `xgroup-createconsumer` notification).
+    pub created_consumer: bool,
 }
 
 impl<'a> StreamTxn<'a> {
@@ -883,7 +885,13 @@ impl<'a> StreamTxn<'a> {
 
     /// Marks the consumer `name` of `group` as seen now, creating it if missing.
     pub fn touch_consumer(&mut self, group: &[u8], name: &[u8], now_ms: u64) -> Result<(), StoreError> {
-        let mut c = self.consumer(group, name)?.unwrap_or(Consumer { seen_ms: now_ms, active_ms: 0, pending: 0 });
+        let mut c = match self.consumer(group, name)? {
+            Some(c) => c,
+            None => {
+                self.created_consumer = true;
+                Consumer { seen_ms: now_ms, active_ms: 0, pending: 0 }
+            }
+        };
         c.seen_ms = now_ms;
         self.set_consumer(group, name, Some(c));
         Ok(())
@@ -981,6 +989,7 @@ impl Storage {
             pel: HashMap::new(),
             range_deletes: Vec::new(),
             added: None,
+            created_consumer: false,
         })
     }
 
