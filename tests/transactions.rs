@@ -880,3 +880,25 @@ async fn dbsize_inside_a_transaction_counts_its_own_writes() {
     assert_eq!(reply, arr(vec![ok(), ok(), int(1), int(2)]));
     assert_eq!(call(&mut c, &["DBSIZE"]).await, int(2));
 }
+
+#[tokio::test]
+async fn client_list_shows_the_transaction_being_queued() {
+    let s = TestServer::start();
+    let mut c = s.client().await;
+    let field = |line: &str, name: &str| -> String {
+        line.split(' ').find_map(|kv| kv.strip_prefix(&format!("{name}="))).unwrap_or_default().to_string()
+    };
+    let info = call(&mut c, &["CLIENT", "INFO"]).await.text();
+    assert_eq!((field(&info, "multi"), field(&info, "flags")), ("-1".into(), "N".into()));
+    assert_eq!(call(&mut c, &["MULTI"]).await, ok());
+    assert_eq!(call(&mut c, &["SET", "a", "1"]).await, queued());
+    assert_eq!(call(&mut c, &["SET", "b", "1"]).await, queued());
+    // CLIENT INFO itself is queued: look from another connection.
+    let mut other = s.client().await;
+    let list = call(&mut other, &["CLIENT", "LIST"]).await.text();
+    let line = list.lines().find(|l| field(l, "multi") != "-1").expect("a client in MULTI");
+    assert_eq!((field(line, "multi"), field(line, "flags")), ("2".into(), "x".into()));
+    assert_eq!(call(&mut c, &["EXEC"]).await, arr(vec![ok(), ok()]));
+    let info = call(&mut c, &["CLIENT", "INFO"]).await.text();
+    assert_eq!(field(&info, "multi"), "-1");
+}

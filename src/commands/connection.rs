@@ -101,6 +101,7 @@ fn set_protocol(ctx: &mut Ctx<'_>, proto: u8) {
 
 fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
     ctx.session.multi = None;
+    ctx.session.sync_multi();
     ctx.session.watch = None;
     ctx.shared.pubsub.remove_client(&ctx.session.handle);
     ctx.session.db = 0;

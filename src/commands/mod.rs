@@ -151,6 +151,7 @@ pub fn call(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> Cm
             Err(e) if spec.name == "exec" => {
                 ctx.session.multi = None;
                 ctx.session.watch = None;
+                ctx.session.sync_multi();
                 let text = e.to_string();
                 let text = text.strip_prefix("ERR ").unwrap_or(&text);
                 return Err(CmdError::Raw(format!("EXECABORT Transaction discarded because of: {text}")));
@@ -160,6 +161,7 @@ pub fn call(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> Cm
                 if let Some(m) = ctx.session.multi.as_mut() {
                     m.queued.push(args.to_vec());
                 }
+                ctx.session.sync_multi();
                 return Ok(Reply::Simple("QUEUED"));
             }
             Ok(_) => {}

@@ -52,6 +52,7 @@ fn multi(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
         return Err(CmdError::err("MULTI calls can not be nested"));
     }
     ctx.session.multi = Some(MultiState::default());
+    ctx.session.sync_multi();
     Ok(Reply::Ok)
 }
 
@@ -59,6 +60,7 @@ fn discard(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
     if ctx.session.multi.take().is_none() {
         return Err(CmdError::err("DISCARD without MULTI"));
     }
+    ctx.session.sync_multi();
     ctx.session.watch = None;
     Ok(Reply::Ok)
 }
@@ -95,6 +97,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
     let Some(multi) = ctx.session.multi.take() else {
         return Err(CmdError::err("EXEC without MULTI"));
     };
+    ctx.session.sync_multi();
     if multi.aborted {
         ctx.session.watch = None;
         return Err(CmdError::Raw("EXECABORT Transaction discarded because of previous errors.".into()));
@@ -112,6 +115,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
     if matches!(result, Err(CmdError::WouldBlock)) {
         // Runs again from the start on a blocking thread: keep the transaction.
         ctx.session.multi = Some(multi);
+        ctx.session.sync_multi();
         return result;
     }
     ctx.session.watch = None;

@@ -30,6 +30,8 @@ pub struct ClientHandle {
     kill_notify: tokio::sync::Notify,
     /// Waiting in a blocking command (CLIENT LIST flag `b`).
     pub blocked: AtomicBool,
+    /// Commands queued by MULTI; -1 outside a transaction (CLIENT LIST `multi`, flag `x`).
+    pub multi: std::sync::atomic::AtomicI64,
     /// CLIENT UNBLOCK's request: 0 none, 1 as a timeout, 2 with an error.
     unblock: AtomicU8,
     unblock_notify: tokio::sync::Notify,
@@ -63,6 +65,7 @@ impl ClientHandle {
             killed: AtomicBool::new(false),
             kill_notify: tokio::sync::Notify::new(),
             blocked: AtomicBool::new(false),
+            multi: std::sync::atomic::AtomicI64::new(-1),
             unblock: AtomicU8::new(0),
             unblock_notify: tokio::sync::Notify::new(),
             pubsub: Default::default(),
@@ -130,6 +133,8 @@ impl ClientHandle {
     fn flags(&self) -> &'static str {
         if self.blocked.load(Ordering::Relaxed) {
             "b"
+        } else if self.multi.load(Ordering::Relaxed) >= 0 {
+            "x"
         } else if self.pubsub.active() {
             "P"
         } else {
@@ -143,7 +148,7 @@ impl ClientHandle {
             m.lock().as_ref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default()
         };
         format!(
-            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
             self.laddr,
@@ -155,6 +160,7 @@ impl ClientHandle {
             self.pubsub.count(Kind::Channel),
             self.pubsub.count(Kind::Pattern),
             self.pubsub.count(Kind::Shard),
+            self.multi.load(Ordering::Relaxed),
             self.qbuf.load(Ordering::Relaxed),
             self.omem.load(Ordering::Relaxed) + self.pubsub.queued_bytes(),
             self.last_cmd.lock(),

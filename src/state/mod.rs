@@ -227,6 +227,12 @@ impl Session {
         }
     }
 
+    /// Shows the transaction state in CLIENT LIST (`multi` = commands queued, -1 = none).
+    pub fn sync_multi(&self) {
+        let n = self.multi.as_ref().map_or(-1, |m| m.queued.len() as i64);
+        self.handle.multi.store(n, Ordering::Relaxed);
+    }
+
     /// A command was refused while queuing a transaction: EXEC will abort it.
     pub fn flag_multi(&mut self) {
         if let Some(m) = self.multi.as_mut() {
