@@ -24,7 +24,7 @@ pub fn create(lua: &Lua) -> Result<Table> {
                 return Err(arg_error(lua, 1, "encode", "expected 1 argument"));
             }
             let mut out = Vec::new();
-            encode(&args[0], 0, &mut out).map_err(|m| raise(lua, m))?;
+            encode(&args[0], &mut out).map_err(|m| raise(lua, m))?;
             lua.create_string(out)
         })?,
     )?;
@@ -61,7 +61,38 @@ pub fn create(lua: &Lua) -> Result<Table> {
     Ok(t)
 }
 
-fn encode(v: &Value, depth: usize, out: &mut Vec<u8>) -> std::result::Result<(), String> {
+/// What is left to write, innermost last; an explicit stack so that deep (or self-referencing)
+/// tables cost heap, not native stack, on their way to the nesting error.
+enum Work {
+    Value(Value, usize),
+    Literal(&'static [u8]),
+    Bytes(Vec<u8>),
+    /// An error found while listing a table, raised when the encoder gets there, as lua-cjson
+    /// (which would have written everything before it) does.
+    Fail(String),
+}
+
+fn encode(root: &Value, out: &mut Vec<u8>) -> std::result::Result<(), String> {
+    let mut stack = vec![Work::Value(root.clone(), 0)];
+    while let Some(work) = stack.pop() {
+        match work {
+            Work::Literal(b) => out.extend_from_slice(b),
+            Work::Bytes(b) => out.extend_from_slice(&b),
+            Work::Fail(msg) => return Err(msg),
+            Work::Value(Value::Table(t), depth) => {
+                let depth = depth + 1;
+                if depth > MAX_DEPTH {
+                    return Err(format!("Cannot serialise, excessive nesting ({depth})"));
+                }
+                push_table(&t, depth, out, &mut stack)?;
+            }
+            Work::Value(v, _) => encode_scalar(&v, out)?,
+        }
+    }
+    Ok(())
+}
+
+fn encode_scalar(v: &Value, out: &mut Vec<u8>) -> std::result::Result<(), String> {
     match v {
         Value::Nil => out.extend_from_slice(b"null"),
         Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
@@ -74,13 +105,6 @@ fn encode(v: &Value, depth: usize, out: &mut Vec<u8>) -> std::result::Result<(),
             out.extend_from_slice(fmt_g(*n, 14).as_bytes());
         }
         Value::String(s) => escape(&s.as_bytes(), out),
-        Value::Table(t) => {
-            let depth = depth + 1;
-            if depth > MAX_DEPTH {
-                return Err(format!("Cannot serialise, excessive nesting ({depth})"));
-            }
-            encode_table(t, depth, out)?;
-        }
         other => return Err(format!("Cannot serialise {}: type not supported", type_name(other))),
     }
     Ok(())
@@ -105,51 +129,60 @@ fn array_length(t: &Table) -> std::result::Result<Option<usize>, String> {
     Ok(Some(max))
 }
 
-fn encode_table(t: &Table, depth: usize, out: &mut Vec<u8>) -> std::result::Result<(), String> {
+/// Writes a table's opening bracket and stacks its contents and closing bracket.
+fn push_table(t: &Table, depth: usize, out: &mut Vec<u8>, stack: &mut Vec<Work>) -> std::result::Result<(), String> {
     match array_length(t)? {
         Some(len) if len > 0 => {
             out.push(b'[');
-            for i in 1..=len {
-                if i > 1 {
-                    out.push(b',');
-                }
+            stack.push(Work::Literal(b"]"));
+            for i in (1..=len).rev() {
                 let v: Value = t.raw_get(i).map_err(|e| e.to_string())?;
-                encode(&v, depth, out)?;
+                stack.push(Work::Value(v, depth));
+                if i > 1 {
+                    stack.push(Work::Literal(b","));
+                }
             }
-            out.push(b']');
         }
         _ => {
             out.push(b'{');
-            let mut first = true;
-            for pair in t.pairs::<Value, Value>() {
-                let (k, v) = pair.map_err(|e| e.to_string())?;
-                if !first {
-                    out.push(b',');
+            stack.push(Work::Literal(b"}"));
+            let pairs: Vec<(Value, Value)> =
+                t.pairs::<Value, Value>().collect::<mlua::Result<_>>().map_err(|e| e.to_string())?;
+            for (idx, (k, v)) in pairs.into_iter().enumerate().rev() {
+                let mut key = Vec::new();
+                let key_work = match &k {
+                    Value::String(s) => {
+                        escape(&s.as_bytes(), &mut key);
+                        None
+                    }
+                    Value::Integer(_) | Value::Number(_) => {
+                        let n = match k {
+                            Value::Integer(i) => i as f64,
+                            Value::Number(n) => n,
+                            _ => 0.0,
+                        };
+                        key.push(b'"');
+                        key.extend_from_slice(fmt_g(n, 14).as_bytes());
+                        key.push(b'"');
+                        None
+                    }
+                    other => Some(Work::Fail(format!(
+                        "Cannot serialise {}: table key must be a number or string",
+                        type_name(other)
+                    ))),
+                };
+                stack.push(Work::Value(v, depth));
+                match key_work {
+                    Some(fail) => stack.push(fail),
+                    None => {
+                        key.push(b':');
+                        stack.push(Work::Bytes(key));
+                    }
                 }
-                first = false;
-                match &k {
-                    Value::String(s) => escape(&s.as_bytes(), out),
-                    Value::Integer(i) => {
-                        out.push(b'"');
-                        out.extend_from_slice(fmt_g(*i as f64, 14).as_bytes());
-                        out.push(b'"');
-                    }
-                    Value::Number(n) => {
-                        out.push(b'"');
-                        out.extend_from_slice(fmt_g(*n, 14).as_bytes());
-                        out.push(b'"');
-                    }
-                    other => {
-                        return Err(format!(
-                            "Cannot serialise {}: table key must be a number or string",
-                            type_name(other)
-                        ))
-                    }
+                if idx > 0 {
+                    stack.push(Work::Literal(b","));
                 }
-                out.push(b':');
-                encode(&v, depth, out)?;
             }
-            out.push(b'}');
         }
     }
     Ok(())

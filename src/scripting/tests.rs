@@ -335,6 +335,49 @@ fn assorted_builtins_behave_as_in_redis() {
     assert_eq!(eval("return tonumber('0x10')"), Reply::Int(16));
 }
 
+#[test]
+fn deep_structures_fail_cleanly() {
+    assert_script_error("local function f() f() end f()", "ERR user_script:1: stack overflow");
+    assert_script_error(
+        "local t = {} t[1] = t return cjson.encode(t)",
+        "ERR user_script:1: Cannot serialise, excessive nesting (1001)",
+    );
+    assert_script_error(
+        "local s = string.rep('[', 1001) return cjson.decode(s)",
+        "ERR user_script:1: Found too many nested data structures (1001) at character 1001",
+    );
+    assert_eq!(eval("local t = {} t[1] = t return #cmsgpack.pack(t)"), Reply::Int(17));
+    assert_eq!(
+        eval("return cmsgpack.unpack(string.rep(string.char(0x91), 100) .. string.char(1))[1][1][1][1] ~= nil"),
+        Reply::Int(1)
+    );
+    // Far deeper than any real message: refused rather than overflowing the native stack.
+    assert!(eval("return cmsgpack.unpack(string.rep(string.char(0x91), 1000000))").is_error());
+    assert_eq!(eval("local t = {} for i = 1, 2000 do t = {t} end return 1"), Reply::Int(1));
+    // Returning very deep tables is refused, not a crash; 150 levels are fine.
+    let r = eval("local t = {} for i = 1, 150 do t = {t} end return t");
+    assert!(matches!(r, Reply::Array(_)), "{r:?}");
+    let r = eval("local t = {} for i = 1, 5000 do t = {t} end return t");
+    assert!(format!("{r:?}").contains("reached lua stack limit"));
+    assert!(
+        eval("return cmsgpack.unpack(string.rep(string.char(0x91), 150) .. string.char(1)) ~= nil").eq(&Reply::Int(1))
+    );
+}
+
+#[test]
+fn hook_reaches_coroutines() {
+    let mut h = FakeHost { fail_check_after: Some((1, "ERR killed".into())), ..Default::default() };
+    let script = "local co = coroutine.wrap(function() while true do end end) co()";
+    let r = eval_in(&mut engine(), &mut h, script, &[], &[]);
+    assert!(matches!(&r, Reply::Error(e) if e.starts_with("ERR killed")), "{r:?}");
+}
+
+#[test]
+fn engine_is_send() {
+    fn assert_send<T: Send>() {}
+    assert_send::<Engine>();
+}
+
 // ---- redis.call / pcall ---------------------------------------------------------------------
 
 #[test]
@@ -522,6 +565,7 @@ fn resp3_lua_values_to_replies() {
 #[test]
 fn redis_helpers() {
     assert_eq!(eval("return redis.sha1hex('')"), bulk("da39a3ee5e6b4b0d3255bfef95601890afd80709"));
+    assert_eq!(eval("return redis.sha1hex(123)"), bulk("40bd001563085fc35165329ea1ff5c5ecbdbbeef"));
     assert_script_error("return redis.sha1hex()", "ERR wrong number of arguments");
     assert_eq!(eval("return redis.REDIS_VERSION"), bulk("7.0.15"));
     assert_eq!(eval("return redis.REDIS_VERSION_NUM"), Reply::Int(458767));

@@ -121,6 +121,8 @@ pub struct Vm {
     kind: VmKind,
     /// The `redis` table behind its read-only proxy (call, pcall and log are swapped in per run).
     redis: Table,
+    /// What `redis.call`, `pcall`, `log` and `setresp` are between runs.
+    stubs: Stubs,
     /// The globals user code runs with (an empty read-only proxy).
     env: Table,
     /// The real globals table (KEYS and ARGV are set here for EVAL).
@@ -133,6 +135,13 @@ pub struct Vm {
     runner: Function,
     /// The unmodified pcall, for running library code at load.
     raw_pcall: Function,
+}
+
+/// The `redis` functions that need a host, as they are outside a run.
+struct Stubs {
+    call: Function,
+    log: Function,
+    setresp: Function,
 }
 
 /// The Lua glue that must be Lua: pcall / xpcall / loadstring as Redis scripts see them, and the
@@ -216,16 +225,17 @@ impl Vm {
         globals.raw_set("struct", lstruct::create(&lua)?)?;
 
         let redis = lua.create_table()?;
-        redis.raw_set(
-            "call",
-            lua.create_function(|_, _: MultiValue| -> Result<()> {
+        let stubs = Stubs {
+            call: lua.create_function(|_, _: MultiValue| -> Result<()> {
                 Err(raise_table("ERR redis.call/pcall can only be called inside a script invocation"))
             })?,
-        )?;
-        redis.raw_set("pcall", redis.raw_get::<Value>("call")?)?;
-        install_log(&lua, &redis)?;
+            log: install_log(&lua, &redis)?,
+            setresp: lua.create_function(redis_setresp)?,
+        };
+        redis.raw_set("call", stubs.call.clone())?;
+        redis.raw_set("pcall", stubs.call.clone())?;
         install_version(&redis)?;
-        redis.raw_set("setresp", lua.create_function(redis_setresp)?)?;
+        redis.raw_set("setresp", stubs.setresp.clone())?;
         redis.raw_set("sha1hex", lua.create_function(redis_sha1hex)?)?;
         redis.raw_set("error_reply", lua.create_function(redis_error_reply)?)?;
         redis.raw_set("status_reply", lua.create_function(redis_status_reply)?)?;
@@ -339,8 +349,8 @@ impl Vm {
             None
         };
 
-        lua.set_hook(HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS), hook)?;
-        Ok(Vm { lua, kind, redis, env, globals, env_meta, load_api, runner, raw_pcall })
+        lua.set_global_hook(HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS), hook)?;
+        Ok(Vm { lua, kind, redis, stubs, env, globals, env_meta, load_api, runner, raw_pcall })
     }
 
     /// Compiles user code with this VM's sandboxed globals; the error is Lua's message.
@@ -455,14 +465,11 @@ impl Vm {
             let resp = lua.app_data_ref::<RunCtx>().map_or(2, |c| c.resp);
             Ok(if ok { lua_to_reply(&value, resp) } else { final_error(&value, name) })
         });
-        // Scoped functions are dead now; leave stubs that say so.
-        let stub = self.lua.create_function(|_, _: MultiValue| -> Result<()> {
-            Err(raise_table("ERR redis.call/pcall can only be called inside a script invocation"))
-        })?;
-        self.redis.raw_set("call", stub.clone())?;
-        self.redis.raw_set("pcall", stub)?;
-        install_log(&self.lua, &self.redis)?;
-        self.redis.raw_set("setresp", self.lua.create_function(redis_setresp)?)?;
+        // Scoped functions are dead now; put back the stubs.
+        self.redis.raw_set("call", self.stubs.call.clone())?;
+        self.redis.raw_set("pcall", self.stubs.call.clone())?;
+        self.redis.raw_set("log", self.stubs.log.clone())?;
+        self.redis.raw_set("setresp", self.stubs.setresp.clone())?;
         if !fcall {
             self.globals.raw_set("KEYS", Value::Nil)?;
             self.globals.raw_set("ARGV", Value::Nil)?;
@@ -592,25 +599,24 @@ fn install_version(t: &Table) -> Result<()> {
     Ok(())
 }
 
-/// redis.log outside a run (library load): validated, then sent to the server's log.
-fn install_log(lua: &Lua, t: &Table) -> Result<()> {
-    t.raw_set(
-        "log",
-        lua.create_function(|lua, args: MultiValue| {
-            if let Some((level, msg)) = log_args(lua, args)? {
-                match level {
-                    0 => tracing::debug!(target: "lua", "{msg}"),
-                    1 | 2 => tracing::info!(target: "lua", "{msg}"),
-                    _ => tracing::warn!(target: "lua", "{msg}"),
-                }
+/// redis.log outside a run (library load): validated, then sent to the server's log. Returns
+/// the function.
+fn install_log(lua: &Lua, t: &Table) -> Result<Function> {
+    let log = lua.create_function(|lua, args: MultiValue| {
+        if let Some((level, msg)) = log_args(lua, args)? {
+            match level {
+                0 => tracing::debug!(target: "lua", "{msg}"),
+                1 | 2 => tracing::info!(target: "lua", "{msg}"),
+                _ => tracing::warn!(target: "lua", "{msg}"),
             }
-            Ok(())
-        })?,
-    )?;
+        }
+        Ok(())
+    })?;
+    t.raw_set("log", log.clone())?;
     for (name, level) in [("LOG_DEBUG", 0), ("LOG_VERBOSE", 1), ("LOG_NOTICE", 2), ("LOG_WARNING", 3)] {
         t.raw_set(name, level)?;
     }
-    Ok(())
+    Ok(log)
 }
 
 /// Number value of a Lua value as `lua_tonumber` (strings that read as numbers count).
