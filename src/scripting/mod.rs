@@ -50,6 +50,12 @@ pub trait Host {
     /// redis.setresp(2|3) was called: later redis.call replies are converted from this protocol
     /// by the engine. A host whose commands shape replies by protocol can follow it here.
     fn set_resp(&mut self, _resp: u8) {}
+    /// redis.acl_check_cmd(...): whether the calling user may run this command (args[0] is the
+    /// name). `Err(text)` raises that error (Redis: "ERR Invalid command passed to
+    /// redis.acl_check_cmd()"). Without ACLs everything is allowed.
+    fn acl_check_cmd(&mut self, _args: Vec<Bytes>) -> Result<bool, String> {
+        Ok(true)
+    }
 }
 
 /// A FUNCTION LOAD library as loaded: its name and functions.

@@ -471,6 +471,55 @@ fn call_outside_a_run_fails() {
     assert_eq!(r, Reply::SimpleOwned("PONG".into()));
 }
 
+#[test]
+fn acl_check_cmd_asks_the_host() {
+    assert_eq!(eval("return redis.acl_check_cmd('get', 'k')"), Reply::Int(1));
+    assert_script_error(
+        "return redis.acl_check_cmd()",
+        "ERR Please specify at least one argument for this redis lib call",
+    );
+}
+
+/// The shape of BullMQ's scripts: msgpack'd options, JSON, string building, unpack into
+/// redis.call, numbers round-tripping through commands.
+#[test]
+fn bullmq_style_script() {
+    let script = r#"
+local rcall = redis.call
+local opts = cmsgpack.unpack(ARGV[1])
+local jobCounter = rcall("INCR", KEYS[1])
+local jobId = opts['jobId'] or jobCounter
+local jobIdKey = KEYS[2] .. jobId
+local data = cjson.decode(ARGV[2])
+data.seen = true
+local fields = {jobIdKey, cjson.encode(data)}
+rcall("SET", unpack(fields))
+local delay = tonumber(opts['delay']) or 0
+local score = math.floor(delay * 0x1000 + bit.band(jobCounter, 0xfff))
+return {jobIdKey, tostring(jobId), rcall("GET", jobIdKey), score, string.format("%s:%d", "prio", opts.priority or 0)}
+"#;
+    let mut e = engine();
+    let mut h = FakeHost::default();
+    // Options as BullMQ sends them: a msgpack map without jobId.
+    let packed: Vec<u8> = match eval_in(&mut e, &mut h, "return cmsgpack.pack({delay=2, priority=5})", &[], &[]) {
+        Reply::Bulk(b) => b.to_vec(),
+        other => panic!("{other:?}"),
+    };
+    let keys = [Bytes::from("q:id"), Bytes::from("q:")];
+    let argv = [Bytes::from(packed), Bytes::from("{\"name\":\"x\"}")];
+    let r = e.eval(&sha1_hex(script.as_bytes()), script.as_bytes(), &keys, &argv, &mut h);
+    assert_eq!(
+        r,
+        Reply::Array(vec![
+            bulk("q:1"),
+            bulk("1"),
+            bulk("{\"name\":\"x\",\"seen\":true}"),
+            Reply::Int(2 * 4096 + 1),
+            bulk("prio:5"),
+        ])
+    );
+}
+
 // ---- Reply -> Lua ---------------------------------------------------------------------------
 
 #[test]

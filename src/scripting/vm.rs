@@ -142,6 +142,7 @@ struct Stubs {
     call: Function,
     log: Function,
     setresp: Function,
+    acl_check: Function,
 }
 
 /// The Lua glue that must be Lua: pcall / xpcall / loadstring as Redis scripts see them, and the
@@ -231,7 +232,11 @@ impl Vm {
             })?,
             log: install_log(&lua, &redis)?,
             setresp: lua.create_function(redis_setresp)?,
+            acl_check: lua.create_function(|_, _: MultiValue| -> Result<()> {
+                Err(raise_table("ERR redis.acl_check_cmd can only be called inside a script invocation"))
+            })?,
         };
+        redis.raw_set("acl_check_cmd", stubs.acl_check.clone())?;
         redis.raw_set("call", stubs.call.clone())?;
         redis.raw_set("pcall", stubs.call.clone())?;
         install_version(&redis)?;
@@ -454,6 +459,15 @@ impl Vm {
             self.redis.raw_set("pcall", pcall)?;
             self.redis.raw_set("log", log)?;
             self.redis.raw_set("setresp", setresp)?;
+            let acl_check = scope.create_function(move |_, args: MultiValue| {
+                let argv = command_args(&args).map_err(raise_table)?;
+                let verdict = match host.try_borrow_mut() {
+                    Ok(mut h) => h.acl_check_cmd(argv),
+                    Err(_) => Ok(true),
+                };
+                verdict.map_err(raise_table)
+            })?;
+            self.redis.raw_set("acl_check_cmd", acl_check)?;
             lua.set_named_registry_value(REGISTRY_CHECK, check)?;
             let result = if fcall {
                 self.runner.call::<(bool, Value)>((function.clone(), keys_table, args_table))
@@ -470,6 +484,7 @@ impl Vm {
         self.redis.raw_set("pcall", self.stubs.call.clone())?;
         self.redis.raw_set("log", self.stubs.log.clone())?;
         self.redis.raw_set("setresp", self.stubs.setresp.clone())?;
+        self.redis.raw_set("acl_check_cmd", self.stubs.acl_check.clone())?;
         if !fcall {
             self.globals.raw_set("KEYS", Value::Nil)?;
             self.globals.raw_set("ARGV", Value::Nil)?;
@@ -731,6 +746,23 @@ fn redis_set_repl(_: &Lua, args: MultiValue) -> Result<()> {
     Ok(())
 }
 
+/// A command's arguments from Lua (`luaArgsToRedisArgv`): strings, and numbers as `%.17g`.
+fn command_args(args: &MultiValue) -> std::result::Result<Vec<Bytes>, &'static str> {
+    if args.is_empty() {
+        return Err("ERR Please specify at least one argument for this redis lib call");
+    }
+    let mut argv = Vec::with_capacity(args.len());
+    for a in args.iter() {
+        match a {
+            Value::String(s) => argv.push(Bytes::copy_from_slice(&s.as_bytes())),
+            Value::Integer(i) => argv.push(Bytes::from(fmt_g(*i as f64, 17))),
+            Value::Number(n) => argv.push(Bytes::from(fmt_g(*n, 17))),
+            _ => return Err("ERR Lua redis lib command arguments must be strings or integers"),
+        }
+    }
+    Ok(argv)
+}
+
 /// redis.call (`raise`) and redis.pcall.
 fn redis_call(lua: &Lua, args: MultiValue, raise_errors: bool, host: &RefCell<&mut dyn Host>) -> Result<Value> {
     let fail = |text: &str| -> Result<Value> {
@@ -740,18 +772,10 @@ fn redis_call(lua: &Lua, args: MultiValue, raise_errors: bool, host: &RefCell<&m
             Ok(Value::Table(error_table(lua, text)?))
         }
     };
-    if args.is_empty() {
-        return fail("ERR Please specify at least one argument for this redis lib call");
-    }
-    let mut argv = Vec::with_capacity(args.len());
-    for a in args.iter() {
-        match a {
-            Value::String(s) => argv.push(Bytes::copy_from_slice(&s.as_bytes())),
-            Value::Integer(i) => argv.push(Bytes::from(fmt_g(*i as f64, 17))),
-            Value::Number(n) => argv.push(Bytes::from(fmt_g(*n, 17))),
-            _ => return fail("ERR Lua redis lib command arguments must be strings or integers"),
-        }
-    }
+    let argv = match command_args(&args) {
+        Ok(argv) => argv,
+        Err(text) => return fail(text),
+    };
     let reply =
         match host.try_borrow_mut() {
             Ok(mut h) => h.call(argv),
