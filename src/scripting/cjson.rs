@@ -3,8 +3,9 @@
 
 use mlua::{LightUserData, Lua, MultiValue, Result, Table, Value};
 
+use super::api::{to_bytes, type_name};
+use super::errors::{arg_error, raise};
 use super::numfmt::fmt_g;
-use super::vm::{arg_error, raise, to_bytes, type_name};
 
 const MAX_DEPTH: usize = 1000;
 const SPARSE_RATIO: usize = 2;

@@ -3,7 +3,8 @@
 
 use mlua::{Lua, MultiValue, Result, Table, Value};
 
-use super::vm::{arg_error, raise, to_bytes, to_number, type_name};
+use super::api::{to_bytes, to_number, type_name};
+use super::errors::{arg_error, raise};
 
 /// Tables nested deeper than this are packed as nil (LUACMSGPACK_MAX_NESTING).
 const MAX_NESTING: usize = 16;

@@ -9,10 +9,12 @@
 //!
 //! Error texts and conversions follow Redis 7.0 (`script_lua.c`, `eval.c`, `function_lua.c`).
 
+mod api;
 mod bit;
 mod cjson;
 mod cmsgpack;
 mod convert;
+mod errors;
 mod library;
 mod lstruct;
 mod numfmt;
