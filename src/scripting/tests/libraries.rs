@@ -195,3 +195,103 @@ fn struct_pack_unpack_size() {
     );
     assert!(matches!(eval("return struct.unpack('i4', 'ab')"), Reply::Error(e) if e.contains("data string too short")));
 }
+
+/// Scripts from Redis's own test suite (tests/unit/scripting.tcl) and around it; expected
+/// results from redis-server 7.0.15.
+#[test]
+fn redis_suite_json_smoke() {
+    let script = r#"local some_map = { s1="Some string", n1=100, a1={"Some","String","Array"}, nil1=nil, b1=true, b2=false}
+local encoded = cjson.encode(some_map)
+local decoded = cjson.decode(encoded)
+assert(table.concat(some_map) == table.concat(decoded))
+cjson.encode_keep_buffer(false)
+encoded = cjson.encode(some_map)
+decoded = cjson.decode(encoded)
+assert(table.concat(some_map) == table.concat(decoded))
+local table1 = {one="one", [1]="one"}
+encoded = cjson.encode(table1)
+decoded = cjson.decode(encoded)
+assert(decoded["one"] == table1["one"])
+assert(decoded["1"] == table1[1])
+local array1 = {[1]="one", [2]="two", [3]="three"}
+encoded = cjson.encode(array1)
+decoded = cjson.decode(encoded)
+assert(table.concat(array1) == table.concat(decoded))
+local invalid_map = {}
+invalid_map[false] = "false"
+local ok, encoded = pcall(cjson.encode, invalid_map)
+assert(ok == false)
+cjson.encode_max_depth(1)
+ok, encoded = pcall(cjson.encode, some_map)
+assert(ok == false)
+cjson.decode_max_depth(1)
+ok, decoded = pcall(cjson.decode, '{"obj": {"array": [1,2,3,4]}}')
+assert(ok == false)
+return {"OK", encoded, decoded}"#;
+    assert_eq!(
+        eval(script),
+        Reply::Array(vec![
+            bulk("OK"),
+            bulk("Cannot serialise, excessive nesting (2)"),
+            bulk("Found too many nested data structures (2) at character 9"),
+        ])
+    );
+}
+
+#[test]
+fn redis_suite_msgpack_circular() {
+    let script = r#"local a = {x=nil,y=5}
+local b = {x=a}
+a['x'] = b
+local encoded = cmsgpack.pack(a)
+local h = ""
+for i = 1, #encoded do
+    h = h .. string.format("%02x",string.byte(encoded, i))
+end
+local re = cmsgpack.unpack(encoded)
+assert(re)
+assert(re.x)
+assert(re.x.x.y == re.y)
+assert(re.x.x.x.x.y == re.y)
+assert(re.x.x.x.x.x.x.y == re.y)
+assert(re.x.x.x.x.x.x.x.x.x.x.y == re.y)
+assert(re.x.x.x.x.x.x.x.x.x.x.x.x.x.x.y == re.y)
+assert(re.x.x.x.x.x.x.x.x.x.x.x.x.x.x.x)
+assert(re.x.x.x.x.x.x.x.x.x.x.x.x.x.x.x.x == nil)
+return {h, re.x.x.x.x.x.x.x.x.y == re.y, re.y == 5}"#;
+    let hex = "82a17905a17881a17882a17905a17881a17882a17905a17881a17882a17905a17881a17882a17905a17881a17882a17905a17881a17882a17905a17881a17882a17905a17881a178c0";
+    assert_eq!(eval(script), Reply::Array(vec![bulk(hex), Reply::Int(1), Reply::Int(1)]));
+}
+
+#[test]
+fn redis_suite_json_numbers() {
+    let script = r#"return {table.concat(cjson.decode("[0.0, -5e3, -1, 0.3e-3, 1023.2, 0e10]"), " "), cjson.encode({1.5, -0.000001, 123456789012345, 2^53})}"#;
+    assert_eq!(
+        eval(script),
+        Reply::Array(vec![
+            bulk("0 -5000 -1 0.0003 1023.2 0"),
+            bulk("[1.5,-1e-06,1.2345678901234e+14,9.007199254741e+15]"),
+        ])
+    );
+}
+
+#[test]
+fn cjson_settings_take_effect() {
+    let script = r#"cjson.encode_sparse_array(true)
+local a = cjson.encode({[1]=1,[20]=2})
+cjson.encode_number_precision(3)
+local b = cjson.encode(1/3)
+cjson.encode_invalid_numbers(true)
+local c = cjson.encode({0/0 == 0/0, 1/0})
+return {a, b, c, cjson.encode_max_depth(), select('#', cjson.encode_sparse_array())}"#;
+    assert_eq!(
+        eval(script),
+        Reply::Array(vec![
+            bulk("{\"1\":1,\"20\":2}"),
+            bulk("0.333"),
+            bulk("[false,inf]"),
+            Reply::Int(1000),
+            Reply::Int(3),
+        ])
+    );
+}
