@@ -8,6 +8,26 @@
 //! FUNCTION, FCALL, atomicity, timeouts) belongs to `commands`.
 //!
 //! Error texts and conversions follow Redis 7.0 (`script_lua.c`, `eval.c`, `function_lua.c`).
+//!
+//! # Use from the command side
+//!
+//! - One [`Engine`] per thread that runs scripts (it is `Send`, not shared).
+//! - EVAL / EVALSHA / SCRIPT LOAD: keep the global sha → body map; call
+//!   [`parse_eval_shebang`] for the script's flags (no-writes, ...), then
+//!   [`Engine::eval`] with the lowercase sha and the body (compiled and cached per engine on
+//!   first use; [`Engine::compile`] checks syntax for SCRIPT LOAD; [`Engine::flush`] for SCRIPT
+//!   FLUSH).
+//! - FUNCTION LOAD: [`parse_library_metadata`] (name, engine; errors first, as Redis), check
+//!   "Library already exists" yourself, then [`Engine::load_library`] (full load-time checks; its
+//!   [`Library`] is FUNCTION LIST's data). Keep the code globally; on another thread call
+//!   [`Engine::has_library`] and load lazily before [`Engine::fcall`].
+//! - FCALL: find the library owning the function name, then [`Engine::fcall`].
+//! - Everything a script asks of the server goes through [`Host`]: commands (`call`), the
+//!   timeout / SCRIPT KILL decision (`check`, from the instruction hook every 100k
+//!   instructions), `log`, and optionally `set_resp` / `acl_check_cmd`. Each run starts with
+//!   RESP2 replies for redis.call; the script's `redis.setresp(3)` switches them.
+//! - Replies come back as [`Reply`], errors as `Reply::Error` with Redis's full text, including
+//!   the " script: <sha|function>, on @user_script:<line>." decoration.
 
 mod api;
 mod bit;
