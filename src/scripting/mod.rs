@@ -27,7 +27,7 @@
 //!   instructions), `log`, and optionally `set_resp` / `acl_check_cmd`. Each run starts with
 //!   RESP2 replies for redis.call; the script's `redis.setresp(3)` switches them.
 //! - Replies come back as [`Reply`], errors as `Reply::Error` with Redis's full text, including
-//!   the " script: <sha|function>, on @user_script:<line>." decoration.
+//!   the `" script: <sha|function>, on @user_script:<line>."` decoration.
 
 mod api;
 mod bit;
@@ -60,7 +60,7 @@ pub const REDIS_VERSION_NUM: i64 = (7 << 16) | 15;
 
 /// What a running script can ask of the server.
 pub trait Host {
-    /// Runs one command from redis.call/redis.pcall (args[0] is the name). Returns its reply;
+    /// Runs one command from redis.call/redis.pcall (`args[0]` is the name). Returns its reply;
     /// command errors come back as Reply::Error("ERR ...") (full text, no '-').
     fn call(&mut self, args: Vec<Bytes>) -> Reply;
     /// Called from the instruction hook (every 100k instructions): `Err(text)` aborts the script
@@ -72,7 +72,7 @@ pub trait Host {
     /// redis.setresp(2|3) was called: later redis.call replies are converted from this protocol
     /// by the engine. A host whose commands shape replies by protocol can follow it here.
     fn set_resp(&mut self, _resp: u8) {}
-    /// redis.acl_check_cmd(...): whether the calling user may run this command (args[0] is the
+    /// redis.acl_check_cmd(...): whether the calling user may run this command (`args[0]` is the
     /// name). `Err(text)` raises that error (Redis: "ERR Invalid command passed to
     /// redis.acl_check_cmd()"). Without ACLs everything is allowed.
     fn acl_check_cmd(&mut self, _args: Vec<Bytes>) -> Result<bool, String> {
