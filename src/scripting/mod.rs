@@ -274,7 +274,7 @@ impl Engine {
 
     /// Calls function `name` of library `library` (loaded into this engine) with KEYS and ARGV
     /// as its two arguments. Errors are the full reply text, decorated as Redis's
-    /// ("... script: <name>, on @user_function:<line>.").
+    /// (`"... script: <name>, on @user_function:<line>."`).
     pub fn fcall(&mut self, library: &str, name: &str, keys: &[Bytes], args: &[Bytes], host: &mut dyn Host) -> Reply {
         let Some(key) = self.libraries.get(library).and_then(|l| l.functions.get(name)) else {
             return Reply::error("ERR Function not found");
