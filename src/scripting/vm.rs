@@ -17,10 +17,12 @@ use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, Result, StdLib, 
 
 use super::api::{
     command_args, install_log, install_version, log_args, math_random, math_randomseed, redis_call, redis_error_reply,
-    redis_set_repl, redis_setresp, redis_sha1hex, redis_status_reply, setresp_args, Rand48, RunCtx,
+    redis_set_repl, redis_setresp, redis_sha1hex, redis_status_reply, setresp_args, type_name, Rand48, RunCtx,
 };
 use super::convert::lua_to_reply;
-use super::errors::{convert_error, error_handler, final_error, load_error_text, raise, raise_table, ScriptError};
+use super::errors::{
+    arg_error, convert_error, error_handler, final_error, load_error_text, raise, raise_table, ScriptError,
+};
 use super::library::{register_function, LibraryMetadata, Registered};
 use super::numfmt::fmt_g;
 use super::{bit, cjson, cmsgpack, lstruct, Host, Library};
@@ -221,6 +223,27 @@ impl Vm {
         globals.raw_set("xpcall", xpcall)?;
         globals.raw_set("loadstring", loadstring.clone())?;
         globals.raw_set("load", load)?;
+        // pairs() over a read-only proxy walks the table behind it, as over Redis's read-only
+        // tables.
+        let next: Function = globals.raw_get("next")?;
+        let ro = readonly.clone();
+        globals.raw_set(
+            "pairs",
+            lua.create_function(move |lua, args: MultiValue| {
+                let Some(Value::Table(t)) = args.front() else {
+                    let got = args.front().map_or("no value", type_name);
+                    return Err(arg_error(lua, 1, "pairs", &format!("table expected, got {got}")));
+                };
+                let real = t.metatable().and_then(|m| {
+                    let guarded = m.raw_get::<Option<Function>>("__newindex").ok().flatten().is_some_and(|f| f == ro);
+                    match m.raw_get::<Value>("__index") {
+                        Ok(Value::Table(real)) if guarded => Some(real),
+                        _ => None,
+                    }
+                });
+                Ok((next.clone(), real.unwrap_or_else(|| t.clone()), Value::Nil))
+            })?,
+        )?;
         // rawset must not write through the read-only proxies either.
         let real_rawset: Function = globals.raw_get("rawset")?;
         let guard = readonly.clone();

@@ -66,6 +66,14 @@ fn redis_table_reads_missing_fields_as_nil() {
 }
 
 #[test]
+fn pairs_sees_through_read_only_tables() {
+    assert_eq!(eval("local n = 0 for k in pairs(redis) do n = n + 1 end return n"), Reply::Int(23));
+    assert_eq!(eval("local n = 0 for k in pairs(string) do n = n + 1 end return n"), Reply::Int(15));
+    assert_eq!(eval("local n = 0 for k, v in pairs({a = 1, b = 2}) do n = n + v end return n"), Reply::Int(3));
+    assert_script_error("return pairs(nil)", "ERR user_script:1: bad argument #1 to 'pairs' (table expected, got nil)");
+}
+
+#[test]
 fn keys_and_argv() {
     let mut e = engine();
     let mut h = FakeHost::default();
