@@ -54,6 +54,22 @@ stream_round() {
   bench_cmd "$1" XADD XADD bench:xs '*' field __rand_int__
   bench_cmd "$1" XREADGROUP XREADGROUP GROUP g c COUNT 1 STREAMS bench:xs '>'
 }
+# script_round PORT -> "EVALSHA ..." and "PUBLISH ..." lines: EVALSHA of a one-INCR script on
+# random keys, then PUBLISH to a channel with one subscriber (redis-cli) reading everything.
+script_round() {
+  local sha sub
+  sha=$(redis-cli -p "$1" script load "return redis.call('INCR', KEYS[1])")
+  bench_cmd "$1" EVALSHA EVALSHA "$sha" 1 'bench:ev:__rand_int__'
+  redis-cli -p "$1" subscribe bench:ch >/dev/null &
+  sub=$!
+  for _ in $(seq 1 50); do
+    [ "$(redis-cli -p "$1" pubsub numsub bench:ch | tail -1)" = 1 ] && break
+    sleep 0.1
+  done
+  bench_cmd "$1" PUBLISH PUBLISH bench:ch message-of-64-bytes-0123456789012345678901234567890123456789012
+  kill "$sub" 2>/dev/null || true
+  wait "$sub" 2>/dev/null || true
+}
 # bench_cmd PORT NAME COMMAND... -> one "NAME rps p50 p99" line for a custom command.
 bench_cmd() {
   local port="$1" name="$2"
@@ -67,7 +83,7 @@ median() { sort -n | awk '{ a[NR]=$1 } END { if (NR % 2) print a[(NR+1)/2]; else
 WORKLOADS=(
   "set:1:SET" "get:1:GET" "set:16:SET" "get:16:GET"
   "lpush,lpop:1:LPUSH LPOP" "sadd:1:SADD" "hset:1:HSET" "zadd:1:ZADD" "lpush,lrange_100:1:LRANGE_100"
-  "xadd,xreadgroup:stream:XADD XREADGROUP"
+  "xadd,xreadgroup:stream:XADD XREADGROUP" "evalsha,publish:script:EVALSHA PUBLISH"
 )
 if [ -n "${BENCH_ONLY:-}" ]; then
   mapfile -t WORKLOADS < <(printf '%s\n' "${WORKLOADS[@]}" | grep -iE "$BENCH_ONLY")
@@ -82,12 +98,15 @@ for w in "${WORKLOADS[@]}"; do
     if [ "$pipeline" = stream ]; then
       stream_round "$SPORT" >> "$WORK/s"
       stream_round "$RPORT" >> "$WORK/r"
+    elif [ "$pipeline" = script ]; then
+      script_round "$SPORT" >> "$WORK/s"
+      script_round "$RPORT" >> "$WORK/r"
     else
       run "$SPORT" "$tests" "$pipeline" >> "$WORK/s"
       run "$RPORT" "$tests" "$pipeline" >> "$WORK/r"
     fi
   done
-  [ "$pipeline" = stream ] && pipeline=1
+  case "$pipeline" in stream | script) pipeline=1 ;; esac
   for name in $report; do
     col() { awk -v n="$name" -v c="$2" '$1 == n { print $c }' "$1" | median; }
     s_rps=$(col "$WORK/s" 2); r_rps=$(col "$WORK/r" 2)

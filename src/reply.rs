@@ -47,6 +47,11 @@ pub enum Reply {
     Verbatim(&'static str, Bytes),
     /// RESP3 `>` push; in RESP2 an array.
     Push(Vec<Reply>),
+    /// RESP3 `(` big number (the digits); in RESP2 a bulk string.
+    BigNumber(Bytes),
+    /// Several replies to one command, sent back to back (SUBSCRIBE confirms each channel
+    /// with its own push).
+    Frames(Vec<Reply>),
     /// An array of bulk strings already encoded (the same bytes in RESP2 and RESP3): long
     /// ranges (LRANGE, ZRANGE) without one allocation per element.
     BulkArray(BulkArray),
@@ -123,6 +128,20 @@ impl Reply {
             }
             Reply::Push(items) => {
                 encode_aggregate(out, if resp3 { b'>' } else { b'*' }, items, protocol);
+            }
+            Reply::BigNumber(digits) => {
+                if resp3 {
+                    out.put_u8(b'(');
+                    out.extend_from_slice(digits);
+                    out.extend_from_slice(CRLF);
+                } else {
+                    Reply::Bulk(digits.clone()).encode(protocol, out);
+                }
+            }
+            Reply::Frames(frames) => {
+                for frame in frames {
+                    frame.encode(protocol, out);
+                }
             }
             Reply::Map(pairs) => {
                 if resp3 {

@@ -68,7 +68,12 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         "connection", "5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
 ];
 
-fn ping(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+fn ping(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    if args.len() <= 2 {
+        if let Some(reply) = super::pubsub::subscriber_ping(ctx, args.get(1)) {
+            return Ok(reply);
+        }
+    }
     match args.len() {
         1 => Ok(Reply::Simple("PONG")),
         2 => Ok(Reply::Bulk(args[1].clone())),
@@ -95,6 +100,9 @@ fn set_protocol(ctx: &mut Ctx<'_>, proto: u8) {
 }
 
 fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
+    ctx.session.multi = None;
+    ctx.session.watch = None;
+    ctx.shared.pubsub.remove_client(&ctx.session.handle);
     ctx.session.db = 0;
     ctx.session.handle.db.store(0, Ordering::Relaxed);
     set_protocol(ctx, 2);
@@ -207,6 +215,8 @@ fn text(s: String) -> Reply {
 
 fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let mut ids: Option<Vec<u64>> = None;
+    // Some(true): subscribers only (TYPE pubsub); Some(false): everyone else (TYPE normal).
+    let mut pubsub: Option<bool> = None;
     let mut i = 2;
     while i < args.len() {
         if is(&args[i], "TYPE") && i + 1 < args.len() {
@@ -214,9 +224,10 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             if !(is(t, "normal") || is(t, "master") || is(t, "replica") || is(t, "pubsub")) {
                 return Err(CmdError::err(format!("Unknown client type '{}'", String::from_utf8_lossy(t))));
             }
-            if !is(t, "normal") {
+            if !(is(t, "normal") || is(t, "pubsub")) {
                 return Ok(text(String::new()));
             }
+            pubsub = Some(is(t, "pubsub"));
             i += 2;
         } else if is(&args[i], "ID") && i + 1 < args.len() {
             let mut v = Vec::new();
@@ -232,7 +243,7 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     }
     let mut out = String::new();
     for c in ctx.shared.clients.snapshot() {
-        if ids.as_ref().is_none_or(|ids| ids.contains(&c.id)) {
+        if ids.as_ref().is_none_or(|ids| ids.contains(&c.id)) && pubsub.is_none_or(|p| p == c.pubsub.active()) {
             out.push_str(&c.info_line());
             out.push('\n');
         }
@@ -281,6 +292,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
         };
     }
     let (mut id, mut addr, mut laddr, mut skipme, mut maxage) = (None, None, None, true, None);
+    let mut pubsub: Option<bool> = None;
     let mut i = 2;
     while i < args.len() {
         let Some(v) = args.get(i + 1) else { return Err(CmdError::Syntax) };
@@ -298,9 +310,10 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             if !(is(v, "normal") || is(v, "master") || is(v, "replica") || is(v, "slave") || is(v, "pubsub")) {
                 return Err(CmdError::err(format!("Unknown client type '{}'", String::from_utf8_lossy(v))));
             }
-            if !is(v, "normal") {
+            if !(is(v, "normal") || is(v, "pubsub")) {
                 return Ok(Reply::Int(0));
             }
+            pubsub = Some(is(v, "pubsub"));
         } else if is(k, "USER") {
             if v.as_ref() != b"default" {
                 return Err(CmdError::err(format!("No such user '{}'", String::from_utf8_lossy(v))));
@@ -326,6 +339,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             && addr.as_ref().is_none_or(|a| c.addr.to_string() == *a)
             && laddr.as_ref().is_none_or(|a| c.laddr.to_string() == *a)
             && maxage.is_none_or(|m| c.created.elapsed().as_secs() as i64 >= m)
+            && pubsub.is_none_or(|p| p == c.pubsub.active())
             && !(skipme && c.id == me);
         if matches {
             kill(ctx, &c);

@@ -8,7 +8,9 @@ use super::parse::{
     check_paired_count, float, incrbyfloat_text, int, is, parse_f64, parse_i64_strict, random_count, scan_cursor,
     scan_opts,
 };
+use super::pubsub::fire;
 use super::{CommandSpec, Ctx};
+use crate::config::NotifyFlags as K;
 use crate::error::{CmdError, CmdResult};
 use crate::reply::Reply;
 use crate::storage::types::hash::{HashStore, Pair};
@@ -72,18 +74,23 @@ fn pairs(args: &[Bytes], name: &str) -> CmdResult<Vec<(Bytes, Bytes)>> {
 fn hset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let kv = pairs(args, "hset")?;
     let added = with_hashes(ctx, |h| Ok(h.set(&args[1], &kv, false)?))?;
+    fire(ctx, K::HASH, "hset", &args[1]);
     Ok(Reply::Int(added as i64))
 }
 
 fn hmset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let kv = pairs(args, "hmset")?;
     with_hashes(ctx, |h| Ok(h.set(&args[1], &kv, false)?))?;
+    fire(ctx, K::HASH, "hset", &args[1]);
     Ok(Reply::Ok)
 }
 
 fn hsetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let kv = [(args[2].clone(), args[3].clone())];
     let added = with_hashes(ctx, |h| Ok(h.set(&args[1], &kv, true)?))?;
+    if added > 0 {
+        fire(ctx, K::HASH, "hset", &args[1]);
+    }
     Ok(Reply::Int(added as i64))
 }
 
@@ -99,6 +106,9 @@ fn hmget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 
 fn hdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let n = with_hashes(ctx, |h| Ok(h.del(&args[1], &args[2..])?))?;
+    if n > 0 {
+        fire(ctx, K::HASH, "hdel", &args[1]);
+    }
     Ok(Reply::Int(n as i64))
 }
 
@@ -130,7 +140,9 @@ fn hincrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             Ok::<_, CmdError>((buf.format(next).as_bytes().to_vec(), next))
         })?)
     })?;
-    Ok(Reply::Int(r?))
+    let r = r?;
+    fire(ctx, K::HASH, "hincrby", &args[1]);
+    Ok(Reply::Int(r))
 }
 
 fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
@@ -150,7 +162,9 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             Ok::<_, CmdError>((text.clone().into_bytes(), text))
         })?)
     })?;
-    Ok(Reply::bulk(r?.into_bytes()))
+    let r = r?;
+    fire(ctx, K::HASH, "hincrbyfloat", &args[1]);
+    Ok(Reply::bulk(r.into_bytes()))
 }
 
 fn hgetall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {

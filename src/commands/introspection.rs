@@ -205,9 +205,18 @@ fn command_getkeys(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     Ok(Reply::Array(keys.into_iter().map(|k| Reply::Bulk(k.clone())).collect()))
 }
 
+/// The key arguments of a call: from the table's key positions, or parsed for movable keys.
+pub(crate) fn command_keys<'a>(spec: &CommandSpec, args: &'a [Bytes]) -> Vec<&'a Bytes> {
+    if spec.flags.contains(Flags::MOVABLEKEYS) {
+        movable_keys(spec.name, args).unwrap_or_default()
+    } else {
+        spec.keys(args)
+    }
+}
+
 /// The keys of a command whose keys move (Redis's `*GetKeys` functions): after a `numkeys`
 /// argument, plus SORT's STORE destination and the *STORE commands' destination.
-fn movable_keys<'a>(name: &str, args: &'a [Bytes]) -> Option<Vec<&'a Bytes>> {
+pub(crate) fn movable_keys<'a>(name: &str, args: &'a [Bytes]) -> Option<Vec<&'a Bytes>> {
     let counted = |numkeys_at: usize| -> Option<Vec<&'a Bytes>> {
         let n = usize::try_from(crate::numeric::parse_i64_strict(args.get(numkeys_at)?)?).ok()?;
         let keys = args.get(numkeys_at + 1..numkeys_at + 1 + n)?;
@@ -232,6 +241,10 @@ fn movable_keys<'a>(name: &str, args: &'a [Bytes]) -> Option<Vec<&'a Bytes>> {
                 i += 1;
             }
             Some(keys)
+        }
+        "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro" => {
+            let n = usize::try_from(crate::numeric::parse_i64_strict(args.get(2)?)?).ok()?;
+            Some(args.get(3..3 + n)?.iter().collect())
         }
         "zunionstore" | "zinterstore" | "zdiffstore" => {
             let mut keys = vec![args.get(1)?];

@@ -1,10 +1,13 @@
 //! Keyspace commands: existence, deletion, expiry, renames, scans, databases, OBJECT.
 
 use super::parse::{int, is, parse_i64_strict, scan_cursor, scan_opts};
+use super::pubsub::{fire, fire_in};
 use super::{CommandSpec, Ctx};
+use crate::config::NotifyFlags as K;
 use crate::error::{CmdError, CmdResult};
 use crate::glob::glob_match;
 use crate::reply::Reply;
+use crate::state::notify::flush_key_events;
 use crate::storage::encoding::KeyType;
 use crate::storage::keyspace::{ExpireCond, RenameOutcome};
 use crate::{acl, cmd, flags};
@@ -105,7 +108,11 @@ fn pdb<'a>(ctx: &'a Ctx<'_>) -> (crate::storage::DbMap<'a>, u8) {
 
 fn del(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (_dbs, p) = pdb(ctx);
-    Ok(Reply::Int(ctx.storage().delete(p, &args[1..])?))
+    let deleted = ctx.storage().delete_keys(p, &args[1..])?;
+    for k in &deleted {
+        fire(ctx, K::GENERIC, "del", k);
+    }
+    Ok(Reply::Int(deleted.len() as i64))
 }
 
 fn exists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
@@ -166,7 +173,12 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &[Bytes], unit_ms: i64, absolute: boo
             return Ok(Reply::Int(0));
         }
     }
-    Ok(Reply::Int(i64::from(ctx.storage().set_expire(p, &args[1], at, cond)?)))
+    let set = ctx.storage().set_expire(p, &args[1], at, cond)?;
+    if set {
+        let event = if at <= ctx.storage().clock.now_ms() { "del" } else { "expire" };
+        fire(ctx, K::GENERIC, event, &args[1]);
+    }
+    Ok(Reply::Int(i64::from(set)))
 }
 
 fn expire(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
@@ -216,14 +228,21 @@ fn pexpiretime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 
 fn persist(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (_dbs, p) = pdb(ctx);
-    Ok(Reply::Int(i64::from(ctx.storage().persist(p, &args[1])?)))
+    let done = ctx.storage().persist(p, &args[1])?;
+    if done {
+        fire(ctx, K::GENERIC, "persist", &args[1]);
+    }
+    Ok(Reply::Int(i64::from(done)))
 }
 
 fn rename(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (_dbs, p) = pdb(ctx);
     match ctx.storage().rename(p, &args[1], &args[2], false)? {
         RenameOutcome::NoSuchKey => Err(CmdError::NoSuchKey),
-        _ => Ok(Reply::Ok),
+        _ => {
+            renamed(ctx, &args[1], &args[2]);
+            Ok(Reply::Ok)
+        }
     }
 }
 
@@ -232,7 +251,19 @@ fn renamenx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     match ctx.storage().rename(p, &args[1], &args[2], true)? {
         RenameOutcome::NoSuchKey => Err(CmdError::NoSuchKey),
         RenameOutcome::TargetExists => Ok(Reply::Int(0)),
-        RenameOutcome::Renamed => Ok(Reply::Int(1)),
+        RenameOutcome::Renamed => {
+            renamed(ctx, &args[1], &args[2]);
+            Ok(Reply::Int(1))
+        }
+    }
+}
+
+fn renamed(ctx: &Ctx<'_>, src: &[u8], dst: &[u8]) {
+    if src != dst {
+        // Redis creates the new name before announcing the rename.
+        flush_key_events(ctx.shared);
+        fire(ctx, K::GENERIC, "rename_from", src);
+        fire(ctx, K::GENERIC, "rename_to", dst);
     }
 }
 
@@ -357,7 +388,13 @@ fn move_(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     }
     let dbs = ctx.storage().dbs();
     let (sp, dp) = (dbs.physical(ctx.session.db), dbs.physical(dst));
-    Ok(Reply::Int(i64::from(ctx.storage().move_key(sp, dp, &args[1])?)))
+    let moved = ctx.storage().move_key(sp, dp, &args[1])?;
+    if moved {
+        flush_key_events(ctx.shared);
+        fire(ctx, K::GENERIC, "move_from", &args[1]);
+        fire_in(ctx, dst, K::GENERIC, "move_to", &args[1]);
+    }
+    Ok(Reply::Int(i64::from(moved)))
 }
 
 fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
@@ -380,7 +417,11 @@ fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     }
     let dbs = ctx.storage().dbs();
     let (sp, dp) = (dbs.physical(ctx.session.db), dbs.physical(dst_db));
-    Ok(Reply::Int(i64::from(ctx.storage().copy_key(sp, &args[1], dp, &args[2], replace)?)))
+    let copied = ctx.storage().copy_key(sp, &args[1], dp, &args[2], replace)?;
+    if copied {
+        fire_in(ctx, dst_db, K::GENERIC, "copy_to", &args[2]);
+    }
+    Ok(Reply::Int(i64::from(copied)))
 }
 
 fn object_encoding(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {

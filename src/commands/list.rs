@@ -9,7 +9,9 @@
 //! every key is empty it returns `CmdError::Blocked` and the connection waits and runs it again.
 
 use super::parse::{block_timeout, int, is, parse_i64_strict, positive_count};
+use super::pubsub::fire;
 use super::{CommandSpec, Ctx};
+use crate::config::NotifyFlags as K;
 use crate::error::{BlockOn, CmdError, CmdResult};
 use crate::reply::{BulkArray, Reply};
 use crate::storage::types::list::{End, ListStore, PosQuery, SetOutcome};
@@ -96,6 +98,9 @@ fn positive(a: &[u8], msg: &str) -> CmdResult<u64> {
 
 fn push(ctx: &mut Ctx<'_>, args: &[Bytes], end: End, only_existing: bool) -> CmdResult<Reply> {
     let n = with_lists(ctx, |l| Ok(l.push(&args[1], &args[2..], end, only_existing)?))?;
+    if n > 0 {
+        fire(ctx, K::LIST, push_event(end), &args[1]);
+    }
     Ok(Reply::Int(n as i64))
 }
 
@@ -121,6 +126,9 @@ fn pop(ctx: &mut Ctx<'_>, args: &[Bytes], end: End, name: &str) -> CmdResult<Rep
     }
     let count = args.get(2).map(|a| positive_count(a)).transpose()?;
     let out = with_lists(ctx, |l| Ok(l.pop(&args[1], end, count.unwrap_or(1))?))?;
+    if out.is_some() {
+        fire(ctx, K::LIST, pop_event(end), &args[1]);
+    }
     Ok(match (out, count) {
         (None, Some(_)) => Reply::NullArray,
         (None, None) => Reply::Null,
@@ -169,7 +177,10 @@ fn lset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
         return Err(if exists { CmdError::NotInteger } else { CmdError::NoSuchKey });
     };
     match with_lists(ctx, |l| Ok(l.set(&args[1], i, &args[3])?))? {
-        SetOutcome::Done => Ok(Reply::Ok),
+        SetOutcome::Done => {
+            fire(ctx, K::LIST, "lset", &args[1]);
+            Ok(Reply::Ok)
+        }
         SetOutcome::NoSuchKey => Err(CmdError::NoSuchKey),
         SetOutcome::OutOfRange => Err(CmdError::err("index out of range")),
     }
@@ -177,7 +188,9 @@ fn lset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 
 fn ltrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (start, stop) = (int(&args[2])?, int(&args[3])?);
-    with_lists(ctx, |l| Ok(l.trim(&args[1], start, stop)?))?;
+    if with_lists(ctx, |l| Ok(l.trim(&args[1], start, stop)?))? {
+        fire(ctx, K::LIST, "ltrim", &args[1]);
+    }
     Ok(Reply::Ok)
 }
 
@@ -190,12 +203,18 @@ fn linsert(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
         return Err(CmdError::Syntax);
     };
     let n = with_lists(ctx, |l| Ok(l.insert(&args[1], before, &args[3], &args[4])?))?;
+    if n > 0 {
+        fire(ctx, K::LIST, "linsert", &args[1]);
+    }
     Ok(Reply::Int(n))
 }
 
 fn lrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let count = int(&args[2])?;
     let n = with_lists(ctx, |l| Ok(l.remove(&args[1], count, &args[3])?))?;
+    if n > 0 {
+        fire(ctx, K::LIST, "lrem", &args[1]);
+    }
     Ok(Reply::Int(n as i64))
 }
 
@@ -241,11 +260,40 @@ fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 fn lmove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (from, to) = (end_arg(&args[3])?, end_arg(&args[4])?);
     let v = with_lists(ctx, |l| Ok(l.lmove(&args[1], &args[2], from, to)?))?;
+    if v.is_some() {
+        moved(ctx, args, from, to);
+    }
     Ok(v.map(Reply::Bulk).unwrap_or(Reply::Null))
+}
+
+/// LMOVE's events, in Redis's order: the push to the destination, then the pop (and `del`)
+/// of the source.
+fn moved(ctx: &Ctx<'_>, args: &[Bytes], from: End, to: End) {
+    fire(ctx, K::LIST, push_event(to), &args[2]);
+    fire(ctx, K::LIST, pop_event(from), &args[1]);
+}
+
+fn push_event(end: End) -> &'static str {
+    if matches!(end, End::Left) {
+        "lpush"
+    } else {
+        "rpush"
+    }
+}
+
+fn pop_event(end: End) -> &'static str {
+    if matches!(end, End::Left) {
+        "lpop"
+    } else {
+        "rpop"
+    }
 }
 
 fn rpoplpush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let v = with_lists(ctx, |l| Ok(l.lmove(&args[1], &args[2], End::Right, End::Left)?))?;
+    if v.is_some() {
+        moved(ctx, args, End::Right, End::Left);
+    }
     Ok(v.map(Reply::Bulk).unwrap_or(Reply::Null))
 }
 
@@ -285,6 +333,9 @@ fn mpop_reply(out: Option<(Bytes, Vec<Bytes>)>) -> Option<Reply> {
 fn lmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let p = parse_mpop(args, 1)?;
     let out = with_lists(ctx, |l| Ok(l.mpop(&p.keys, p.end, p.count)?))?;
+    if let Some((k, _)) = &out {
+        fire(ctx, K::LIST, pop_event(p.end), k);
+    }
     Ok(mpop_reply(out).unwrap_or(Reply::NullArray))
 }
 
@@ -296,7 +347,10 @@ fn bpop(ctx: &mut Ctx<'_>, args: &[Bytes], end: End) -> CmdResult<Reply> {
     let timeout = block_timeout(&args[args.len() - 1])?;
     let keys = &args[1..args.len() - 1];
     match with_lists(ctx, |l| Ok(l.mpop(keys, end, 1)?))? {
-        Some((k, mut v)) => Ok(Reply::Array(vec![Reply::Bulk(k), v.pop().map(Reply::Bulk).unwrap_or(Reply::Null)])),
+        Some((k, mut v)) => {
+            fire(ctx, K::LIST, pop_event(end), &k);
+            Ok(Reply::Array(vec![Reply::Bulk(k), v.pop().map(Reply::Bulk).unwrap_or(Reply::Null)]))
+        }
         None => Err(blocked(keys.to_vec(), timeout, true)),
     }
 }
@@ -312,7 +366,10 @@ fn brpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 fn bmove(ctx: &mut Ctx<'_>, args: &[Bytes], from: End, to: End, timeout: &[u8]) -> CmdResult<Reply> {
     let timeout = block_timeout(timeout)?;
     match with_lists(ctx, |l| Ok(l.lmove(&args[1], &args[2], from, to)?))? {
-        Some(v) => Ok(Reply::Bulk(v)),
+        Some(v) => {
+            moved(ctx, args, from, to);
+            Ok(Reply::Bulk(v))
+        }
         // Redis 7.0 times every list block out with a null array, BLMOVE included.
         None => Err(blocked(vec![args[1].clone()], timeout, true)),
     }
@@ -331,5 +388,8 @@ fn blmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let p = parse_mpop(args, 2)?;
     let timeout = block_timeout(&args[1])?;
     let out = with_lists(ctx, |l| Ok(l.mpop(&p.keys, p.end, p.count)?))?;
+    if let Some((k, _)) = &out {
+        fire(ctx, K::LIST, pop_event(p.end), k);
+    }
     mpop_reply(out).ok_or_else(|| blocked(p.keys, timeout, true))
 }

@@ -9,7 +9,10 @@ pub mod hash;
 pub mod introspection;
 pub mod keyspace;
 pub mod list;
+pub mod multi;
 pub mod parse;
+pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -56,7 +59,7 @@ pub(crate) fn with_db<R>(
 pub fn all() -> &'static [&'static CommandSpec] {
     static ALL: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
     ALL.get_or_init(|| {
-        let families: [&'static [CommandSpec]; 11] = [
+        let families: [&'static [CommandSpec]; 14] = [
             string::COMMANDS,
             hash::COMMANDS,
             list::COMMANDS,
@@ -68,6 +71,9 @@ pub fn all() -> &'static [&'static CommandSpec] {
             connection::COMMANDS,
             server::COMMANDS,
             introspection::COMMANDS,
+            multi::COMMANDS,
+            scripting::COMMANDS,
+            pubsub::COMMANDS,
         ];
         families.iter().flat_map(|f| f.iter()).collect()
     })
@@ -131,7 +137,46 @@ pub(crate) fn truncate_lossy(b: &[u8], max: usize) -> String {
 
 /// Checks arity and authentication, then runs the handler. Storage errors that mean "retry on a
 /// blocking thread" are passed up as `CmdError::WouldBlock`.
+///
+/// Inside MULTI, a command that passes these checks is queued (`+QUEUED`) instead, and one that
+/// fails them makes the transaction abort at EXEC.
 pub fn call(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> CmdResult<Reply> {
+    let mut checked = check(ctx, spec, args);
+    if ctx.session.multi.is_some() {
+        if matches!(&checked, Ok(s) if s.flags.contains(Flags::NO_MULTI)) {
+            checked = Err(CmdError::err("Command not allowed inside a transaction"));
+        }
+        match &checked {
+            // A refused EXEC ends the transaction at once (Redis's `execCommandAbort`).
+            Err(e) if spec.name == "exec" => {
+                ctx.session.multi = None;
+                ctx.session.watch = None;
+                let text = e.to_string();
+                let text = text.strip_prefix("ERR ").unwrap_or(&text);
+                return Err(CmdError::Raw(format!("EXECABORT Transaction discarded because of: {text}")));
+            }
+            Err(_) => ctx.session.flag_multi(),
+            Ok(spec) if !multi::runs_inside_multi(spec.name) => {
+                if let Some(m) = ctx.session.multi.as_mut() {
+                    m.queued.push(args.to_vec());
+                }
+                return Ok(Reply::Simple("QUEUED"));
+            }
+            Ok(_) => {}
+        }
+    }
+    let spec = checked?;
+    let r = (spec.handler)(ctx, args);
+    // Key events its writes reported and did not announce themselves; then key misses.
+    crate::state::notify::flush_key_events(ctx.shared);
+    if r.is_ok() {
+        pubsub::keymiss_after(ctx, spec, args);
+    }
+    r
+}
+
+/// Auth, subcommand and arity checks: the spec to run, or the error.
+fn check(ctx: &Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> CmdResult<&'static CommandSpec> {
     if !ctx.session.authenticated && !spec.flags.contains(Flags::NO_AUTH) {
         return Err(CmdError::NoAuth);
     }
@@ -139,7 +184,8 @@ pub fn call(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> Cm
     if !spec.arity_ok(args.len()) {
         return Err(CmdError::WrongArity(spec.full_name()));
     }
-    (spec.handler)(ctx, args)
+    pubsub::check_context(ctx, spec)?;
+    Ok(spec)
 }
 
 #[cfg(test)]
@@ -165,8 +211,10 @@ mod tests {
         assert_eq!(c.name, c.name.to_ascii_lowercase(), "{}", c.name);
         assert_ne!(c.arity, 0, "{}", c.name);
         let rw = [Flags::READONLY, Flags::WRITE].iter().filter(|f| c.flags.contains(**f)).count();
-        if c.first_key > 0 {
-            assert_eq!(rw, 1, "{} must be exactly one of readonly/write", c.name);
+        // Shard channels sit at key positions (for cluster routing) but are not keys; WATCH has
+        // keys but neither reads nor writes them (as in Redis's table).
+        if c.first_key > 0 && !c.flags.contains(Flags::PUBSUB) {
+            assert!(rw == 1 || c.name == "watch", "{} must be exactly one of readonly/write", c.name);
             assert!(c.step > 0, "{}", c.name);
             let n = c.arity.unsigned_abs() as i32;
             assert!(c.first_key < n || c.arity < 0, "{} first key outside arity", c.name);

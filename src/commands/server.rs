@@ -75,6 +75,9 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     storage.hz.store(u64::from(cfg.hz), Ordering::Relaxed);
     storage.expire_effort.store(u64::from(cfg.active_expire_effort), Ordering::Relaxed);
     apply_encoding_limits(&cfg, storage);
+    drop(cfg);
+    crate::state::notify::apply_config(ctx.shared);
+    let cfg = ctx.shared.config.read();
     if let Some(set_level) = ctx.shared.log_level_setter.lock().as_ref() {
         set_level(cfg.loglevel);
     }
@@ -261,6 +264,12 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
             let rss = resident_bytes();
             kv(out, "used_memory", &rss);
             kv(out, "used_memory_rss", &rss);
+            kv(out, "number_of_cached_scripts", &shared.scripts.bodies.read().len());
+            {
+                let functions = shared.scripts.functions.read();
+                kv(out, "number_of_functions", &functions.function_count());
+                kv(out, "number_of_libraries", &functions.libs.len());
+            }
             kv(out, "maxmemory", &0);
             kv(out, "maxmemory_policy", &"noeviction");
             kv(out, "rocksdb_block_cache_capacity", &cfg.rocksdb_block_cache_size);
@@ -288,6 +297,9 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
             kv(out, "evicted_keys", &0);
             kv(out, "keyspace_hits", &l(&st.keyspace_hits));
             kv(out, "keyspace_misses", &l(&st.keyspace_misses));
+            kv(out, "pubsub_channels", &shared.pubsub.distinct(crate::state::pubsub::Kind::Channel));
+            kv(out, "pubsub_patterns", &shared.pubsub.distinct(crate::state::pubsub::Kind::Pattern));
+            kv(out, "pubsubshard_channels", &shared.pubsub.distinct(crate::state::pubsub::Kind::Shard));
             kv(out, "total_error_replies", &l(&st.total_error_replies));
             kv(out, "strata_disk_reads_offloaded", &l(&st.blocking_reruns));
             kv(out, "strata_reclaimed_ranges", &l(&storage.stats.reclaimed_ranges));

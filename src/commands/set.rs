@@ -6,7 +6,9 @@
 //! Handlers parse, call `SetStore`, and shape the reply (RESP3 sets where Redis sends sets).
 
 use super::parse::{is, parse_i64_strict, positive_count, random_count, scan_cursor, scan_opts};
+use super::pubsub::fire;
 use super::{CommandSpec, Ctx};
+use crate::config::NotifyFlags as K;
 use crate::error::{CmdError, CmdResult};
 use crate::reply::Reply;
 use crate::storage::types::set::{SetOp, SetStore};
@@ -68,11 +70,17 @@ fn bulks(members: Vec<Bytes>) -> Vec<Reply> {
 
 fn sadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let n = with_sets(ctx, |s| Ok(s.add(&args[1], &args[2..])?))?;
+    if n > 0 {
+        fire(ctx, K::SET, "sadd", &args[1]);
+    }
     Ok(Reply::Int(n))
 }
 
 fn srem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let n = with_sets(ctx, |s| Ok(s.remove(&args[1], &args[2..])?))?;
+    if n > 0 {
+        fire(ctx, K::SET, "srem", &args[1]);
+    }
     Ok(Reply::Int(n))
 }
 
@@ -125,11 +133,17 @@ fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     match args.len() {
         2 => {
             let m = with_sets(ctx, |s| Ok(s.pop_one(&args[1])?))?;
+            if m.is_some() {
+                fire(ctx, K::SET, "spop", &args[1]);
+            }
             Ok(m.map(Reply::Bulk).unwrap_or(Reply::Null))
         }
         3 => {
             let count = positive_count(&args[2])?;
             let v = with_sets(ctx, |s| Ok(s.pop_many(&args[1], count)?))?;
+            if v.as_ref().is_some_and(|v| !v.is_empty()) {
+                fire(ctx, K::SET, "spop", &args[1]);
+            }
             Ok(Reply::Set(bulks(v.unwrap_or_default())))
         }
         _ => Err(CmdError::Syntax),
@@ -137,8 +151,14 @@ fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 }
 
 fn smove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
-    let moved = with_sets(ctx, |s| Ok(s.smove(&args[1], &args[2], &args[3])?))?;
-    Ok(Reply::Int(i64::from(moved)))
+    let out = with_sets(ctx, |s| Ok(s.smove(&args[1], &args[2], &args[3])?))?;
+    if out.moved {
+        fire(ctx, K::SET, "srem", &args[1]);
+        if out.added {
+            fire(ctx, K::SET, "sadd", &args[2]);
+        }
+    }
+    Ok(Reply::Int(i64::from(out.found)))
 }
 
 fn algebra(ctx: &mut Ctx<'_>, op: SetOp, keys: &[Bytes]) -> CmdResult<Reply> {
@@ -160,6 +180,15 @@ fn sdiff(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 
 fn store(ctx: &mut Ctx<'_>, op: SetOp, args: &[Bytes]) -> CmdResult<Reply> {
     let n = with_sets(ctx, |s| Ok(s.store(op, &args[1], &args[2..])?))?;
+    // An empty result deletes the destination: its `del` comes from storage.
+    if n > 0 {
+        let event = match op {
+            SetOp::Union => "sunionstore",
+            SetOp::Inter => "sinterstore",
+            SetOp::Diff => "sdiffstore",
+        };
+        fire(ctx, K::SET, event, &args[1]);
+    }
     Ok(Reply::Int(n as i64))
 }
 

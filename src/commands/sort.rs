@@ -5,7 +5,9 @@
 //! [ALPHA] [STORE destination]`; SORT_RO takes the same options but STORE.
 
 use super::parse::is;
+use super::pubsub::fire;
 use super::{CommandSpec, Ctx};
+use crate::config::NotifyFlags as K;
 use crate::error::{CmdError, CmdResult};
 use crate::reply::Reply;
 use crate::storage::types::sort::{SortOutcome, SortSpec};
@@ -72,7 +74,13 @@ fn run(ctx: &mut Ctx<'_>, args: &[Bytes], readonly: bool) -> CmdResult<Reply> {
         SortOutcome::Items(items) => {
             Reply::Array(items.into_iter().map(|v| v.map(Reply::Bulk).unwrap_or(Reply::Null)).collect())
         }
-        SortOutcome::Stored(n) => Reply::Int(n as i64),
+        SortOutcome::Stored(n) => {
+            // An empty result deletes the destination: its `del` comes from storage.
+            if let (Some(dst), true) = (spec.store, n > 0) {
+                fire(ctx, K::LIST, "sortstore", dst);
+            }
+            Reply::Int(n as i64)
+        }
     })
 }
 

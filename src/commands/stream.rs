@@ -9,7 +9,9 @@
 //! `XINFO STREAM|GROUPS|CONSUMERS` and the rest.
 
 use super::parse::{int, is};
+use super::pubsub::fire;
 use super::{with_db, CommandSpec, Ctx};
+use crate::config::NotifyFlags as K;
 use crate::error::{BlockOn, CmdError, CmdResult};
 use crate::reply::Reply;
 use crate::storage::types::stream::{
@@ -315,13 +317,20 @@ fn xadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
                 }
                 AddError::SeqOverflow => CmdError::err("Elements are too large to be stored"),
             })?;
+            let mut trimmed = 0;
             if let Some(to) = trim.to {
-                t.trim(to, trim.approx, trim.limit())?;
+                trimmed = t.trim(to, trim.approx, trim.limit())?;
             }
-            Ok::<_, CmdError>(Some(new))
+            Ok::<_, CmdError>(Some((new, trimmed)))
         })
     })?;
-    Ok(added.map(id_reply).unwrap_or(Reply::Null))
+    if let Some((_, trimmed)) = added {
+        fire(ctx, K::STREAM, "xadd", &args[1]);
+        if trimmed > 0 {
+            fire(ctx, K::STREAM, "xtrim", &args[1]);
+        }
+    }
+    Ok(added.map(|(id, _)| id_reply(id)).unwrap_or(Reply::Null))
 }
 
 fn xtrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
@@ -335,6 +344,9 @@ fn xtrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             Ok::<_, CmdError>(t.trim(to, trim.approx, trim.limit())?)
         })
     })?;
+    if n > 0 {
+        fire(ctx, K::STREAM, "xtrim", &args[1]);
+    }
     Ok(Reply::Int(n as i64))
 }
 
@@ -349,6 +361,9 @@ fn xdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             Ok::<_, CmdError>(t.delete(&ids)?)
         })
     })?;
+    if n > 0 {
+        fire(ctx, K::STREAM, "xdel", &args[1]);
+    }
     Ok(Reply::Int(n as i64))
 }
 
@@ -407,6 +422,7 @@ fn xsetid(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             Ok(())
         })
     })?;
+    fire(ctx, K::STREAM, "xsetid", &args[1]);
     Ok(Reply::Ok)
 }
 
@@ -592,7 +608,7 @@ fn xreadgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let rerun = ctx.session.blocked_rerun;
     let now = now_ms(ctx);
     let key_refs: Vec<&[u8]> = keys.iter().map(|k| k.as_ref()).collect();
-    let (served, history) = with_db(ctx, |st, pdb| {
+    let (served, history, created) = with_db(ctx, |st, pdb| {
         st.stream_write_many(pdb, &key_refs, |txns| {
             // Every stream and group first, then the IDs, as Redis checks them.
             let mut wanted = Vec::with_capacity(keys.len());
@@ -640,7 +656,11 @@ fn xreadgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
                     }
                 }
             }
-            Ok::<_, CmdError>((served, history))
+            let created: Vec<Bytes> = (0..keys.len())
+                .filter(|&n| same_stream(txns, keys, n).is_some_and(|t| t.created_consumer))
+                .map(|n| keys[n].clone())
+                .collect();
+            Ok::<_, CmdError>((served, history, created))
         })
     })
     .map_err(|e| match e {
@@ -648,6 +668,9 @@ fn xreadgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
         CmdError::WrongType if rerun => gone_while_blocked(false),
         e => e,
     })?;
+    for key in &created {
+        fire(ctx, K::STREAM, "xgroup-createconsumer", key);
+    }
     if !served.is_empty() || history {
         return Ok(streams_reply(ctx, served));
     }
@@ -857,6 +880,7 @@ fn claim(
 ) -> CmdResult<()> {
     if t.consumer(group, consumer)?.is_none() {
         t.set_consumer(group, consumer, Some(Consumer { seen_ms: now, active_ms: 0, pending: 0 }));
+        t.created_consumer = true;
     }
     p.delivery_ms = delivery_ms;
     p.consumer = Bytes::copy_from_slice(consumer);
@@ -883,7 +907,7 @@ fn claim_checks(t: &StreamTxn<'_>, args: &[Bytes], cmd: &str) -> CmdResult<u64> 
 fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (key, group, consumer) = (&args[1], &args[2], &args[3]);
     let now = now_ms(ctx);
-    with_db(ctx, |st, pdb| {
+    let (reply, created) = with_db(ctx, |st, pdb| {
         st.stream_write(pdb, key, |t| {
             let min_idle = claim_checks(t, args, "XCLAIM")?;
             let mut ids = Vec::new();
@@ -963,15 +987,19 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
                 claim(t, group, consumer, id, p, delivery_ms, now)?;
                 out.push(if justid { id_reply(id) } else { entry_reply((id, fields)) });
             }
-            Ok(Reply::Array(out))
+            Ok((Reply::Array(out), t.created_consumer))
         })
-    })
+    })?;
+    if created {
+        fire(ctx, K::STREAM, "xgroup-createconsumer", key);
+    }
+    Ok(reply)
 }
 
 fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (key, group, consumer) = (&args[1], &args[2], &args[3]);
     let now = now_ms(ctx);
-    with_db(ctx, |st, pdb| {
+    let (reply, created) = with_db(ctx, |st, pdb| {
         st.stream_write(pdb, key, |t| {
             let min_idle = claim_checks(t, args, "XAUTOCLAIM")?;
             let start = parse_bound(&args[5], 0, true)?;
@@ -1032,9 +1060,13 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             if let Some(i) = stop_at {
                 next = scanned[i].0;
             }
-            Ok(Reply::Array(vec![id_reply(next), Reply::Array(claimed), Reply::Array(deleted)]))
+            Ok((Reply::Array(vec![id_reply(next), Reply::Array(claimed), Reply::Array(deleted)]), t.created_consumer))
         })
-    })
+    })?;
+    if created {
+        fire(ctx, K::STREAM, "xgroup-createconsumer", key);
+    }
+    Ok(reply)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1082,7 +1114,7 @@ fn no_key_for_xgroup() -> CmdError {
 fn xgroup_create(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (key, group, id_arg) = (&args[2], &args[3], &args[4]);
     let (mkstream, entries_read) = group_options(args, true)?;
-    with_db(ctx, |st, pdb| {
+    let r = with_db(ctx, |st, pdb| {
         st.stream_write(pdb, key, |t| {
             if !t.existed() && !mkstream {
                 return Err(no_key_for_xgroup());
@@ -1095,13 +1127,15 @@ fn xgroup_create(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             t.touch();
             Ok(Reply::Ok)
         })
-    })
+    })?;
+    fire(ctx, K::STREAM, "xgroup-create", key);
+    Ok(r)
 }
 
 fn xgroup_setid(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (key, group, id_arg) = (&args[2], &args[3], &args[4]);
     let (_, entries_read) = group_options(args, false)?;
-    with_db(ctx, |st, pdb| {
+    let r = with_db(ctx, |st, pdb| {
         st.stream_write(pdb, key, |t| {
             if !t.existed() {
                 return Err(no_key_for_xgroup());
@@ -1113,18 +1147,24 @@ fn xgroup_setid(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             t.set_group(group, g)?;
             Ok(Reply::Ok)
         })
-    })
+    })?;
+    fire(ctx, K::STREAM, "xgroup-setid", key);
+    Ok(r)
 }
 
 fn xgroup_destroy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
-    with_db(ctx, |st, pdb| {
+    let destroyed = with_db(ctx, |st, pdb| {
         st.stream_write(pdb, &args[2], |t| {
             if !t.existed() {
                 return Err(no_key_for_xgroup());
             }
-            Ok(Reply::Int(i64::from(t.destroy_group(&args[3])?)))
+            Ok(t.destroy_group(&args[3])?)
         })
-    })
+    })?;
+    if destroyed {
+        fire(ctx, K::STREAM, "xgroup-destroy", &args[2]);
+    }
+    Ok(Reply::Int(i64::from(destroyed)))
 }
 
 /// XGROUP CREATECONSUMER and DELCONSUMER: the key, then the group must exist.
@@ -1140,25 +1180,33 @@ fn group_must_exist(t: &StreamTxn<'_>, args: &[Bytes]) -> CmdResult<()> {
 
 fn xgroup_createconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let now = now_ms(ctx);
-    with_db(ctx, |st, pdb| {
+    let created = with_db(ctx, |st, pdb| {
         st.stream_write(pdb, &args[2], |t| {
             group_must_exist(t, args)?;
             if t.consumer(&args[3], &args[4])?.is_some() {
-                return Ok(Reply::Int(0));
+                return Ok(false);
             }
             t.set_consumer(&args[3], &args[4], Some(Consumer { seen_ms: now, active_ms: 0, pending: 0 }));
-            Ok(Reply::Int(1))
+            Ok(true)
         })
-    })
+    })?;
+    if created {
+        fire(ctx, K::STREAM, "xgroup-createconsumer", &args[2]);
+    }
+    Ok(Reply::Int(i64::from(created)))
 }
 
 fn xgroup_delconsumer(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
-    with_db(ctx, |st, pdb| {
+    let deleted = with_db(ctx, |st, pdb| {
         st.stream_write(pdb, &args[2], |t| {
             group_must_exist(t, args)?;
-            Ok(Reply::Int(t.delete_consumer(&args[3], &args[4])?.unwrap_or(0) as i64))
+            Ok(t.delete_consumer(&args[3], &args[4])?)
         })
-    })
+    })?;
+    if deleted.is_some() {
+        fire(ctx, K::STREAM, "xgroup-delconsumer", &args[2]);
+    }
+    Ok(Reply::Int(deleted.unwrap_or(0) as i64))
 }
 
 fn xgroup_help(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {

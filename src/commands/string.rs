@@ -5,7 +5,9 @@
 //! Redis 7. Handlers parse, call `StringStore`, and shape the reply.
 
 use super::parse::{float, incrbyfloat_text, int, is, parse_f64, parse_i64_strict};
-use super::{CommandSpec, Ctx};
+use super::pubsub::{fire, keymiss, notifying};
+use super::{with_db, CommandSpec, Ctx};
+use crate::config::NotifyFlags as K;
 use crate::error::{CmdError, CmdResult};
 use crate::reply::Reply;
 use crate::storage::types::string::{ExpireUpdate, SetCond, StringStore};
@@ -173,6 +175,15 @@ fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     };
     let get = o.get;
     let out = with_strings(ctx, |s| Ok(s.set(&args[1], &args[2], cond, expire, get)?))?;
+    if get && out.old.is_none() {
+        keymiss(ctx, &args[1]);
+    }
+    if out.written {
+        fire(ctx, K::STRING, "set", &args[1]);
+        if matches!(expire, ExpireUpdate::At(_)) {
+            fire(ctx, K::GENERIC, "expire", &args[1]);
+        }
+    }
     Ok(match (get, out.written) {
         (true, _) => out.old.map(Reply::Bulk).unwrap_or(Reply::Null),
         (false, true) => Reply::Ok,
@@ -188,29 +199,56 @@ fn get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 
 fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let v = with_strings(ctx, |s| Ok(s.getdel(&args[1])?))?;
+    if v.is_none() {
+        keymiss(ctx, &args[1]);
+    }
+    if v.is_some() {
+        fire(ctx, K::GENERIC, "del", &args[1]);
+    }
     Ok(v.map(Reply::Bulk).unwrap_or(Reply::Null))
 }
 
 fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let o = StringOptions::parse(&args[2..], false)?;
     let update = o.expire_update(ctx, "getex")?.unwrap_or(ExpireUpdate::Keep);
+    // PERSIST announces only a removed expiry: look at it first when anyone listens.
+    let had_ttl = matches!(update, ExpireUpdate::Clear)
+        && notifying(ctx)
+        && with_db(ctx, |st, pdb| Ok(st.get_live(pdb, &args[1])?))?.is_some_and(|r| r.header.expire_at_ms != 0);
     let v = with_strings(ctx, |s| Ok(s.getex(&args[1], update)?))?;
+    if v.is_none() {
+        keymiss(ctx, &args[1]);
+    }
+    if v.is_some() {
+        match update {
+            ExpireUpdate::At(at) if at <= ctx.shared.storage.clock.now_ms() => fire(ctx, K::GENERIC, "del", &args[1]),
+            ExpireUpdate::At(_) => fire(ctx, K::GENERIC, "expire", &args[1]),
+            ExpireUpdate::Clear if had_ttl => fire(ctx, K::GENERIC, "persist", &args[1]),
+            _ => {}
+        }
+    }
     Ok(v.map(Reply::Bulk).unwrap_or(Reply::Null))
 }
 
 fn getset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let out = with_strings(ctx, |s| Ok(s.set(&args[1], &args[2], SetCond::Always, ExpireUpdate::Clear, true)?))?;
+    fire(ctx, K::STRING, "set", &args[1]);
     Ok(out.old.map(Reply::Bulk).unwrap_or(Reply::Null))
 }
 
 fn setnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let out = with_strings(ctx, |s| Ok(s.set(&args[1], &args[2], SetCond::IfMissing, ExpireUpdate::Clear, false)?))?;
+    if out.written {
+        fire(ctx, K::STRING, "set", &args[1]);
+    }
     Ok(Reply::Int(i64::from(out.written)))
 }
 
 fn setex_common(ctx: &mut Ctx<'_>, args: &[Bytes], secs: bool, name: &'static str) -> CmdResult<Reply> {
     let at = expire_at(ctx, &args[2], secs, false, name)?;
     with_strings(ctx, |s| Ok(s.set(&args[1], &args[3], SetCond::Always, ExpireUpdate::At(at), false)?))?;
+    fire(ctx, K::STRING, "set", &args[1]);
+    fire(ctx, K::GENERIC, "expire", &args[1]);
     Ok(Reply::Ok)
 }
 
@@ -232,12 +270,20 @@ fn pairs(args: &[Bytes], name: &str) -> CmdResult<Vec<(Bytes, Bytes)>> {
 fn mset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let kv = pairs(args, "mset")?;
     with_strings(ctx, |s| Ok(s.mset(&kv, false)?))?;
+    for (k, _) in &kv {
+        fire(ctx, K::STRING, "set", k);
+    }
     Ok(Reply::Ok)
 }
 
 fn msetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let kv = pairs(args, "msetnx")?;
     let ok = with_strings(ctx, |s| Ok(s.mset(&kv, true)?))?;
+    if ok {
+        for (k, _) in &kv {
+            fire(ctx, K::STRING, "set", k);
+        }
+    }
     Ok(Reply::Int(i64::from(ok)))
 }
 
@@ -261,7 +307,9 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], delta: i64) -> CmdResult<Reply> {
             Ok::<_, CmdError>((Some(buf.format(next).as_bytes().to_vec()), next))
         })?)
     })?;
-    Ok(Reply::Int(r?))
+    let r = r?;
+    fire(ctx, K::STRING, "incrby", key);
+    Ok(Reply::Int(r))
 }
 
 fn incr(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
@@ -299,7 +347,9 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             Ok::<_, CmdError>((Some(text.clone().into_bytes()), text))
         })?)
     })?;
-    Ok(Reply::bulk(r?.into_bytes()))
+    let r = r?;
+    fire(ctx, K::STRING, "incrbyfloat", &args[1]);
+    Ok(Reply::bulk(r.into_bytes()))
 }
 
 fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
@@ -317,7 +367,9 @@ fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             Ok::<_, CmdError>((Some(v), len as i64))
         })?)
     })?;
-    Ok(Reply::Int(r?))
+    let r = r?;
+    fire(ctx, K::STRING, "append", &args[1]);
+    Ok(Reply::Int(r))
 }
 
 fn strlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
@@ -372,7 +424,9 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             Ok::<_, CmdError>((Some(v), len))
         })?)
     })?;
-    Ok(Reply::Int(r?))
+    let r = r?;
+    fire(ctx, K::STRING, "setrange", &args[1]);
+    Ok(Reply::Int(r))
 }
 
 fn lcs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {

@@ -8,7 +8,9 @@
 use super::parse::{
     block_timeout, check_paired_count, int, is, parse_f64, positive_count, random_count, scan_cursor, scan_opts,
 };
+use super::pubsub::fire;
 use super::{with_db, CommandSpec, Ctx};
+use crate::config::NotifyFlags as K;
 use crate::error::{BlockOn, CmdError, CmdResult};
 use crate::reply::{format_double, Reply};
 use crate::storage::encoding::FLAG_BIG;
@@ -353,6 +355,9 @@ fn zadd_generic(ctx: &mut Ctx<'_>, key: &[u8], f: AddFlags, pairs: &[(f64, &Byte
             Ok::<_, CmdError>((added, updated, processed, last))
         })
     })?;
+    if added > 0 || updated > 0 {
+        fire(ctx, K::ZSET, if f.incr { "zincr" } else { "zadd" }, key);
+    }
     if f.incr {
         return Ok(if processed > 0 { Reply::Double(last) } else { Reply::Null });
     }
@@ -377,6 +382,9 @@ fn zrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             Ok::<_, CmdError>(n)
         })
     })?;
+    if n > 0 {
+        fire(ctx, K::ZSET, "zrem", &args[1]);
+    }
     Ok(Reply::Int(n))
 }
 
@@ -577,6 +585,10 @@ fn zrangestore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
         st.zstore_locked(pdb, dst, &entries)?;
         Ok(entries.len())
     })?;
+    // An empty result deletes the destination: its `del` comes from storage.
+    if n > 0 {
+        fire(ctx, K::ZSET, "zrangestore", dst);
+    }
     Ok(Reply::Int(n as i64))
 }
 
@@ -585,6 +597,11 @@ fn zrangestore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 // ---------------------------------------------------------------------------------------------
 
 fn remove_range(ctx: &mut Ctx<'_>, key: &[u8], spec: RangeSpec) -> CmdResult<Reply> {
+    let event = match spec {
+        RangeSpec::Score(_) => "zremrangebyscore",
+        RangeSpec::Rank(..) => "zremrangebyrank",
+        RangeSpec::Lex(_) => "zremrangebylex",
+    };
     let n = with_db(ctx, |st, pdb| {
         st.zwrite(pdb, key, |w| {
             if !w.existed() {
@@ -597,6 +614,9 @@ fn remove_range(ctx: &mut Ctx<'_>, key: &[u8], spec: RangeSpec) -> CmdResult<Rep
             Ok::<_, CmdError>(entries.len())
         })
     })?;
+    if n > 0 {
+        fire(ctx, K::ZSET, event, key);
+    }
     Ok(Reply::Int(n as i64))
 }
 
@@ -644,6 +664,9 @@ fn zpop_common(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> CmdResult<Reply>
     }
     let n = count.unwrap_or(1);
     let entries = with_db(ctx, |st, pdb| pop(st, pdb, &args[1], max, n))?.unwrap_or_default();
+    if !entries.is_empty() {
+        fire(ctx, K::ZSET, pop_event(max), &args[1]);
+    }
     if count.is_none() {
         // The single-pop form is flat in both protocols.
         let mut out = Vec::with_capacity(2);
@@ -664,10 +687,18 @@ fn zpopmax(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     zpop_common(ctx, args, true)
 }
 
+fn pop_event(max: bool) -> &'static str {
+    if max {
+        "zpopmax"
+    } else {
+        "zpopmin"
+    }
+}
+
 /// Pops from the first non-empty key of `keys`: `(key, entries)`, or None when all are missing.
 /// A key of another type met before a non-empty one is WRONGTYPE.
 fn pop_first(ctx: &Ctx<'_>, keys: &[Bytes], max: bool, count: u64) -> CmdResult<Option<(Bytes, Vec<Entry>)>> {
-    with_db(ctx, |st, pdb| {
+    let popped = with_db(ctx, |st, pdb| {
         for k in keys {
             if let Some(entries) = pop(st, pdb, k, max, count)? {
                 if !entries.is_empty() {
@@ -676,7 +707,11 @@ fn pop_first(ctx: &Ctx<'_>, keys: &[Bytes], max: bool, count: u64) -> CmdResult<
             }
         }
         Ok(None)
-    })
+    })?;
+    if let Some((k, _)) = &popped {
+        fire(ctx, K::ZSET, pop_event(max), k);
+    }
+    Ok(popped)
 }
 
 /// `numkeys key... MIN|MAX [COUNT n]` from `args[at]` on: (keys, max, count).
@@ -970,6 +1005,10 @@ fn setop_store(ctx: &mut Ctx<'_>, args: &[Bytes], op: SetOp, name: &str) -> CmdR
         st.zstore_locked(pdb, dst, &out)?;
         Ok(out.len())
     })?;
+    // An empty result deletes the destination: its `del` comes from storage.
+    if n > 0 {
+        fire(ctx, K::ZSET, name, dst);
+    }
     Ok(Reply::Int(n as i64))
 }
 

@@ -6,6 +6,7 @@
 //! `registry.rs`; parsing, validation, GET, SET, REWRITE and
 //! [`Config::directive_names`] all work from that table.
 
+mod pubsub;
 mod registry;
 mod rewrite;
 
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::glob::glob_match;
 
+pub use pubsub::{NotifyFlags, ObufLimit, OutputBufferLimits};
 pub use registry::parse_memory;
 use registry::{lookup, ValueError, DIRECTIVES};
 
@@ -214,6 +216,10 @@ pub struct Config {
     pub proto_max_bulk_len: u64,
     /// Largest accepted client query buffer, in bytes.
     pub client_query_buffer_limit: u64,
+    /// Output buffer limits per client class (Pub/Sub subscribers are disconnected past them).
+    pub client_output_buffer_limit: OutputBufferLimits,
+    /// Keyspace notification classes (`notify-keyspace-events`).
+    pub notify_keyspace_events: NotifyFlags,
     /// Background (active expiry) cycles per second.
     pub hz: u32,
     /// Active expiry effort, 1..=10.
@@ -228,6 +234,9 @@ pub struct Config {
     pub zset_max_listpack_entries: u64,
     /// `zset-max-listpack-value`.
     pub zset_max_listpack_value: u64,
+    /// `busy-reply-threshold` (alias `lua-time-limit`): milliseconds a script runs before other
+    /// clients get `-BUSY` and SCRIPT KILL / FUNCTION KILL may stop it.
+    pub busy_reply_threshold: u64,
     /// RocksDB block cache size in bytes.
     pub rocksdb_block_cache_size: u64,
     /// RocksDB memtable size in bytes.
@@ -265,6 +274,8 @@ impl Default for Config {
             pidfile: DEFAULT_PIDFILE.to_owned(),
             proto_max_bulk_len: DEFAULT_PROTO_MAX_BULK_LEN,
             client_query_buffer_limit: DEFAULT_CLIENT_QUERY_BUFFER_LIMIT,
+            client_output_buffer_limit: OutputBufferLimits::default(),
+            notify_keyspace_events: NotifyFlags::empty(),
             hz: DEFAULT_HZ,
             active_expire_effort: DEFAULT_ACTIVE_EXPIRE_EFFORT,
             hash_max_listpack_entries: DEFAULT_HASH_MAX_LISTPACK_ENTRIES,
@@ -272,6 +283,7 @@ impl Default for Config {
             set_max_intset_entries: DEFAULT_SET_MAX_INTSET_ENTRIES,
             zset_max_listpack_entries: DEFAULT_ZSET_MAX_LISTPACK_ENTRIES,
             zset_max_listpack_value: DEFAULT_ZSET_MAX_LISTPACK_VALUE,
+            busy_reply_threshold: 5000,
             rocksdb_block_cache_size: DEFAULT_ROCKSDB_BLOCK_CACHE_SIZE,
             rocksdb_write_buffer_size: DEFAULT_ROCKSDB_WRITE_BUFFER_SIZE,
             rocksdb_max_write_buffer_number: DEFAULT_ROCKSDB_MAX_WRITE_BUFFER_NUMBER,

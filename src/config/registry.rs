@@ -456,6 +456,8 @@ pub(super) static DIRECTIVES: &[Directive] = &[
         RUNTIME,
         int client_query_buffer_limit
     ),
+    super::pubsub::CLIENT_OUTPUT_BUFFER_LIMIT,
+    super::pubsub::NOTIFY_KEYSPACE_EVENTS,
     // Expiry.
     directive!("hz", Kind::Int { min: 1, max: 500 }, RUNTIME, int hz),
     directive!(
@@ -470,6 +472,9 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     directive!("set-max-intset-entries", Kind::Int { min: 0, max: MEM_MAX }, RUNTIME, int set_max_intset_entries),
     directive!("zset-max-listpack-entries", Kind::Int { min: 0, max: MEM_MAX }, RUNTIME, int zset_max_listpack_entries),
     directive!("zset-max-listpack-value", Kind::Int { min: 0, max: MEM_MAX }, RUNTIME, int zset_max_listpack_value),
+    // Scripts.
+    directive!("busy-reply-threshold", Kind::Int { min: 0, max: MEM_MAX }, RUNTIME, int busy_reply_threshold),
+    directive!("lua-time-limit", Kind::Int { min: 0, max: MEM_MAX }, RUNTIME, int busy_reply_threshold),
     // RocksDB.
     directive!(
         "rocksdb-block-cache-size",

@@ -227,6 +227,9 @@ rocksdb-max-write-buffer-number 2
 rocksdb-max-background-jobs 8
 rocksdb-blob-min-size 1k
 rocksdb-compression no
+client-output-buffer-limit pubsub 1mb 512kb 10
+client-output-buffer-limit normal 1 2 3
+notify-keyspace-events Ex
 ";
     let c = parse(text).unwrap();
     let expected = Config {
@@ -248,6 +251,12 @@ rocksdb-compression no
         pidfile: "/run/strata.pid".into(),
         proto_max_bulk_len: 1024 * 1024,
         client_query_buffer_limit: 2_000_000_000,
+        client_output_buffer_limit: crate::config::OutputBufferLimits {
+            normal: crate::config::ObufLimit { hard: 1, soft: 2, soft_seconds: 3 },
+            pubsub: crate::config::ObufLimit { hard: 1024 * 1024, soft: 512 * 1024, soft_seconds: 10 },
+            ..Default::default()
+        },
+        notify_keyspace_events: crate::config::NotifyFlags::KEYEVENT | crate::config::NotifyFlags::EXPIRED,
         hz: 500,
         active_expire_effort: 10,
         hash_max_listpack_entries: 0,
@@ -255,6 +264,7 @@ rocksdb-compression no
         set_max_intset_entries: 2,
         zset_max_listpack_entries: 3,
         zset_max_listpack_value: 4,
+        busy_reply_threshold: 5000,
         rocksdb_block_cache_size: 0,
         rocksdb_write_buffer_size: 64 * 1024,
         rocksdb_max_write_buffer_number: 2,
@@ -593,6 +603,8 @@ fn immutable_directives() {
         "loglevel",
         "proto-max-bulk-len",
         "client-query-buffer-limit",
+        "client-output-buffer-limit",
+        "notify-keyspace-events",
         "hz",
         "active-expire-effort",
         "hash-max-listpack-entries",
@@ -600,6 +612,8 @@ fn immutable_directives() {
         "set-max-intset-entries",
         "zset-max-listpack-entries",
         "zset-max-listpack-value",
+        "busy-reply-threshold",
+        "lua-time-limit",
     ];
     for name in Config::directive_names() {
         let current = get(&Config::default(), &[name])[0].1.clone();

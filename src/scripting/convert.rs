@@ -50,7 +50,7 @@ pub fn reply_to_lua(lua: &Lua, reply: &Reply, resp: u8) -> Result<Value> {
                 Value::Boolean(false)
             }
         }
-        Reply::Array(items) | Reply::Push(items) => array(lua, items.iter(), resp)?,
+        Reply::Array(items) | Reply::Push(items) | Reply::Frames(items) => array(lua, items.iter(), resp)?,
         Reply::Set(items) => {
             if resp3 {
                 let set = lua.create_table()?;
@@ -84,6 +84,14 @@ pub fn reply_to_lua(lua: &Lua, reply: &Reply, resp: u8) -> Result<Value> {
                 wrapped(lua, "double", Value::Number(*d))?
             } else {
                 Value::String(lua.create_string(format_double(*d))?)
+            }
+        }
+        Reply::BigNumber(digits) => {
+            let digits = Value::String(lua.create_string(digits)?);
+            if resp3 {
+                wrapped(lua, "big_number", digits)?
+            } else {
+                digits
             }
         }
         Reply::Bool(b) => {
@@ -211,8 +219,7 @@ fn table_to_reply(t: &Table, resp: u8, depth: usize) -> Reply {
         _ => {}
     }
     if let Value::String(big) = field("big_number") {
-        // Reply has no RESP3 big number; its RESP2 form is a bulk string.
-        return Reply::bulk(single_line(&big.to_string_lossy()));
+        return Reply::BigNumber(Bytes::from(single_line(&big.to_string_lossy())));
     }
     if let Value::Table(v) = field("verbatim_string") {
         if let (Ok(Value::String(format)), Ok(Value::String(text))) =

@@ -352,10 +352,8 @@ impl Vm {
             ctx.resp = 2;
             ctx.aborted = false;
         }
-        let keys_table =
-            lua.create_sequence_from(keys.iter().map(|k| lua.create_string(k)).collect::<Result<Vec<_>>>()?)?;
-        let args_table =
-            lua.create_sequence_from(args.iter().map(|a| lua.create_string(a)).collect::<Result<Vec<_>>>()?)?;
+        let keys_table = string_sequence(lua, keys)?;
+        let args_table = string_sequence(lua, args)?;
         if !fcall {
             self.globals.raw_set("KEYS", keys_table.clone())?;
             self.globals.raw_set("ARGV", args_table.clone())?;
@@ -551,4 +549,14 @@ fn nonexistent_global(lua: &Lua, key: &Value) -> mlua::Error {
         _ => return raise(lua, "Second argument to luaProtectedTableError must be a string or number"),
     };
     raise(lua, format!("Script attempted to access nonexistent global variable '{name}'"))
+}
+
+/// A Lua array of `items` as strings, built one element at a time: holding every string at
+/// once would exhaust mlua's reference stack (8000 slots in Lua 5.1) for long ARGV lists.
+fn string_sequence(lua: &Lua, items: &[Bytes]) -> Result<Table> {
+    let t = lua.create_table_with_capacity(items.len(), 0)?;
+    for (i, item) in items.iter().enumerate() {
+        t.raw_set(i + 1, lua.create_string(item)?)?;
+    }
+    Ok(t)
 }

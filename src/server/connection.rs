@@ -11,6 +11,7 @@ use crate::commands::{self, CommandSpec, Ctx};
 use crate::error::{BlockOn, CmdError};
 use crate::reply::Reply;
 use crate::state::clients::Unblock;
+use crate::state::notify;
 use crate::state::{Session, Shared};
 use crate::storage::tier;
 use crate::storage::waiters::WaitGuard;
@@ -49,6 +50,7 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr,
     let handle = shared.clients.register(id, addr, laddr);
     let session = Session::new(handle.clone(), requirepass_empty);
     Conn { shared: shared.clone(), stream, session: Some(session), closed: false }.run().await;
+    shared.pubsub.remove_client(&handle);
     shared.clients.unregister(id);
 }
 
@@ -77,7 +79,8 @@ impl Conn {
         loop {
             let timeout = self.shared.config.read().timeout;
             let idle = async {
-                if timeout == 0 {
+                // As in Redis, `timeout` never closes a subscriber.
+                if timeout == 0 || handle.pubsub.active() {
                     std::future::pending::<()>().await
                 } else {
                     tokio::time::sleep(Duration::from_secs(timeout)).await
@@ -93,7 +96,16 @@ impl Conn {
                 _ = handle.killed() => return,
                 _ = stop.wait_for(|s| *s) => return,
                 _ = idle => return,
+                // Pub/Sub messages reach an idle subscriber at once.
+                _ = handle.pubsub.ready() => 0,
             };
+            if n == 0 {
+                handle.pubsub.drain_into(&mut output);
+                if !self.flush(&mut output).await {
+                    return;
+                }
+                continue;
+            }
             self.shared.stats.total_net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
             let outcome = self.process(&mut parser, &mut input, &mut output, &mut synced).await;
             handle.qbuf.store(input.len(), Ordering::Relaxed);
@@ -146,7 +158,9 @@ impl Conn {
             }
             let run = queue.iter().take_while(|q| q.run_spec.is_some()).count();
             let mut replies = Vec::new();
-            if run >= 2 && share_writes {
+            // Queuing a transaction, or a script runs (commands may get -BUSY): one by one.
+            let queuing = self.session.as_ref().is_some_and(|s| s.multi.is_some()) || self.shared.scripts.any_running();
+            if run >= 2 && share_writes && !queuing {
                 let cmds: Vec<Queued> = queue.drain(..run).collect();
                 replies = self.run_pipeline(&cmds);
                 // From a command that needed the disk (or another lock) on, one by one.
@@ -169,6 +183,8 @@ impl Conn {
             wait_seq = wait_seq.max(seq);
             let was_authed = limits.authenticated;
             let Some(session) = self.session.as_mut() else { return Outcome::Close };
+            // Messages published while the command ran (to its own channels) go first, as in Redis.
+            session.handle.pubsub.drain_into(output);
             for reply in replies.into_iter().chain(single) {
                 if reply.is_error() {
                     self.shared.stats.total_error_replies.fetch_add(1, Ordering::Relaxed);
@@ -221,7 +237,10 @@ impl Conn {
         let dbs = storage.dbs();
         let pdb = dbs.physical(session.db);
         let keys = cmds.iter().flat_map(|q| q.run_spec.map(|s| s.keys(&q.args)).unwrap_or_default());
-        let write = storage.begin_pipeline(dbs, keys.map(|k| (pdb, k.as_ref())));
+        // A key locked elsewhere (a script, a command on a blocking thread): one by one instead.
+        let Some(write) = storage.begin_pipeline(dbs, keys.map(|k| (pdb, k.as_ref()))) else { return Vec::new() };
+        // Keyspace notifications wait for the shared write.
+        notify::defer_begin();
         let mut replies = Vec::with_capacity(cmds.len());
         for q in cmds {
             let Some(spec) = q.spec else { break };
@@ -241,9 +260,12 @@ impl Conn {
         }
         if let Err(e) = write.commit() {
             tracing::error!(error = %e, "pipeline write failed");
+            notify::defer_discard();
             for r in &mut replies {
                 *r = Reply::error("ERR internal error");
             }
+        } else {
+            notify::defer_flush(&shared);
         }
         replies
     }
@@ -260,8 +282,12 @@ impl Conn {
             return true;
         }
         let n = output.len();
-        if self.stream.write_all(output).await.is_err() {
-            return false;
+        let Some(handle) = self.session.as_ref().map(|s| s.handle.clone()) else { return false };
+        // A client killed while its socket is full (a slow subscriber over its output buffer
+        // limit) is dropped without waiting for the write.
+        tokio::select! {
+            r = self.stream.write_all(output) => if r.is_err() { return false },
+            _ = handle.killed() => return false,
         }
         self.shared.stats.total_net_output_bytes.fetch_add(n as u64, Ordering::Relaxed);
         output.clear();
@@ -280,10 +306,20 @@ impl Conn {
         }
         let args = q.args;
         let Some(spec) = q.spec else {
+            if let Some(session) = self.session.as_mut() {
+                session.flag_multi();
+            }
             return (Reply::error(commands::unknown_command(&args).to_string()), 0);
         };
-        if let Some(session) = self.session.as_ref() {
+        if let Some(session) = self.session.as_mut() {
             note_command(&self.shared, session, q.resolved);
+            let busy = commands::resolve(spec, &args)
+                .ok()
+                .and_then(|s| commands::scripting::busy_error(&self.shared, session.id(), s));
+            if let Some(e) = busy {
+                session.flag_multi();
+                return (Reply::Error(e.to_string()), 0);
+            }
         }
         let args: Arc<[Bytes]> = args.into();
         match self.attempt(spec, &args).await {
@@ -430,7 +466,8 @@ impl Queued {
             s.first_key > 0
                 && s.arity_ok(args.len())
                 && !s.flags.contains(commands::Flags::BLOCKING)
-                && !matches!(s.name, "move" | "copy")
+                && !matches!(s.name, "move" | "copy" | "watch")
+                && !s.flags.contains(commands::Flags::PUBSUB)
         });
         Queued { args, spec, resolved: name, run_spec }
     }

@@ -86,7 +86,9 @@ impl Server {
             return Err(StartError::NoListener);
         }
         let shared = Arc::new(Shared::new(storage, cfg));
+        crate::state::notify::install(&shared);
         shared.tcp_port.store(port, std::sync::atomic::Ordering::Relaxed);
+        crate::commands::scripting::load_stored_functions(&shared);
         Ok(Server { shared, listeners })
     }
 

@@ -1,5 +1,6 @@
 //! The registry of connected clients, for CLIENT LIST / INFO / KILL and INFO clients.
 
+use super::pubsub::Kind;
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
@@ -32,6 +33,8 @@ pub struct ClientHandle {
     /// CLIENT UNBLOCK's request: 0 none, 1 as a timeout, 2 with an error.
     unblock: AtomicU8,
     unblock_notify: tokio::sync::Notify,
+    /// Subscriptions and queued Pub/Sub messages.
+    pub pubsub: super::pubsub::ClientPubSub,
 }
 
 /// How CLIENT UNBLOCK ends a blocking command.
@@ -62,6 +65,7 @@ impl ClientHandle {
             blocked: AtomicBool::new(false),
             unblock: AtomicU8::new(0),
             unblock_notify: tokio::sync::Notify::new(),
+            pubsub: Default::default(),
         }
     }
 
@@ -122,23 +126,37 @@ impl ClientHandle {
         self.unblock.store(0, Ordering::SeqCst);
     }
 
+    /// CLIENT LIST flags: `b` blocked, `P` subscribed, else `N`.
+    fn flags(&self) -> &'static str {
+        if self.blocked.load(Ordering::Relaxed) {
+            "b"
+        } else if self.pubsub.active() {
+            "P"
+        } else {
+            "N"
+        }
+    }
+
     /// One CLIENT LIST line (without the newline), with Redis's fields in Redis's order.
     pub fn info_line(&self) -> String {
         let opt = |m: &Mutex<Option<Bytes>>| {
             m.lock().as_ref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default()
         };
         format!(
-            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
             self.laddr,
             opt(&self.name),
             self.created.elapsed().as_secs(),
             self.idle_secs(),
-            if self.blocked.load(Ordering::Relaxed) { "b" } else { "N" },
+            self.flags(),
             self.db.load(Ordering::Relaxed),
+            self.pubsub.count(Kind::Channel),
+            self.pubsub.count(Kind::Pattern),
+            self.pubsub.count(Kind::Shard),
             self.qbuf.load(Ordering::Relaxed),
-            self.omem.load(Ordering::Relaxed),
+            self.omem.load(Ordering::Relaxed) + self.pubsub.queued_bytes(),
             self.last_cmd.lock(),
             self.protocol.load(Ordering::Relaxed),
             opt(&self.lib_name),

@@ -3,6 +3,9 @@
 //! per-connection state a handler may change (database, protocol, auth, name).
 
 pub mod clients;
+pub mod notify;
+pub mod pubsub;
+pub mod scripts;
 
 use crate::config::Config;
 use crate::storage::Storage;
@@ -95,6 +98,7 @@ pub struct Shared {
     pub storage: Arc<Storage>,
     pub config: RwLock<Config>,
     pub clients: ClientRegistry,
+    pub pubsub: pubsub::PubSub,
     pub stats: ServerStats,
     pub cursors: Mutex<CursorTable>,
     pub started: Instant,
@@ -106,6 +110,8 @@ pub struct Shared {
     pub shutdown: tokio::sync::watch::Sender<bool>,
     /// Applies `loglevel` to the running logger (installed by main; CONFIG SET loglevel).
     pub log_level_setter: Mutex<Option<LevelSetter>>,
+    /// EVAL scripts, FUNCTION libraries and the scripts running now.
+    pub scripts: scripts::Scripts,
 }
 
 impl Shared {
@@ -115,6 +121,7 @@ impl Shared {
             storage,
             config: RwLock::new(config),
             clients: ClientRegistry::default(),
+            pubsub: pubsub::PubSub::default(),
             stats: ServerStats::default(),
             cursors: Mutex::new(CursorTable::default()),
             started: Instant::now(),
@@ -123,6 +130,7 @@ impl Shared {
             config_file,
             shutdown: tokio::sync::watch::Sender::new(false),
             log_level_setter: Mutex::new(None),
+            scripts: scripts::Scripts::default(),
         }
     }
 
@@ -152,6 +160,56 @@ pub struct Session {
     /// The command runs again after its keys changed while it was blocked (XREADGROUP then
     /// reports a stream or group that went away as Redis does for blocked clients).
     pub blocked_rerun: bool,
+    /// Inside MULTI: the commands queued so far.
+    pub multi: Option<MultiState>,
+    /// Keys this client WATCHes.
+    pub watch: Option<WatchState>,
+}
+
+/// A transaction being queued (MULTI ... EXEC).
+#[derive(Default)]
+pub struct MultiState {
+    /// The commands queued, each with its arguments (name first).
+    pub queued: Vec<Vec<Bytes>>,
+    /// A command was refused while queuing: EXEC discards the transaction (EXECABORT).
+    pub aborted: bool,
+}
+
+/// The keys one client WATCHes, registered in `Storage::watches` until dropped.
+pub struct WatchState {
+    storage: Arc<Storage>,
+    id: u64,
+    /// Set when a watched key is written.
+    pub flag: crate::storage::watch::Flag,
+    /// Metadata key and expiry at WATCH time (0 = none or no key) of each watched key.
+    pub keys: Vec<(Vec<u8>, u64)>,
+}
+
+impl WatchState {
+    pub fn new(storage: Arc<Storage>, id: u64) -> WatchState {
+        WatchState { storage, id, flag: Default::default(), keys: Vec::new() }
+    }
+
+    /// Watches one more key (`meta_key`, alive with expiry `expire_at`, 0 = none or missing;
+    /// `expired`: stored but already expired).
+    pub fn add(&mut self, meta_key: Vec<u8>, expire_at: u64, expired: bool) {
+        if self.keys.iter().any(|(k, _)| *k == meta_key) {
+            return;
+        }
+        self.storage.watches.watch(meta_key.clone(), self.id, &self.flag, expired);
+        self.keys.push((meta_key, expire_at));
+    }
+
+    /// Whether EXEC must fail: a watched key was written, or expired since WATCH.
+    pub fn broken(&self, now_ms: u64) -> bool {
+        self.flag.load(Ordering::Acquire) || self.keys.iter().any(|&(_, at)| at != 0 && at <= now_ms)
+    }
+}
+
+impl Drop for WatchState {
+    fn drop(&mut self) {
+        self.storage.watches.unwatch(self.id, self.keys.iter().map(|(k, _)| k.as_slice()));
+    }
 }
 
 impl Session {
@@ -164,6 +222,15 @@ impl Session {
             close_after_reply: false,
             suppress_reply: false,
             blocked_rerun: false,
+            multi: None,
+            watch: None,
+        }
+    }
+
+    /// A command was refused while queuing a transaction: EXEC will abort it.
+    pub fn flag_multi(&mut self) {
+        if let Some(m) = self.multi.as_mut() {
+            m.aborted = true;
         }
     }
 

@@ -17,12 +17,13 @@
 //! `StoreError::WouldBlock`; the caller then commits what ran so far and runs the rest one by one.
 
 use super::encoding::{self, CollMeta, CounterKind, KeyType};
+use super::events::{self, KeyEvent};
 use super::locks::KeyGuard;
 use super::{cf, tier, DbMap, Record, Storage, StoreError};
 use bytes::Bytes;
 use rocksdb::WriteBatch;
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What one operation does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,11 +85,20 @@ pub struct Batch<'s> {
     /// Databases whose counters this batch resets (FLUSHDB), applied before the deltas.
     resets: Vec<u8>,
     after: After,
+    /// Key events for keyspace notifications, journaled once committed (`events`).
+    events: Vec<events::Recorded>,
 }
 
 impl<'s> Batch<'s> {
     pub(super) fn new(store: &'s Storage) -> Batch<'s> {
-        Batch { store, ops: Vec::new(), deltas: Vec::new(), resets: Vec::new(), after: After::default() }
+        Batch {
+            store,
+            ops: Vec::new(),
+            deltas: Vec::new(),
+            resets: Vec::new(),
+            after: After::default(),
+            events: Vec::new(),
+        }
     }
 
     fn op(&mut self, cf: &'static str, kind: OpKind, key: Vec<u8>, value: impl Into<Bytes>) {
@@ -145,6 +155,16 @@ impl<'s> Batch<'s> {
         let keys = i64::from(old.is_none());
         let expires = i64::from(expire_at_ms != 0) - i64::from(old_expire != 0);
         self.delta(pdb, keys, expires);
+        if self.store.key_events() {
+            match old {
+                None => self.events.push((KeyEvent::New, pdb, key.to_vec())),
+                Some(o) if !o.alive(self.store.clock.now_ms()) => {
+                    self.events.push((KeyEvent::Expired, pdb, key.to_vec()));
+                    self.events.push((KeyEvent::New, pdb, key.to_vec()));
+                }
+                Some(_) => {}
+            }
+        }
     }
 
     /// Deletes `key`, whose current record is `old`. Collection subkeys become unreachable at
@@ -161,6 +181,14 @@ impl<'s> Batch<'s> {
             self.op(cf::EXPIRE_INDEX, OpKind::Delete, encoding::expire_index_key(expire, pdb, key), Bytes::new());
         }
         self.delta(pdb, -1, -i64::from(expire != 0));
+    }
+
+    /// Notes that `key`'s record, removed or replaced by this batch, had expired (an
+    /// `expired` keyspace notification once committed).
+    pub fn note_expired(&mut self, pdb: u8, key: &[u8]) {
+        if self.store.key_events() {
+            self.events.push((KeyEvent::Expired, pdb, key.to_vec()));
+        }
     }
 
     /// When `old` is a big collection that `new` (the record replacing it; None = deleted) does
@@ -216,6 +244,10 @@ impl<'s> Batch<'s> {
         if meta.size == 0 {
             if let Some(old) = old {
                 self.delete_record(pdb, key, old);
+                if self.store.key_events() {
+                    let how = if old.alive(self.store.clock.now_ms()) { KeyEvent::Emptied } else { KeyEvent::Expired };
+                    self.events.push((how, pdb, key.to_vec()));
+                }
             }
             return;
         }
@@ -236,6 +268,11 @@ impl<'s> Batch<'s> {
     /// Writes a record of the `default` family (the database map).
     pub(crate) fn put_default(&mut self, key: &[u8], value: &[u8]) {
         self.op(cf::DEFAULT, OpKind::Put, key.to_vec(), Bytes::copy_from_slice(value));
+    }
+
+    /// Deletes a record of the `default` family.
+    pub(crate) fn delete_default(&mut self, key: &[u8]) {
+        self.op(cf::DEFAULT, OpKind::Delete, key.to_vec(), Bytes::new());
     }
 
     /// Deletes every key of physical database `pdb` with range deletes (FLUSHDB).
@@ -279,10 +316,12 @@ impl<'s> Batch<'s> {
         }
         if self.resets.is_empty() && pipeline_is_open() {
             absorb(self.ops, &self.deltas, self.after);
+            events::journal(self.events);
             return Ok(());
         }
         write_ops(self.store, &self.ops, &self.deltas, &self.resets)?;
         self.after.run(self.store);
+        events::journal(self.events);
         Ok(())
     }
 }
@@ -322,8 +361,13 @@ fn write_ops(store: &Storage, ops: &[Op], deltas: &[Delta], resets: &[u8]) -> Re
             wb.merge_cf(d, encoding::counter_key(CounterKind::Expires, pdb), expires.to_le_bytes());
         }
     }
+    // Watched keys a flush is about to delete (WATCH sees a flush only of keys that exist).
+    let flushed_watched = if store.watches.any() { flushed_watched_keys(store, ops) } else { Vec::new() };
     let db = store.db();
     tier::with_write_options(|wo| db.write_opt(wb, wo))?;
+    if store.watches.any() {
+        touch_watched(store, ops, &flushed_watched);
+    }
     for op in ops.iter().filter(|op| op.cf == cf::METADATA) {
         match op.kind {
             OpKind::Put => store.recent.put(&op.key, Some(&op.value)),
@@ -341,6 +385,39 @@ fn write_ops(store: &Storage, ops: &[Op], deltas: &[Delta], resets: &[u8]) -> Re
     Ok(())
 }
 
+/// The watched keys (metadata keys) that the metadata range deletes of `ops` would remove.
+fn flushed_watched_keys(store: &Storage, ops: &[Op]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for op in ops.iter().filter(|op| op.cf == cf::METADATA && op.kind == OpKind::DeleteRange) {
+        for mk in store.watches.keys_in(&op.key, &op.value) {
+            if matches!(store.get_record_raw(&mk), Ok(Some(_))) {
+                out.push(mk);
+            }
+        }
+    }
+    out
+}
+
+/// Marks the clients watching any key that `ops` wrote (WATCH, DESIGN.md §4): every write of a
+/// key goes through here, whatever command or type made it.
+fn touch_watched(store: &Storage, ops: &[Op], flushed: &[Vec<u8>]) {
+    for op in ops {
+        if op.kind == OpKind::DeleteRange {
+            continue;
+        }
+        if op.cf == cf::METADATA {
+            store.watches.touch(&op.key, op.kind != OpKind::Put);
+        } else if cf::SUBKEY_FAMILIES.contains(&op.cf) {
+            if let Some((pdb, key, _, _)) = encoding::decode_subkey(&op.key) {
+                store.watches.touch(&encoding::meta_key(pdb, key), false);
+            }
+        }
+    }
+    for mk in flushed {
+        store.watches.touch(mk, true);
+    }
+}
+
 // ---- Pipelines sharing one write -------------------------------------------------------------
 
 struct Active {
@@ -356,6 +433,23 @@ struct Active {
     dirty: HashSet<Vec<u8>>,
     /// The lock stripes held, sorted.
     held: Vec<usize>,
+    /// Set for an all-or-nothing write (MULTI/EXEC, scripts).
+    atomic: Option<Box<Atomic>>,
+}
+
+/// What an all-or-nothing write (MULTI/EXEC, a script) keeps besides a pipeline's overlay: its
+/// subkey writes in key order, so iterations merge them with RocksDB's records instead of giving
+/// up, and the stripes of keys it touched without holding their locks. Such a write never
+/// commits with missing stripes: the caller takes them (in order, with the others) and runs
+/// everything again (DESIGN.md §4: scripts may touch undeclared keys).
+#[derive(Default)]
+struct Atomic {
+    /// Per subkey family: key → value (None = deleted).
+    tree: HashMap<&'static str, BTreeMap<Vec<u8>, Option<Bytes>>>,
+    /// Range deletes of subkey families, in order: (family, lo, hi).
+    ranges: Vec<(&'static str, Vec<u8>, Vec<u8>)>,
+    /// Stripes touched but not held.
+    missing: Vec<usize>,
 }
 
 thread_local! {
@@ -376,9 +470,12 @@ fn absorb(ops: Vec<Op>, deltas: &[Delta], after: After) {
         act.after.append(after);
         for op in ops {
             if cf::SUBKEY_FAMILIES.contains(&op.cf) {
-                // Iterating this collection's prefix must now wait for the commit.
+                // Iterating this collection's prefix must now see (or wait for) these writes.
                 if let Some((_, _, _, sub)) = encoding::decode_subkey(&op.key) {
                     act.dirty.insert(op.key[..op.key.len() - sub.len()].to_vec());
+                }
+                if let Some(atomic) = act.atomic.as_mut() {
+                    atomic.absorb(&op);
                 }
             }
             let value = match op.kind {
@@ -402,6 +499,87 @@ fn absorb(ops: Vec<Op>, deltas: &[Delta], after: After) {
     })
 }
 
+impl Atomic {
+    fn absorb(&mut self, op: &Op) {
+        let tree = self.tree.entry(op.cf).or_default();
+        match op.kind {
+            OpKind::Put => {
+                tree.insert(op.key.clone(), Some(op.value.clone()));
+            }
+            OpKind::Delete | OpKind::SingleDelete => {
+                tree.insert(op.key.clone(), None);
+            }
+            OpKind::DeleteRange => {
+                let hi = op.value.to_vec();
+                let inside: Vec<Vec<u8>> = tree.range(op.key.clone()..hi.clone()).map(|(k, _)| k.clone()).collect();
+                for k in inside {
+                    tree.remove(&k);
+                }
+                self.ranges.push((op.cf, op.key.clone(), hi));
+            }
+        }
+    }
+}
+
+/// Inside an all-or-nothing write, its own records of family `cf` under `prefix`, in key order
+/// (None = deleted), and the ranges it deleted there; None when no such write is open.
+#[allow(clippy::type_complexity)]
+pub(crate) fn atomic_view(
+    cf: &'static str,
+    prefix: &[u8],
+) -> Option<(Vec<(Vec<u8>, Option<Bytes>)>, Vec<(Vec<u8>, Vec<u8>)>)> {
+    ACTIVE.with(|a| {
+        let a = a.borrow();
+        let atomic = a.as_ref()?.atomic.as_ref()?;
+        let end = encoding::prefix_end(prefix);
+        let mine = match atomic.tree.get(cf) {
+            Some(tree) => tree
+                .range(prefix.to_vec()..)
+                .take_while(|(k, _)| end.as_ref().is_none_or(|e| k.as_slice() < e.as_slice()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            None => Vec::new(),
+        };
+        let ranges = atomic
+            .ranges
+            .iter()
+            .filter(|(c, lo, hi)| {
+                *c == cf && end.as_ref().is_none_or(|e| lo.as_slice() < e.as_slice()) && hi.as_slice() > prefix
+            })
+            .map(|(_, lo, hi)| (lo.clone(), hi.clone()))
+            .collect();
+        Some((mine, ranges))
+    })
+}
+
+/// Inside an all-or-nothing write: its own version of one record of family `cf`.
+pub(crate) fn atomic_get(cf: &'static str, key: &[u8]) -> Option<Option<Bytes>> {
+    ACTIVE.with(|a| a.borrow().as_ref()?.atomic.as_ref()?.get(cf, key))
+}
+
+impl Atomic {
+    /// Its own version of a record: written, deleted, or inside a range it deleted.
+    fn get(&self, cf: &'static str, key: &[u8]) -> Option<Option<Bytes>> {
+        if let Some(v) = self.tree.get(cf).and_then(|t| t.get(key)) {
+            return Some(v.clone());
+        }
+        self.ranges.iter().any(|(c, lo, hi)| *c == cf && key >= lo.as_slice() && key < hi.as_slice()).then_some(None)
+    }
+}
+
+/// Key-count changes (keys, keys with an expiry) of physical database `pdb` that the write open
+/// on this thread holds uncommitted: DBSIZE inside a transaction counts its own writes.
+pub(crate) fn pending_counts(pdb: u8) -> (i64, i64) {
+    ACTIVE.with(|a| {
+        a.borrow().as_ref().and_then(|act| act.deltas.iter().find(|d| d.0 == pdb).map(|d| (d.1, d.2))).unwrap_or((0, 0))
+    })
+}
+
+/// Whether an all-or-nothing write is open on this thread (a script inside EXEC joins it).
+pub fn atomic_is_open() -> bool {
+    ACTIVE.with(|a| a.borrow().as_ref().is_some_and(|act| act.atomic.is_some()))
+}
+
 /// The open pipeline's own version of a metadata record: Some(record or None if deleted) when
 /// the pipeline wrote it, None when it did not (or no pipeline is open).
 pub(crate) fn overlay_get(meta_key: &[u8]) -> Option<Option<Bytes>> {
@@ -410,7 +588,14 @@ pub(crate) fn overlay_get(meta_key: &[u8]) -> Option<Option<Bytes>> {
 
 /// Like `overlay_get`, for a record of the `subkeys` family.
 pub(crate) fn overlay_get_sub(key: &[u8]) -> Option<Option<Bytes>> {
-    ACTIVE.with(|a| a.borrow().as_ref().and_then(|act| act.subs.get(key).cloned()))
+    ACTIVE.with(|a| {
+        let a = a.borrow();
+        let act = a.as_ref()?;
+        match act.atomic.as_ref() {
+            Some(atomic) => atomic.get(cf::SUBKEYS, key),
+            None => act.subs.get(key).cloned(),
+        }
+    })
 }
 
 /// Whether the open pipeline wrote subkeys under `prefix` (false when no pipeline is open).
@@ -419,8 +604,23 @@ pub(crate) fn overlay_dirty(prefix: &[u8]) -> bool {
 }
 
 /// Under an open pipeline: whether it holds all of `stripes` (None when no pipeline is open).
+/// An all-or-nothing write goes on without the ones it lacks and notes them: it will not commit
+/// without them (see `Atomic`).
 pub(crate) fn pipeline_holds(stripes: &[usize]) -> Option<bool> {
-    ACTIVE.with(|a| a.borrow().as_ref().map(|act| stripes.iter().all(|s| act.held.binary_search(s).is_ok())))
+    ACTIVE.with(|a| {
+        let mut a = a.borrow_mut();
+        let act = a.as_mut()?;
+        let mut all = true;
+        for s in stripes {
+            if act.held.binary_search(s).is_err() {
+                match act.atomic.as_mut() {
+                    Some(atomic) => atomic.missing.push(*s),
+                    None => all = false,
+                }
+            }
+        }
+        Some(all)
+    })
 }
 
 /// An open pipeline write: its locks, the database map, and (thread-local) its operations.
@@ -437,22 +637,87 @@ impl Storage {
         &'s self,
         dbs: DbMap<'s>,
         keys: impl IntoIterator<Item = (u8, &'k [u8])>,
-    ) -> PipelineWrite<'s> {
+    ) -> Option<PipelineWrite<'s>> {
         let mut held: Vec<usize> = keys.into_iter().map(|(db, k)| self.locks.stripe(db, k)).collect();
         // Sorted and deduplicated by the lock, as `holds` needs for its binary search.
-        let locks = self.locks.lock_stripes(&mut held);
-        ACTIVE.with(|a| {
-            *a.borrow_mut() = Some(Active {
-                ops: Vec::new(),
-                deltas: Vec::new(),
-                after: After::default(),
-                overlay: HashMap::new(),
-                subs: HashMap::new(),
-                dirty: HashSet::new(),
-                held,
-            });
+        let locks = self.locks.acquire(&mut held)?;
+        open(held, None);
+        Some(PipelineWrite { store: self, _locks: locks, _dbs: dbs })
+    }
+
+    /// Opens an all-or-nothing write (MULTI/EXEC, a script) holding the lock `stripes` (see
+    /// `LockTable::stripe`; sorted and deduplicated here) and `dbs`. Commands then run as in a
+    /// pipeline, except that iterations see the write's own subkeys and keys whose stripes are
+    /// not held are noted rather than refused. On the network thread a busy stripe gives
+    /// `WouldBlock` (the caller runs again on a blocking thread, where it waits).
+    pub fn begin_atomic<'s>(&'s self, dbs: DbMap<'s>, stripes: &mut Vec<usize>) -> Result<AtomicWrite<'s>, StoreError> {
+        let locks = self.locks.acquire(stripes).ok_or(StoreError::WouldBlock)?;
+        open(stripes.clone(), Some(Box::default()));
+        Ok(AtomicWrite { store: self, _locks: locks, _dbs: dbs, open: true })
+    }
+
+    /// The lock stripe of `key` in physical database `pdb`.
+    pub fn stripe(&self, pdb: u8, key: &[u8]) -> usize {
+        self.locks.stripe(pdb, key)
+    }
+}
+
+fn open(held: Vec<usize>, atomic: Option<Box<Atomic>>) {
+    ACTIVE.with(|a| {
+        *a.borrow_mut() = Some(Active {
+            ops: Vec::new(),
+            deltas: Vec::new(),
+            after: After::default(),
+            overlay: HashMap::new(),
+            subs: HashMap::new(),
+            dirty: HashSet::new(),
+            held,
+            atomic,
         });
-        PipelineWrite { store: self, _locks: locks, _dbs: dbs }
+    });
+}
+
+/// How an all-or-nothing write ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AtomicOutcome {
+    /// Written (or nothing to write).
+    Committed,
+    /// Nothing written: the commands touched keys on these stripes without holding them. Take
+    /// them too and run again.
+    NeedLocks(Vec<usize>),
+}
+
+/// An open all-or-nothing write; dropped without `commit`, it writes nothing.
+pub struct AtomicWrite<'s> {
+    store: &'s Storage,
+    _locks: KeyGuard<'s>,
+    _dbs: DbMap<'s>,
+    open: bool,
+}
+
+impl AtomicWrite<'_> {
+    /// Writes everything as one RocksDB write unless keys were touched without their locks.
+    pub fn commit(mut self) -> Result<AtomicOutcome, StoreError> {
+        self.open = false;
+        let Some(act) = ACTIVE.with(|a| a.borrow_mut().take()) else { return Ok(AtomicOutcome::Committed) };
+        let missing = act.atomic.map(|a| a.missing).unwrap_or_default();
+        if !missing.is_empty() {
+            return Ok(AtomicOutcome::NeedLocks(missing));
+        }
+        if act.ops.is_empty() {
+            return Ok(AtomicOutcome::Committed);
+        }
+        write_ops(self.store, &act.ops, &act.deltas, &[])?;
+        act.after.run(self.store);
+        Ok(AtomicOutcome::Committed)
+    }
+}
+
+impl Drop for AtomicWrite<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            ACTIVE.with(|a| a.borrow_mut().take());
+        }
     }
 }
 

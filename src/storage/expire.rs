@@ -69,6 +69,7 @@ impl Storage {
         }
         let more = due.len() == BATCH;
         let mut deleted = 0;
+        let mut removed: Vec<(u8, Vec<u8>)> = Vec::new();
         for index_key in due {
             let Some((at, meta_key)) = decode_expire_index_key(&index_key) else {
                 let mut b = self.batch();
@@ -83,11 +84,18 @@ impl Storage {
                 Some(rec) if rec.header.expire_at_ms == at && !rec.alive(now) => {
                     b.delete_record(pdb, user_key, &rec);
                     deleted += 1;
+                    if self.key_events() {
+                        removed.push((pdb, user_key.to_vec()));
+                    }
                 }
                 // The key was deleted, or given another expiry, without this entry being seen.
                 _ => b.delete_index_entry(&index_key),
             }
             b.commit()?;
+        }
+        // Outside the key locks.
+        for (pdb, key) in removed {
+            self.report_expired(pdb, &key);
         }
         self.stats.expired_keys.fetch_add(deleted, Ordering::Relaxed);
         Ok((deleted, more))

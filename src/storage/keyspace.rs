@@ -54,10 +54,15 @@ impl Storage {
 
     /// Deletes `keys`; returns how many existed. One atomic batch.
     pub fn delete(&self, pdb: u8, keys: &[Bytes]) -> Result<i64, StoreError> {
+        Ok(self.delete_keys(pdb, keys)?.len() as i64)
+    }
+
+    /// Deletes `keys`; returns those that existed (each once), in order. One atomic batch.
+    pub fn delete_keys(&self, pdb: u8, keys: &[Bytes]) -> Result<Vec<Bytes>, StoreError> {
         let _g = self.lock_many(keys.iter().map(|k| (pdb, k.as_ref())))?;
         let now = self.clock.now_ms();
         let mut b = self.batch();
-        let mut deleted = 0;
+        let mut deleted = Vec::new();
         let mut seen: Vec<&[u8]> = Vec::new();
         for k in keys {
             if seen.contains(&k.as_ref()) {
@@ -65,7 +70,11 @@ impl Storage {
             }
             seen.push(k);
             if let Some(rec) = self.get_record(pdb, k)? {
-                deleted += i64::from(rec.alive(now));
+                if rec.alive(now) {
+                    deleted.push(k.clone());
+                } else {
+                    b.note_expired(pdb, k);
+                }
                 b.delete_record(pdb, k, &rec);
             }
         }
@@ -316,6 +325,16 @@ impl Storage {
         // Clients blocked on keys of either database look again (Redis serves them if the
         // swapped-in database has their keys).
         self.waiters.signal_all();
+        // Watched keys of either database that exist in either have changed under their watchers.
+        if self.watches.any() {
+            let (pa, pb) = (next.get(a).copied().unwrap_or(0), next.get(b).copied().unwrap_or(0));
+            let exists = |mk: &[u8]| {
+                encoding::decode_meta_key(mk)
+                    .is_some_and(|(_, key)| [pa, pb].iter().any(|&p| matches!(self.get_record(p, key), Ok(Some(_)))))
+            };
+            self.watches.touch_db(pa, exists);
+            self.watches.touch_db(pb, exists);
+        }
         Ok(())
     }
 }

@@ -63,6 +63,34 @@ impl LockTable {
         self.lock_stripes(&mut idx)
     }
 
+    /// Like `lock_stripes`, except that on the network thread (`tier::cache_only`) it never
+    /// waits: a stripe held elsewhere (by a script or a command on a blocking thread) gives None,
+    /// and the caller runs again on a blocking thread, so other clients are not stalled.
+    pub(crate) fn acquire(&self, idx: &mut Vec<usize>) -> Option<KeyGuard<'_>> {
+        if idx.len() == 1 {
+            return self.acquire_one(idx[0]);
+        }
+        if !super::tier::is_cache_only() {
+            return Some(self.lock_stripes(idx));
+        }
+        idx.sort_unstable();
+        idx.dedup();
+        let mut many = Vec::with_capacity(idx.len());
+        for &i in idx.iter() {
+            many.push(self.stripes[i].try_lock()?);
+        }
+        Some(KeyGuard { _one: None, _many: many })
+    }
+
+    /// `acquire` of one stripe.
+    pub(crate) fn acquire_one(&self, i: usize) -> Option<KeyGuard<'_>> {
+        if super::tier::is_cache_only() {
+            self.try_lock_stripe(i)
+        } else {
+            Some(self.lock_stripe(i))
+        }
+    }
+
     /// Locks stripes (from `stripe`) in ascending order, each once; leaves `idx` sorted and
     /// deduplicated. Every multi-key lock goes through here, which is what rules out deadlock.
     pub(crate) fn lock_stripes(&self, idx: &mut Vec<usize>) -> KeyGuard<'_> {

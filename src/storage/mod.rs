@@ -8,8 +8,10 @@
 pub mod batch;
 pub mod cf;
 pub mod encoding;
+pub mod events;
 pub mod expire;
 pub mod filter;
+mod functions;
 pub mod keyspace;
 pub mod locks;
 pub mod manifest;
@@ -21,6 +23,7 @@ mod sync;
 pub mod tier;
 pub mod types;
 pub mod waiters;
+pub mod watch;
 
 use crate::clock::Clock;
 use bytes::Bytes;
@@ -142,9 +145,14 @@ pub struct Storage {
     threads: parking_lot::Mutex<Vec<std::thread::JoinHandle<()>>>,
     /// Clients blocked on list and sorted-set keys.
     pub waiters: waiters::Waiters,
+    /// Keys clients WATCH.
+    pub watches: watch::Watches,
     reclaim: reclaim::Reclaimer,
     /// Compact-encoding limits (OBJECT ENCODING names).
     pub limits: types::EncodingLimits,
+    /// Record key events for keyspace notifications (`events`).
+    key_events_on: AtomicBool,
+    expired_hook: std::sync::OnceLock<events::ExpiredHook>,
 }
 
 /// The logical→physical database map, held for the duration of one command so that SWAPDB,
@@ -203,8 +211,11 @@ impl Storage {
             stopped: AtomicBool::new(false),
             threads: parking_lot::Mutex::new(Vec::new()),
             waiters: waiters::Waiters::default(),
+            watches: watch::Watches::default(),
             reclaim,
             limits: types::EncodingLimits::default(),
+            key_events_on: AtomicBool::new(false),
+            expired_hook: std::sync::OnceLock::new(),
         };
         storage.load_state().map_err(|e| OpenError::Rocks { path: storage.path.clone(), message: e.to_string() })?;
         storage.tune_scans();
@@ -307,7 +318,7 @@ impl Storage {
     pub(crate) fn lock(&self, pdb: u8, key: &[u8]) -> Result<locks::KeyGuard<'_>, StoreError> {
         let stripe = self.locks.stripe(pdb, key);
         match batch::pipeline_holds(&[stripe]) {
-            None => Ok(self.locks.lock_stripe(stripe)),
+            None => self.locks.acquire_one(stripe).ok_or(StoreError::WouldBlock),
             Some(true) => Ok(self.locks.none()),
             Some(false) => Err(StoreError::WouldBlock),
         }
@@ -320,7 +331,7 @@ impl Storage {
     ) -> Result<locks::KeyGuard<'_>, StoreError> {
         let mut stripes: Vec<usize> = keys.into_iter().map(|(db, k)| self.locks.stripe(db, k)).collect();
         match batch::pipeline_holds(&stripes) {
-            None => Ok(self.locks.lock_stripes(&mut stripes)),
+            None => self.locks.acquire(&mut stripes).ok_or(StoreError::WouldBlock),
             Some(true) => Ok(self.locks.none()),
             Some(false) => Err(StoreError::WouldBlock),
         }
@@ -334,11 +345,11 @@ impl Storage {
     /// Exact number of keys in physical database `pdb` (including expired keys not yet
     /// reclaimed, as Redis counts them).
     pub fn key_count(&self, pdb: u8) -> i64 {
-        self.counters[pdb as usize][0].load(Ordering::Relaxed).max(0)
+        (self.counters[pdb as usize][0].load(Ordering::Relaxed) + batch::pending_counts(pdb).0).max(0)
     }
 
     pub fn expires_count(&self, pdb: u8) -> i64 {
-        self.counters[pdb as usize][1].load(Ordering::Relaxed).max(0)
+        (self.counters[pdb as usize][1].load(Ordering::Relaxed) + batch::pending_counts(pdb).1).max(0)
     }
 
     pub(crate) fn add_counters(&self, pdb: u8, keys: i64, expires: i64) {
@@ -386,6 +397,13 @@ impl Storage {
     }
 
     pub(crate) fn get_record_raw(&self, meta_key: &[u8]) -> Result<Option<Record>, StoreError> {
+        // An all-or-nothing write (EXEC, a script) must hold the lock of every key it reads, not
+        // only of those it writes: its reads are then isolated too (noted here, taken on rerun).
+        if batch::atomic_is_open() {
+            if let Some((pdb, key)) = encoding::decode_meta_key(meta_key) {
+                batch::pipeline_holds(&[self.locks.stripe(pdb, key)]);
+            }
+        }
         // A record the metadata filter may already have dropped is read from RocksDB, which
         // is then the truth.
         let recent = || {
@@ -450,6 +468,9 @@ impl Storage {
             b.delete_record(pdb, key, &rec);
             b.commit()?;
             self.stats.expired_keys.fetch_add(1, Ordering::Relaxed);
+            if self.key_events() {
+                events::journal(vec![(events::KeyEvent::Expired, pdb, key.to_vec())]);
+            }
         }
         Ok(())
     }

@@ -57,7 +57,10 @@ impl Storage {
         mut f: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StoreError> {
         if batch::overlay_dirty(prefix) {
-            return Err(StoreError::WouldBlock);
+            return match batch::atomic_view(cf_name, prefix) {
+                Some((mine, ranges)) => self.merged_scan(cf_name, prefix, dir, from, mine, &ranges, f),
+                None => Err(StoreError::WouldBlock),
+            };
         }
         let mut ro = tier::iter_read_options();
         // Keys stay where the memtable or block holds them instead of being copied per step.
@@ -87,5 +90,89 @@ impl Storage {
         }
         it.status()?;
         Ok(())
+    }
+
+    /// `sub_scan` inside an all-or-nothing write that wrote under `prefix`: RocksDB's records
+    /// merged with the write's own (`mine`, in key order; None = deleted), leaving out records
+    /// in the ranges it deleted.
+    #[allow(clippy::too_many_arguments)]
+    fn merged_scan(
+        &self,
+        cf_name: &'static str,
+        prefix: &[u8],
+        dir: Dir,
+        from: Option<&[u8]>,
+        mine: Vec<(Vec<u8>, Option<Bytes>)>,
+        ranges: &[(Vec<u8>, Vec<u8>)],
+        mut f: impl FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        let start = from.map(|s| encoding::subkey(prefix, s));
+        let mut mine: Vec<(Vec<u8>, Option<Bytes>)> = mine
+            .into_iter()
+            .filter(|(k, _)| match (dir, &start) {
+                (Dir::Forward, Some(s)) => k >= s,
+                (Dir::Reverse, Some(s)) => k <= s,
+                _ => true,
+            })
+            .collect();
+        if dir == Dir::Reverse {
+            mine.reverse();
+        }
+        let mut mine = mine.into_iter().peekable();
+        let mut ro = tier::iter_read_options();
+        ro.set_iterate_lower_bound(prefix.to_vec());
+        if let Some(end) = encoding::prefix_end(prefix) {
+            ro.set_iterate_upper_bound(end);
+        }
+        let mut it = self.db().raw_iterator_cf_opt(self.cf(cf_name), ro);
+        match (dir, &start) {
+            (Dir::Forward, Some(s)) => it.seek(s),
+            (Dir::Forward, None) => it.seek_to_first(),
+            (Dir::Reverse, Some(s)) => it.seek_for_prev(s),
+            (Dir::Reverse, None) => it.seek_to_last(),
+        }
+        let deleted = |k: &[u8]| ranges.iter().any(|(lo, hi)| k >= lo.as_slice() && k < hi.as_slice());
+        loop {
+            let stored = if it.valid() { it.key().map(|k| k.to_vec()) } else { None };
+            // Which comes first in walking order: the stored record or my own?
+            let take_mine = match (&stored, mine.peek()) {
+                (None, None) => break,
+                (None, Some(_)) => true,
+                (Some(_), None) => false,
+                (Some(k), Some((m, _))) => match dir {
+                    Dir::Forward => m <= k,
+                    Dir::Reverse => m >= k,
+                },
+            };
+            if take_mine {
+                let Some((k, v)) = mine.next() else { break };
+                if stored.as_deref() == Some(k.as_slice()) {
+                    step(&mut it, dir);
+                }
+                if let (Some(v), Some(suffix)) = (v, k.get(prefix.len()..)) {
+                    if !f(suffix, &v) {
+                        return Ok(());
+                    }
+                }
+                continue;
+            }
+            let Some(k) = stored else { break };
+            if !deleted(&k) {
+                let (Some(v), Some(suffix)) = (it.value(), k.get(prefix.len()..)) else { break };
+                if !f(suffix, v) {
+                    return Ok(());
+                }
+            }
+            step(&mut it, dir);
+        }
+        it.status()?;
+        Ok(())
+    }
+}
+
+fn step(it: &mut rocksdb::DBRawIteratorWithThreadMode<'_, rocksdb::DB>, dir: Dir) {
+    match dir {
+        Dir::Forward => it.next(),
+        Dir::Reverse => it.prev(),
     }
 }

@@ -415,3 +415,78 @@ fn a_streams_first_id_follows_deletes_and_trims() {
     let v = s.stream_view(0, b"s").unwrap().unwrap();
     assert_eq!(v.range(StreamId::MIN, StreamId::MAX, false, 0).unwrap().len(), 1);
 }
+
+/// An all-or-nothing write's iterations merge its own puts, deletes and range deletes with the
+/// stored records, in both directions and from any start; dropped, it writes nothing.
+#[test]
+fn atomic_write_iterations_merge_its_own_writes() {
+    use rand::Rng;
+    use std::collections::BTreeMap;
+    use subkeys::Dir;
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path());
+    let prefix = encoding::subkey_prefix(0, b"k", 7);
+    let sub = |i: u8| encoding::subkey(&prefix, &[i]);
+    let mut model: BTreeMap<u8, u8> = BTreeMap::new();
+    let mut b = s.batch();
+    for i in (0..50u8).step_by(2) {
+        b.put_sub(cf::SUBKEYS, sub(i), vec![i]);
+        model.insert(i, i);
+    }
+    b.commit().unwrap();
+    let base = model.clone();
+    let scan = |dir: Dir, from: Option<u8>| {
+        let mut out = Vec::new();
+        let from = from.map(|f| vec![f]);
+        s.sub_scan(cf::SUBKEYS, &prefix, dir, from.as_deref(), |k, v| {
+            out.push((k[0], v[0]));
+            true
+        })
+        .unwrap();
+        out
+    };
+    let expect = |m: &BTreeMap<u8, u8>, dir: Dir, from: Option<u8>| -> Vec<(u8, u8)> {
+        let mut v: Vec<(u8, u8)> = match (dir, from) {
+            (Dir::Forward, Some(f)) => m.range(f..).map(|(k, v)| (*k, *v)).collect(),
+            (Dir::Reverse, Some(f)) => m.range(..=f).map(|(k, v)| (*k, *v)).collect(),
+            _ => m.iter().map(|(k, v)| (*k, *v)).collect(),
+        };
+        if dir == Dir::Reverse {
+            v.reverse();
+        }
+        v
+    };
+    let mut rng = rand::rng();
+    let mut stripes = Vec::new();
+    let w = s.begin_atomic(s.dbs(), &mut stripes).unwrap();
+    for round in 0..300 {
+        let mut b = s.batch();
+        match rng.random_range(0..10) {
+            0..=4 => {
+                let (i, v) = (rng.random_range(0..60u8), rng.random_range(0..255u8));
+                b.put_sub(cf::SUBKEYS, sub(i), vec![v]);
+                model.insert(i, v);
+            }
+            5..=8 => {
+                let i = rng.random_range(0..60u8);
+                b.delete_sub(cf::SUBKEYS, sub(i));
+                model.remove(&i);
+            }
+            _ => {
+                let lo = rng.random_range(0..60u8);
+                let hi = lo.saturating_add(rng.random_range(0..8u8));
+                b.delete_range_sub(cf::SUBKEYS, sub(lo), sub(hi));
+                model.retain(|k, _| *k < lo || *k >= hi);
+            }
+        }
+        b.commit().unwrap();
+        for dir in [Dir::Forward, Dir::Reverse] {
+            let from = if round % 2 == 0 { None } else { Some(rng.random_range(0..60u8)) };
+            assert_eq!(scan(dir, from), expect(&model, dir, from), "round {round} {dir:?} from {from:?}");
+        }
+        let i = rng.random_range(0..60u8);
+        assert_eq!(s.sub_get(&sub(i)).unwrap().map(|v| v[0]), model.get(&i).copied(), "get {i}");
+    }
+    drop(w);
+    assert_eq!(scan(Dir::Forward, None), expect(&base, Dir::Forward, None));
+}

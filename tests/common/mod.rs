@@ -706,3 +706,17 @@ pub fn spawn_call(s: &TestServer, args: &[&str]) -> tokio::task::JoinHandle<Repl
         call(&mut c, &args).await
     })
 }
+
+/// Polls with PING until the server answers `busy` (a script has run past the threshold).
+pub fn until_busy(c: &mut RawConn, busy: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match c.call(&["PING"]) {
+            Reply::Err(e) if e == busy => return,
+            Reply::Status(p) if p == "PONG" => {}
+            other => panic!("unexpected reply while waiting for BUSY: {other:?}"),
+        }
+        assert!(Instant::now() < deadline, "the server never reported BUSY");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -87,7 +87,7 @@ fn resp3_lua_values_to_replies() {
     assert_eq!(eval("return {double=1.5}"), Reply::Double(1.5));
     assert_eq!(eval("return {map={a=1}}"), Reply::Map(vec![(bulk("a"), Reply::Int(1))]));
     assert_eq!(eval("return {set={a=true}}"), Reply::Set(vec![bulk("a")]));
-    assert_eq!(eval("return {big_number='123'}"), bulk("123"));
+    assert_eq!(eval("return {big_number='123'}"), Reply::BigNumber(Bytes::from_static(b"123")));
     assert_eq!(
         eval("return {verbatim_string={format='txt', string='hi'}}"),
         Reply::Verbatim("txt", Bytes::from_static(b"hi"))

@@ -228,17 +228,17 @@ impl<'a> ListStore<'a> {
         Ok(SetOutcome::Done)
     }
 
-    /// LTRIM: keeps `start..=stop`; O(1) plus at most `TRIM_DELETES` deletes.
-    pub fn trim(&self, key: &[u8], start: i64, stop: i64) -> Result<(), StoreError> {
+    /// LTRIM (true if the key exists): keeps `start..=stop`; O(1) plus at most `TRIM_DELETES` deletes.
+    pub fn trim(&self, key: &[u8], start: i64, stop: i64) -> Result<bool, StoreError> {
         let _g = self.store.lock(self.pdb, key)?;
         let l = self.load(key)?;
-        let Some(mut meta) = l.meta else { return Ok(()) };
+        let Some(mut meta) = l.meta else { return Ok(false) };
         let (ltrim, rtrim) = match normalize_range(start, stop, meta.size) {
             Some((s, e)) => (s, meta.size - e - 1),
             None => (meta.size, 0),
         };
         if ltrim == 0 && rtrim == 0 {
-            return Ok(());
+            return Ok(true);
         }
         let prefix = self.prefix(key, &meta);
         let mut b = self.store.batch();
@@ -260,7 +260,7 @@ impl<'a> ListStore<'a> {
         }
         b.put_coll(self.pdb, key, l.old.as_ref(), &meta, l.expire_at_ms);
         b.commit()?;
-        Ok(())
+        Ok(true)
     }
 
     /// LINSERT: the new length, 0 if the key is missing, -1 if `pivot` is not there.

@@ -46,6 +46,15 @@ struct Found {
     size: u64,
 }
 
+/// What SMOVE did: `found` (the reply: the member is in the source), `moved` (it left the
+/// source for another set), `added` (the destination did not have it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SmoveOutcome {
+    pub found: bool,
+    pub moved: bool,
+    pub added: bool,
+}
+
 /// Typed access to set keys of one physical database.
 pub struct SetStore<'a> {
     store: &'a Storage,
@@ -373,20 +382,20 @@ impl<'a> SetStore<'a> {
 
     /// SMOVE: whether the member was moved (or, when source and destination are the same key,
     /// whether it is a member).
-    pub fn smove(&self, src: &[u8], dst: &[u8], member: &[u8]) -> Result<bool, StoreError> {
+    pub fn smove(&self, src: &[u8], dst: &[u8], member: &[u8]) -> Result<SmoveOutcome, StoreError> {
         let _g = self.store.lock_many([(self.pdb, src), (self.pdb, dst)])?;
         let s = self.store.load_coll(self.pdb, src, KeyType::Set);
         // A missing source replies 0 whatever the destination holds.
         let s: Loaded = match s {
-            Ok(l) if !l.exists() => return Ok(false),
+            Ok(l) if !l.exists() => return Ok(SmoveOutcome::default()),
             other => other?,
         };
         let d = self.store.load_coll(self.pdb, dst, KeyType::Set)?;
-        let Some(mut smeta) = s.meta else { return Ok(false) };
+        let Some(mut smeta) = s.meta else { return Ok(SmoveOutcome::default()) };
         let spfx = prefix(self.pdb, src, &smeta);
         let in_src = self.store.sub_get(&member_key(&spfx, member))?.is_some();
         if src == dst || !in_src {
-            return Ok(in_src);
+            return Ok(SmoveOutcome { found: in_src, ..SmoveOutcome::default() });
         }
         let mut b = self.store.batch();
         b.delete_sub(cf::SUBKEYS, member_key(&spfx, member));
@@ -402,7 +411,7 @@ impl<'a> SetStore<'a> {
             b.put_coll(self.pdb, dst, d.old.as_ref(), &dmeta, d.expire_at_ms);
         }
         b.commit()?;
-        Ok(true)
+        Ok(SmoveOutcome { found: true, moved: true, added: !in_dst })
     }
 
     /// The sets at `keys` (None = missing), type-checked all before anything is read.

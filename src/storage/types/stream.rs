@@ -302,8 +302,9 @@ pub struct StreamView<'a> {
 impl<'a> StreamView<'a> {
     /// Reads of the `stream` family must not miss writes an open pipeline holds for this
     /// stream: then the pipeline commits first (see `batch::overlay_dirty`).
+    /// (An all-or-nothing write, MULTI/EXEC or a script, instead reads its own writes.)
     fn clean(&self) -> Result<(), StoreError> {
-        if batch::overlay_dirty(&self.prefix) {
+        if batch::overlay_dirty(&self.prefix) && !batch::atomic_is_open() {
             return Err(StoreError::WouldBlock);
         }
         Ok(())
@@ -311,6 +312,9 @@ impl<'a> StreamView<'a> {
 
     fn get(&self, key: &[u8]) -> Result<Option<Bytes>, StoreError> {
         self.clean()?;
+        if let Some(mine) = batch::atomic_get(cf::STREAM, key) {
+            return Ok(mine);
+        }
         let cf = self.store.cf(cf::STREAM);
         Ok(tier::with_read_options(|ro| self.store.db().get_pinned_cf_opt(cf, key, ro))?
             .map(|v| Bytes::copy_from_slice(&v)))
@@ -641,6 +645,8 @@ pub struct StreamTxn<'a> {
     range_deletes: Vec<(Vec<u8>, Vec<u8>)>,
     /// The entry this command added, and its position in `ops`.
     added: Option<(StreamId, usize)>,
+    /// This command created a consumer (an `xgroup-createconsumer` notification).
+    pub created_consumer: bool,
 }
 
 impl<'a> StreamTxn<'a> {
@@ -879,7 +885,13 @@ impl<'a> StreamTxn<'a> {
 
     /// Marks the consumer `name` of `group` as seen now, creating it if missing.
     pub fn touch_consumer(&mut self, group: &[u8], name: &[u8], now_ms: u64) -> Result<(), StoreError> {
-        let mut c = self.consumer(group, name)?.unwrap_or(Consumer { seen_ms: now_ms, active_ms: 0, pending: 0 });
+        let mut c = match self.consumer(group, name)? {
+            Some(c) => c,
+            None => {
+                self.created_consumer = true;
+                Consumer { seen_ms: now_ms, active_ms: 0, pending: 0 }
+            }
+        };
         c.seen_ms = now_ms;
         self.set_consumer(group, name, Some(c));
         Ok(())
@@ -977,6 +989,7 @@ impl Storage {
             pel: HashMap::new(),
             range_deletes: Vec::new(),
             added: None,
+            created_consumer: false,
         })
     }
 
