@@ -196,7 +196,12 @@ impl Vm {
         let env_meta = lua.create_table()?;
         env_meta.raw_set("__index", globals.clone())?;
         env_meta.raw_set("__newindex", readonly.clone())?;
-        env_meta.raw_set("__metatable", false)?;
+        // getmetatable(_G) gives a read-only stand-in, as Redis's read-only metatable; it must
+        // not lead to the real globals.
+        let shown_meta = lua.create_table()?;
+        shown_meta.raw_set("__index", env.clone())?;
+        shown_meta.raw_set("__newindex", readonly.clone())?;
+        env_meta.raw_set("__metatable", proxy(&lua, &shown_meta, Value::Table(shown_meta.clone()), &readonly)?)?;
         env.set_metatable(Some(env_meta.clone()))?;
         globals.raw_set("_G", env.clone())?;
 
@@ -241,7 +246,49 @@ impl Vm {
                         _ => None,
                     }
                 });
-                Ok((next.clone(), real.unwrap_or_else(|| t.clone()), Value::Nil))
+                match real {
+                    // The iterator keeps the real table to itself: handing it out would let the
+                    // script write to it.
+                    Some(real) => {
+                        let next = next.clone();
+                        let iter = lua.create_function(move |_, (_, key): (Value, Value)| {
+                            next.call::<MultiValue>((real.clone(), key))
+                        })?;
+                        Ok((Value::Function(iter), Value::Table(t.clone()), Value::Nil))
+                    }
+                    None => Ok((Value::Function(next.clone()), Value::Table(t.clone()), Value::Nil)),
+                }
+            })?,
+        )?;
+        // Nor can setmetatable replace a read-only table's metatable.
+        let guard = readonly.clone();
+        globals.raw_set(
+            "setmetatable",
+            lua.create_function(move |lua, args: MultiValue| {
+                let Some(Value::Table(t)) = args.front() else {
+                    let got = args.front().map_or("no value", type_name);
+                    return Err(arg_error(lua, 1, "setmetatable", &format!("table expected, got {got}")));
+                };
+                let meta = match args.get(1) {
+                    None => return Err(arg_error(lua, 2, "setmetatable", "nil or table expected")),
+                    Some(Value::Nil) => None,
+                    Some(Value::Table(m)) => Some(m.clone()),
+                    Some(_) => return Err(arg_error(lua, 2, "setmetatable", "nil or table expected")),
+                };
+                if let Some(current) = t.metatable() {
+                    let protected =
+                        current.raw_get::<Option<Function>>("__newindex").ok().flatten().is_some_and(|f| f == guard);
+                    if protected {
+                        return Err(mlua::Error::external(ScriptError::Message(
+                            "Attempt to modify a readonly table".to_owned(),
+                        )));
+                    }
+                    if !current.raw_get::<Value>("__metatable")?.is_nil() {
+                        return Err(raise(lua, "cannot change a protected metatable"));
+                    }
+                }
+                t.set_metatable(meta)?;
+                Ok(t.clone())
             })?,
         )?;
         // rawset must not write through the read-only proxies either.
@@ -264,10 +311,12 @@ impl Vm {
                 real_rawset.call::<MultiValue>(args)
             })?,
         )?;
-        // Methods on strings read through the same (protected) `string` table.
-        lua.load("getmetatable('').__index = ...")
-            .set_name("=strata")
-            .call::<()>(globals.raw_get::<Value>("string")?)?;
+        // Methods on strings read through the same (protected) `string` table, and the strings'
+        // metatable shows only a read-only view of itself.
+        let string_meta: Table = lua.load("return getmetatable('')").set_name("=strata").eval()?;
+        string_meta.raw_set("__index", globals.raw_get::<Value>("string")?)?;
+        let view = proxy(&lua, &string_meta, Value::Table(string_meta.clone()), &readonly)?;
+        string_meta.raw_set("__metatable", view)?;
 
         // Missing globals are an error; so is creating one.
         let globals_meta = lua.create_table()?;

@@ -60,6 +60,60 @@ fn globals_and_libraries_are_read_only() {
     assert_eq!(eval("KEYS[1] = 'k' return KEYS[1]"), bulk("k"));
 }
 
+/// "Try trick global protection" and "Try trick readonly table" from Redis's scripting.tcl.
+#[test]
+fn tricks_on_read_only_tables_fail() {
+    for script in ["setmetatable(_G, {})", "return setmetatable(string, {})"] {
+        assert_script_error(script, "ERR Attempt to modify a readonly table");
+    }
+    for script in [
+        "local g = getmetatable(_G); g.__index = {}",
+        "redis = function() return 1 end",
+        "_G = {}",
+        "redis.call = function() return 1 end",
+        "cjson.encode = function() return 1 end",
+        "cmsgpack.pack = function() return 1 end",
+        "bit.lshift = function() return 1 end",
+    ] {
+        assert_script_error(script, "ERR user_script:1: Attempt to modify a readonly table");
+    }
+    assert_eq!(eval("return type(getmetatable(_G))"), bulk("table"));
+    assert_eq!(eval("return _G"), Reply::Array(vec![]));
+    assert_eq!(eval("local a = {}; setmetatable(a, {__index=function() foo() end}) return a"), Reply::Array(vec![]));
+    assert_eq!(eval("local t = setmetatable({}, {__index = {x = 3}}) return t.x"), Reply::Int(3));
+    assert!(matches!(
+        eval("local t = setmetatable({}, {__metatable = 1}) setmetatable(t, {})"),
+        Reply::Error(e) if e.starts_with("ERR user_script:1: cannot change a protected metatable")
+    ));
+}
+
+/// Nothing a script can reach leads to a writable library or globals table.
+#[test]
+fn real_tables_stay_out_of_reach() {
+    let mut e = engine();
+    let mut h = FakeHost::default();
+    let attempts = [
+        "getmetatable(_G).__index.redis = nil",
+        "local _, r = pairs(redis) r.sha1hex = nil",
+        "local _, s = pairs(string) s.len = nil",
+        "local it, t = pairs(_G) t.tostring = nil",
+        "getmetatable('').__index = {upper = function() return 'evil' end}",
+        "getmetatable('').__index.upper = function() return 'evil' end",
+    ];
+    for script in attempts {
+        let r = eval_in(&mut e, &mut h, script, &[], &[]);
+        assert!(matches!(&r, Reply::Error(m) if m.contains("Attempt to modify a readonly table")), "{script}: {r:?}");
+    }
+    let r = eval_in(
+        &mut e,
+        &mut h,
+        "return {type(redis), type(redis.sha1hex), string.len('ab'), type(tostring)}",
+        &[],
+        &[],
+    );
+    assert_eq!(r, Reply::Array(vec![bulk("table"), bulk("function"), Reply::Int(2), bulk("function")]));
+}
+
 #[test]
 fn redis_table_reads_missing_fields_as_nil() {
     assert_eq!(eval("return redis.nothing == nil"), Reply::Int(1));
