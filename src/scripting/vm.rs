@@ -188,7 +188,13 @@ impl Vm {
             lua.create_function(|lua, (_, key): (Value, Value)| -> Result<()> { Err(nonexistent_global(lua, &key)) })?;
         for name in ["string", "math", "table", "coroutine", "cjson", "cmsgpack", "bit", "struct"] {
             let real: Table = globals.raw_get(name)?;
-            globals.raw_set(name, proxy(&lua, &real, Value::Table(real.clone()), &readonly)?)?;
+            let shown = proxy(&lua, &real, Value::Table(real.clone()), &readonly)?;
+            if name == "cjson" {
+                // cjson.new() hands out the library: the read-only one.
+                let me = shown.clone();
+                real.raw_set("new", lua.create_function(move |_, _: MultiValue| Ok(me.clone()))?)?;
+            }
+            globals.raw_set(name, shown)?;
         }
         globals.raw_set("redis", proxy(&lua, &redis, Value::Table(redis.clone()), &readonly)?)?;
 

@@ -99,6 +99,7 @@ fn real_tables_stay_out_of_reach() {
         "local it, t = pairs(_G) t.tostring = nil",
         "getmetatable('').__index = {upper = function() return 'evil' end}",
         "getmetatable('').__index.upper = function() return 'evil' end",
+        "cjson.new().encode = nil",
     ];
     for script in attempts {
         let r = eval_in(&mut e, &mut h, script, &[], &[]);
