@@ -89,7 +89,7 @@ pub(super) fn error_value_text(e: &mlua::Error) -> String {
     match e.downcast_ref::<ScriptError>() {
         Some(ScriptError::Table(t)) => t.clone(),
         Some(ScriptError::Message(m)) => format!("ERR {m}"),
-        None => format!("ERR {e}"),
+        None => format!("ERR {}", root_message(e)),
     }
 }
 
@@ -116,7 +116,7 @@ pub(super) fn convert_error(lua: &Lua, e: Value, for_pcall: bool) -> Result<Valu
                 }
             }
             Some(ScriptError::Message(m)) => Ok(Value::String(lua.create_string(m)?)),
-            None => Ok(Value::String(lua.create_string(err.to_string())?)),
+            None => Ok(Value::String(lua.create_string(root_message(err))?)),
         },
         v if for_pcall => Ok(table_err(v).unwrap_or(e)),
         _ => Ok(e),
@@ -162,5 +162,14 @@ pub(super) fn load_error_text(lua: &Lua, err: Value) -> String {
         Value::Integer(i) => format!("ERR {i}"),
         Value::Number(n) => format!("ERR {}", fmt_g(n, 14)),
         _ => "ERR unknown error".to_owned(),
+    }
+}
+
+/// The message of the error at the bottom of mlua's wrapping, without its traceback.
+fn root_message(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::CallbackError { cause, .. } | mlua::Error::WithContext { cause, .. } => root_message(cause),
+        mlua::Error::RuntimeError(m) => m.split("\nstack traceback:").next().unwrap_or(m).to_owned(),
+        other => other.to_string(),
     }
 }

@@ -298,23 +298,39 @@ impl Vm {
             })?,
         )?;
         // rawset must not write through the read-only proxies either.
-        let real_rawset: Function = globals.raw_get("rawset")?;
         let guard = readonly.clone();
         globals.raw_set(
             "rawset",
-            lua.create_function(move |_, args: MultiValue| {
-                if let Some(Value::Table(t)) = args.front() {
-                    let protected = t
-                        .metatable()
-                        .and_then(|m| m.raw_get::<Option<Function>>("__newindex").ok().flatten())
-                        .is_some_and(|f| f == guard);
-                    if protected {
-                        return Err(mlua::Error::external(ScriptError::Message(
-                            "Attempt to modify a readonly table".to_owned(),
-                        )));
-                    }
+            lua.create_function(move |lua, args: MultiValue| {
+                let Some(Value::Table(t)) = args.front() else {
+                    let got = args.front().map_or("no value", type_name);
+                    return Err(arg_error(lua, 1, "rawset", &format!("table expected, got {got}")));
+                };
+                let protected = t
+                    .metatable()
+                    .and_then(|m| m.raw_get::<Option<Function>>("__newindex").ok().flatten())
+                    .is_some_and(|f| f == guard);
+                if protected {
+                    return Err(mlua::Error::external(ScriptError::Message(
+                        "Attempt to modify a readonly table".to_owned(),
+                    )));
                 }
-                real_rawset.call::<MultiValue>(args)
+                let (Some(key), Some(value)) = (args.get(1), args.get(2)) else {
+                    let n = if args.len() < 2 { 2 } else { 3 };
+                    return Err(arg_error(lua, n, "rawset", "value expected"));
+                };
+                match key {
+                    // Raised by the VM inside rawset: no position, as in Redis.
+                    Value::Nil => {
+                        return Err(mlua::Error::external(ScriptError::Message("table index is nil".to_owned())))
+                    }
+                    Value::Number(n) if n.is_nan() => {
+                        return Err(mlua::Error::external(ScriptError::Message("table index is NaN".to_owned())))
+                    }
+                    _ => {}
+                }
+                t.raw_set(key.clone(), value.clone())?;
+                Ok(t.clone())
             })?,
         )?;
         // Methods on strings read through the same (protected) `string` table, and the strings'

@@ -254,6 +254,8 @@ fn assorted_builtins_behave_as_in_redis() {
     assert_eq!(eval("return ('abc'):upper()"), bulk("ABC"));
     assert_eq!(eval("return rawget(_G, 'x')"), Reply::Null);
     assert_eq!(eval("local t = {} rawset(t, 'a', 1) return t.a"), Reply::Int(1));
+    assert_script_error("rawset({})", "ERR user_script:1: bad argument #2 to 'rawset' (value expected)");
+    assert_script_error("rawset({}, nil, 1)", "ERR table index is nil");
     let script = "rawset(_G, 'x', 1) return x";
     assert_eq!(eval(script), script_error(script, "ERR Attempt to modify a readonly table"));
     let script = "return rawset(string, 'x', 1)";
