@@ -69,10 +69,13 @@ pub(super) fn install_version(t: &Table) -> Result<()> {
 pub(super) fn install_log(lua: &Lua, t: &Table) -> Result<Function> {
     let log = lua.create_function(|lua, args: MultiValue| {
         if let Some((level, msg)) = log_args(lua, args)? {
-            match level {
-                0 => tracing::debug!(target: "lua", "{msg}"),
-                1 | 2 => tracing::info!(target: "lua", "{msg}"),
-                _ => tracing::warn!(target: "lua", "{msg}"),
+            match running_host(lua) {
+                Some(host) => host.call::<()>((HostOp::Log as u8, level, msg))?,
+                None => match level {
+                    0 => tracing::debug!(target: "lua", "{msg}"),
+                    1 | 2 => tracing::info!(target: "lua", "{msg}"),
+                    _ => tracing::warn!(target: "lua", "{msg}"),
+                },
             }
         }
         Ok(())
@@ -145,8 +148,56 @@ pub(super) fn setresp_args(lua: &Lua, args: MultiValue) -> Result<u8> {
     Ok(resp as u8)
 }
 
-pub(super) fn redis_setresp(_: &Lua, _: MultiValue) -> Result<()> {
-    Err(raise_table("ERR redis.setresp can only be called inside a script invocation"))
+/// Registry name of the running script's scoped host function (one per run: it is what lets
+/// the `redis` functions below reach the [`Host`]; each scoped function costs a few hundred
+/// nanoseconds to make, so the rarely used ones share this one).
+pub(super) const REGISTRY_HOST: &str = "strata.host";
+
+/// What the scoped host function is asked to do (its first argument).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(super) enum HostOp {
+    /// (level, message)
+    Log = 1,
+    /// (resp)
+    SetResp = 2,
+    /// (command args...) -> boolean
+    AclCheck = 3,
+    /// () -> raises when the host says stop
+    Check = 4,
+}
+
+impl HostOp {
+    pub(super) fn from_value(v: Option<&Value>) -> Option<HostOp> {
+        let n = match v? {
+            Value::Integer(i) => *i,
+            Value::Number(n) => *n as i64,
+            _ => return None,
+        };
+        [HostOp::Log, HostOp::SetResp, HostOp::AclCheck, HostOp::Check].into_iter().find(|op| *op as i64 == n)
+    }
+}
+
+/// The running script's host function, if a script is running.
+pub(super) fn running_host(lua: &Lua) -> Option<Function> {
+    lua.named_registry_value::<Option<Function>>(REGISTRY_HOST).ok().flatten()
+}
+
+pub(super) fn redis_setresp(lua: &Lua, args: MultiValue) -> Result<()> {
+    let Some(host) = running_host(lua) else {
+        return Err(raise_table("ERR redis.setresp can only be called inside a script invocation"));
+    };
+    let resp = setresp_args(lua, args)?;
+    host.call::<()>((HostOp::SetResp as u8, resp))
+}
+
+pub(super) fn redis_acl_check_cmd(lua: &Lua, args: MultiValue) -> Result<bool> {
+    let Some(host) = running_host(lua) else {
+        return Err(raise_table("ERR redis.acl_check_cmd can only be called inside a script invocation"));
+    };
+    let mut call = args;
+    call.push_front(Value::Integer(HostOp::AclCheck as i64));
+    host.call::<bool>(call)
 }
 
 pub(super) fn redis_sha1hex(lua: &Lua, args: MultiValue) -> Result<Value> {

@@ -16,8 +16,9 @@ use bytes::Bytes;
 use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, Result, StdLib, Table, Value, VmState};
 
 use super::api::{
-    command_args, install_log, install_version, log_args, math_random, math_randomseed, redis_call, redis_error_reply,
-    redis_set_repl, redis_setresp, redis_sha1hex, redis_status_reply, setresp_args, type_name, Rand48, RunCtx,
+    command_args, install_log, install_version, math_random, math_randomseed, redis_acl_check_cmd, redis_call,
+    redis_error_reply, redis_set_repl, redis_setresp, redis_sha1hex, redis_status_reply, running_host, to_bytes,
+    to_number, type_name, HostOp, Rand48, RunCtx, REGISTRY_HOST,
 };
 use super::convert::lua_to_reply;
 use super::errors::{
@@ -32,7 +33,6 @@ use crate::reply::Reply;
 const HOOK_INSTRUCTIONS: u32 = 100_000;
 /// FUNCTION LOAD may run this long (`LOAD_TIMEOUT_MS`).
 const LOAD_TIMEOUT: Duration = Duration::from_millis(500);
-const REGISTRY_CHECK: &str = "strata.check";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum VmKind {
@@ -45,7 +45,7 @@ pub struct Vm {
     kind: VmKind,
     /// The `redis` table behind its read-only proxy (call, pcall and log are swapped in per run).
     redis: Table,
-    /// What `redis.call`, `pcall`, `log` and `setresp` are between runs.
+    /// What `redis.call` and `pcall` are between runs.
     stubs: Stubs,
     /// The globals user code runs with (an empty read-only proxy).
     env: Table,
@@ -61,12 +61,10 @@ pub struct Vm {
     raw_pcall: Function,
 }
 
-/// The `redis` functions that need a host, as they are outside a run.
+/// What `redis.call` and `redis.pcall` are between runs (during one, scoped functions that
+/// reach the host).
 struct Stubs {
     call: Function,
-    log: Function,
-    setresp: Function,
-    acl_check: Function,
 }
 
 /// The Lua glue that must be Lua: pcall / xpcall / loadstring as Redis scripts see them, and the
@@ -154,17 +152,13 @@ impl Vm {
             call: lua.create_function(|_, _: MultiValue| -> Result<()> {
                 Err(raise_table("ERR redis.call/pcall can only be called inside a script invocation"))
             })?,
-            log: install_log(&lua, &redis)?,
-            setresp: lua.create_function(redis_setresp)?,
-            acl_check: lua.create_function(|_, _: MultiValue| -> Result<()> {
-                Err(raise_table("ERR redis.acl_check_cmd can only be called inside a script invocation"))
-            })?,
         };
-        redis.raw_set("acl_check_cmd", stubs.acl_check.clone())?;
         redis.raw_set("call", stubs.call.clone())?;
         redis.raw_set("pcall", stubs.call.clone())?;
+        install_log(&lua, &redis)?;
         install_version(&redis)?;
-        redis.raw_set("setresp", stubs.setresp.clone())?;
+        redis.raw_set("setresp", lua.create_function(redis_setresp)?)?;
+        redis.raw_set("acl_check_cmd", lua.create_function(redis_acl_check_cmd)?)?;
         redis.raw_set("sha1hex", lua.create_function(redis_sha1hex)?)?;
         redis.raw_set("error_reply", lua.create_function(redis_error_reply)?)?;
         redis.raw_set("status_reply", lua.create_function(redis_status_reply)?)?;
@@ -434,61 +428,64 @@ impl Vm {
             let host = &host;
             let call = scope.create_function(move |lua, args: MultiValue| redis_call(lua, args, true, host))?;
             let pcall = scope.create_function(move |lua, args: MultiValue| redis_call(lua, args, false, host))?;
-            let log = scope.create_function(move |lua, args: MultiValue| {
-                if let Some((level, msg)) = log_args(lua, args)? {
-                    if let Ok(mut h) = host.try_borrow_mut() {
-                        h.log(level, &msg);
-                    }
-                }
-                Ok(())
-            })?;
-            let setresp = scope.create_function(move |lua, args: MultiValue| {
-                let resp = setresp_args(lua, args)?;
-                if let Ok(mut h) = host.try_borrow_mut() {
-                    h.set_resp(resp);
-                }
-                Ok(())
-            })?;
-            let check = scope.create_function(move |lua, ()| -> Result<()> {
-                let previous = lua.app_data_ref::<RunCtx>().filter(|c| c.aborted).map(|c| c.abort_text.clone());
-                if let Some(text) = previous {
-                    return Err(raise_table(text));
-                }
-                let verdict = match host.try_borrow_mut() {
-                    Ok(mut h) => h.check(),
-                    Err(_) => Ok(()),
-                };
-                match verdict {
-                    Ok(()) => Ok(()),
-                    Err(text) => {
-                        if let Some(mut c) = lua.app_data_mut::<RunCtx>() {
-                            c.aborted = true;
-                            c.abort_text = text.clone();
+            let host_ops = scope.create_function(move |lua, mut args: MultiValue| -> Result<Value> {
+                let op = HostOp::from_value(args.pop_front().as_ref());
+                match op {
+                    Some(HostOp::Log) => {
+                        let level = args.front().and_then(to_number).map_or(3, |l| l as u8);
+                        let msg = args.get(1).and_then(to_bytes).unwrap_or_default();
+                        if let Ok(mut h) = host.try_borrow_mut() {
+                            h.log(level, &String::from_utf8_lossy(&msg));
                         }
-                        Err(raise_table(text))
+                        Ok(Value::Nil)
                     }
+                    Some(HostOp::SetResp) => {
+                        let resp = args.front().and_then(to_number).map_or(2, |r| r as u8);
+                        if let Ok(mut h) = host.try_borrow_mut() {
+                            h.set_resp(resp);
+                        }
+                        Ok(Value::Nil)
+                    }
+                    Some(HostOp::AclCheck) => {
+                        let argv = command_args(&args).map_err(raise_table)?;
+                        let verdict = match host.try_borrow_mut() {
+                            Ok(mut h) => h.acl_check_cmd(argv),
+                            Err(_) => Ok(true),
+                        };
+                        verdict.map(Value::Boolean).map_err(raise_table)
+                    }
+                    Some(HostOp::Check) => {
+                        let previous = lua.app_data_ref::<RunCtx>().filter(|c| c.aborted).map(|c| c.abort_text.clone());
+                        if let Some(text) = previous {
+                            return Err(raise_table(text));
+                        }
+                        let verdict = match host.try_borrow_mut() {
+                            Ok(mut h) => h.check(),
+                            Err(_) => Ok(()),
+                        };
+                        match verdict {
+                            Ok(()) => Ok(Value::Nil),
+                            Err(text) => {
+                                if let Some(mut c) = lua.app_data_mut::<RunCtx>() {
+                                    c.aborted = true;
+                                    c.abort_text = text.clone();
+                                }
+                                Err(raise_table(text))
+                            }
+                        }
+                    }
+                    None => Ok(Value::Nil),
                 }
             })?;
             self.redis.raw_set("call", call)?;
             self.redis.raw_set("pcall", pcall)?;
-            self.redis.raw_set("log", log)?;
-            self.redis.raw_set("setresp", setresp)?;
-            let acl_check = scope.create_function(move |_, args: MultiValue| {
-                let argv = command_args(&args).map_err(raise_table)?;
-                let verdict = match host.try_borrow_mut() {
-                    Ok(mut h) => h.acl_check_cmd(argv),
-                    Err(_) => Ok(true),
-                };
-                verdict.map_err(raise_table)
-            })?;
-            self.redis.raw_set("acl_check_cmd", acl_check)?;
-            lua.set_named_registry_value(REGISTRY_CHECK, check)?;
+            lua.set_named_registry_value(REGISTRY_HOST, host_ops)?;
             let result = if fcall {
                 self.runner.call::<(bool, Value)>((function.clone(), keys_table, args_table))
             } else {
                 self.runner.call::<(bool, Value)>((function.clone(), Value::Nil, Value::Nil))
             };
-            lua.unset_named_registry_value(REGISTRY_CHECK)?;
+            lua.unset_named_registry_value(REGISTRY_HOST)?;
             let (ok, value) = result?;
             let resp = lua.app_data_ref::<RunCtx>().map_or(2, |c| c.resp);
             Ok(if ok { lua_to_reply(&value, resp) } else { final_error(&value, name) })
@@ -496,9 +493,6 @@ impl Vm {
         // Scoped functions are dead now; put back the stubs.
         self.redis.raw_set("call", self.stubs.call.clone())?;
         self.redis.raw_set("pcall", self.stubs.call.clone())?;
-        self.redis.raw_set("log", self.stubs.log.clone())?;
-        self.redis.raw_set("setresp", self.stubs.setresp.clone())?;
-        self.redis.raw_set("acl_check_cmd", self.stubs.acl_check.clone())?;
         if !fcall {
             self.globals.raw_set("KEYS", Value::Nil)?;
             self.globals.raw_set("ARGV", Value::Nil)?;
@@ -583,8 +577,8 @@ fn hook(lua: &Lua, _: &mlua::debug::Debug) -> Result<VmState> {
             return Err(raise_table("ERR FUNCTION LOAD timeout"));
         }
     }
-    if let Ok(Some(check)) = lua.named_registry_value::<Option<Function>>(REGISTRY_CHECK) {
-        check.call::<()>(())?;
+    if let Some(host) = running_host(lua) {
+        host.call::<()>(HostOp::Check as u8)?;
     }
     Ok(VmState::Continue)
 }
