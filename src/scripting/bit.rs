@@ -3,7 +3,8 @@
 
 use mlua::{Lua, MultiValue, Result, Table, Value};
 
-use super::vm::{arg_error, to_number, type_name};
+use super::api::{to_number, type_name};
+use super::errors::arg_error;
 
 /// LuaBitOp's conversion: the number rounded (ties to even) and taken modulo 2^32, done as
 /// LuaBitOp does it, by adding 2^52 + 2^51 and keeping the low word of the double.

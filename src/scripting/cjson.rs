@@ -3,12 +3,161 @@
 
 use mlua::{LightUserData, Lua, MultiValue, Result, Table, Value};
 
+use super::api::{to_bytes, to_number, type_name};
+use super::errors::{arg_error, raise};
 use super::numfmt::fmt_g;
-use super::vm::{arg_error, raise, to_bytes, type_name};
 
-const MAX_DEPTH: usize = 1000;
-const SPARSE_RATIO: usize = 2;
-const SPARSE_SAFE: usize = 10;
+/// lua-cjson's settings; the setter functions change them for the VM, as the C library's
+/// do for Redis's single VM.
+#[derive(Debug, Clone, Copy)]
+struct Config {
+    encode_max_depth: usize,
+    decode_max_depth: usize,
+    precision: usize,
+    sparse_convert: bool,
+    sparse_ratio: usize,
+    sparse_safe: usize,
+    /// NaN and infinities: refused (false), written as nan/inf (true), or as null.
+    encode_invalid: Invalid,
+    decode_invalid: bool,
+    keep_buffer: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Invalid {
+    Refuse,
+    Allow,
+    Null,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            encode_max_depth: 1000,
+            decode_max_depth: 1000,
+            precision: 14,
+            sparse_convert: false,
+            sparse_ratio: 2,
+            sparse_safe: 10,
+            encode_invalid: Invalid::Refuse,
+            decode_invalid: true,
+            keep_buffer: true,
+        }
+    }
+}
+
+fn config(lua: &Lua) -> Config {
+    lua.app_data_ref::<Config>().map(|c| *c).unwrap_or_default()
+}
+
+fn update(lua: &Lua, f: impl FnOnce(&mut Config)) {
+    if let Some(mut c) = lua.app_data_mut::<Config>() {
+        f(&mut c);
+    }
+}
+
+/// An integer setting argument (`json_integer_option`): None when absent.
+fn int_option(lua: &Lua, args: &MultiValue, n: usize, name: &str, min: i64, max: i64) -> Result<Option<usize>> {
+    match args.get(n - 1) {
+        None | Some(Value::Nil) => Ok(None),
+        Some(v) => match to_number(v).map(|x| x as i64) {
+            Some(x) if (min..=max).contains(&x) => Ok(Some(x as usize)),
+            _ => Err(arg_error(lua, n, name, &format!("expected integer between {min} and {max}"))),
+        },
+    }
+}
+
+/// A boolean setting argument (`json_enum_option` with on/off): None when absent.
+fn bool_option(lua: &Lua, args: &MultiValue, n: usize, name: &str) -> Result<Option<bool>> {
+    match args.get(n - 1) {
+        None | Some(Value::Nil) => Ok(None),
+        Some(Value::Boolean(b)) => Ok(Some(*b)),
+        Some(Value::String(s)) if &*s.as_bytes() == b"on" => Ok(Some(true)),
+        Some(Value::String(s)) if &*s.as_bytes() == b"off" => Ok(Some(false)),
+        Some(_) => Err(arg_error(lua, n, name, "invalid option")),
+    }
+}
+
+fn install_settings(lua: &Lua, t: &Table) -> Result<()> {
+    t.raw_set(
+        "encode_sparse_array",
+        lua.create_function(|lua, a: MultiValue| {
+            let name = "encode_sparse_array";
+            let convert = bool_option(lua, &a, 1, name)?;
+            let ratio = int_option(lua, &a, 2, name, 0, i64::from(i32::MAX))?;
+            let safe = int_option(lua, &a, 3, name, 0, i64::from(i32::MAX))?;
+            update(lua, |c| {
+                c.sparse_convert = convert.unwrap_or(c.sparse_convert);
+                c.sparse_ratio = ratio.unwrap_or(c.sparse_ratio);
+                c.sparse_safe = safe.unwrap_or(c.sparse_safe);
+            });
+            let c = config(lua);
+            Ok((c.sparse_convert, c.sparse_ratio as i64, c.sparse_safe as i64))
+        })?,
+    )?;
+    t.raw_set(
+        "encode_max_depth",
+        lua.create_function(|lua, a: MultiValue| {
+            let v = int_option(lua, &a, 1, "encode_max_depth", 1, i64::from(i32::MAX))?;
+            update(lua, |c| c.encode_max_depth = v.unwrap_or(c.encode_max_depth));
+            Ok(config(lua).encode_max_depth as i64)
+        })?,
+    )?;
+    t.raw_set(
+        "decode_max_depth",
+        lua.create_function(|lua, a: MultiValue| {
+            let v = int_option(lua, &a, 1, "decode_max_depth", 1, i64::from(i32::MAX))?;
+            update(lua, |c| c.decode_max_depth = v.unwrap_or(c.decode_max_depth));
+            Ok(config(lua).decode_max_depth as i64)
+        })?,
+    )?;
+    t.raw_set(
+        "encode_number_precision",
+        lua.create_function(|lua, a: MultiValue| {
+            let v = int_option(lua, &a, 1, "encode_number_precision", 1, 14)?;
+            update(lua, |c| c.precision = v.unwrap_or(c.precision));
+            Ok(config(lua).precision as i64)
+        })?,
+    )?;
+    t.raw_set(
+        "encode_keep_buffer",
+        lua.create_function(|lua, a: MultiValue| {
+            let v = bool_option(lua, &a, 1, "encode_keep_buffer")?;
+            update(lua, |c| c.keep_buffer = v.unwrap_or(c.keep_buffer));
+            Ok(config(lua).keep_buffer)
+        })?,
+    )?;
+    t.raw_set(
+        "encode_invalid_numbers",
+        lua.create_function(|lua, a: MultiValue| {
+            let v = match a.front() {
+                Some(Value::String(s)) if &*s.as_bytes() == b"null" => Some(Invalid::Null),
+                _ => bool_option(lua, &a, 1, "encode_invalid_numbers")?.map(|b| {
+                    if b {
+                        Invalid::Allow
+                    } else {
+                        Invalid::Refuse
+                    }
+                }),
+            };
+            update(lua, |c| c.encode_invalid = v.unwrap_or(c.encode_invalid));
+            Ok(match config(lua).encode_invalid {
+                Invalid::Refuse => Value::Boolean(false),
+                Invalid::Allow => Value::Boolean(true),
+                Invalid::Null => Value::String(lua.create_string("null")?),
+            })
+        })?,
+    )?;
+    t.raw_set(
+        "decode_invalid_numbers",
+        lua.create_function(|lua, a: MultiValue| {
+            let v = bool_option(lua, &a, 1, "decode_invalid_numbers")?;
+            update(lua, |c| c.decode_invalid = v.unwrap_or(c.decode_invalid));
+            Ok(config(lua).decode_invalid)
+        })?,
+    )?;
+    Ok(())
+}
 
 /// `cjson.null`: a NULL light userdata, as lua-cjson's.
 pub fn null() -> Value {
@@ -24,7 +173,7 @@ pub fn create(lua: &Lua) -> Result<Table> {
                 return Err(arg_error(lua, 1, "encode", "expected 1 argument"));
             }
             let mut out = Vec::new();
-            encode(&args[0], 0, &mut out).map_err(|m| raise(lua, m))?;
+            encode(&args[0], &config(lua), &mut out).map_err(|m| raise(lua, m))?;
             lua.create_string(out)
         })?,
     )?;
@@ -37,57 +186,79 @@ pub fn create(lua: &Lua) -> Result<Table> {
             let Some(text) = to_bytes(&args[0]) else {
                 return Err(arg_error(lua, 1, "decode", &format!("string expected, got {}", type_name(&args[0]))));
             };
-            let mut parser = Parser { lua, s: &text, pos: 0, depth: 0 };
+            let max_depth = config(lua).decode_max_depth;
+            let mut parser = Parser { lua, s: &text, pos: 0, depth: 0, max_depth };
             parser.document().map_err(|m| raise(lua, m))
         })?,
     )?;
     t.raw_set("null", null())?;
     t.raw_set("_NAME", "cjson")?;
     t.raw_set("_VERSION", "2.1.0")?;
-    let settings: [(&str, Vec<Value>); 7] = [
-        ("encode_sparse_array", vec![Value::Boolean(false), Value::Integer(2), Value::Integer(10)]),
-        ("encode_max_depth", vec![Value::Integer(1000)]),
-        ("decode_max_depth", vec![Value::Integer(1000)]),
-        ("encode_number_precision", vec![Value::Integer(14)]),
-        ("encode_keep_buffer", vec![Value::Boolean(true)]),
-        ("encode_invalid_numbers", vec![Value::Boolean(false)]),
-        ("decode_invalid_numbers", vec![Value::Boolean(true)]),
-    ];
-    for (name, values) in settings {
-        t.raw_set(name, lua.create_function(move |_, _: MultiValue| Ok(MultiValue::from_vec(values.clone())))?)?;
-    }
+    lua.set_app_data(Config::default());
+    install_settings(lua, &t)?;
     let me = t.clone();
     t.raw_set("new", lua.create_function(move |_, _: MultiValue| Ok(me.clone()))?)?;
     Ok(t)
 }
 
-fn encode(v: &Value, depth: usize, out: &mut Vec<u8>) -> std::result::Result<(), String> {
+/// What is left to write, innermost last; an explicit stack so that deep (or self-referencing)
+/// tables cost heap, not native stack, on their way to the nesting error.
+enum Work {
+    Value(Value, usize),
+    Literal(&'static [u8]),
+    Bytes(Vec<u8>),
+    /// An error found while listing a table, raised when the encoder gets there, as lua-cjson
+    /// (which would have written everything before it) does.
+    Fail(String),
+}
+
+fn encode(root: &Value, cfg: &Config, out: &mut Vec<u8>) -> std::result::Result<(), String> {
+    let mut stack = vec![Work::Value(root.clone(), 0)];
+    while let Some(work) = stack.pop() {
+        match work {
+            Work::Literal(b) => out.extend_from_slice(b),
+            Work::Bytes(b) => out.extend_from_slice(&b),
+            Work::Fail(msg) => return Err(msg),
+            Work::Value(Value::Table(t), depth) => {
+                let depth = depth + 1;
+                if depth > cfg.encode_max_depth {
+                    return Err(format!("Cannot serialise, excessive nesting ({depth})"));
+                }
+                push_table(&t, depth, cfg, out, &mut stack)?;
+            }
+            Work::Value(v, _) => encode_scalar(&v, cfg, out)?,
+        }
+    }
+    Ok(())
+}
+
+fn encode_scalar(v: &Value, cfg: &Config, out: &mut Vec<u8>) -> std::result::Result<(), String> {
     match v {
         Value::Nil => out.extend_from_slice(b"null"),
         Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::LightUserData(p) if p.0.is_null() => out.extend_from_slice(b"null"),
-        Value::Integer(i) => out.extend_from_slice(fmt_g(*i as f64, 14).as_bytes()),
+        Value::Integer(i) => out.extend_from_slice(fmt_g(*i as f64, cfg.precision).as_bytes()),
         Value::Number(n) => {
             if !n.is_finite() {
-                return Err("Cannot serialise number: must not be NaN or Inf".to_owned());
+                match cfg.encode_invalid {
+                    Invalid::Refuse => return Err("Cannot serialise number: must not be NaN or Inf".to_owned()),
+                    Invalid::Null => {
+                        out.extend_from_slice(b"null");
+                        return Ok(());
+                    }
+                    Invalid::Allow => {}
+                }
             }
-            out.extend_from_slice(fmt_g(*n, 14).as_bytes());
+            out.extend_from_slice(fmt_g(*n, cfg.precision).as_bytes());
         }
         Value::String(s) => escape(&s.as_bytes(), out),
-        Value::Table(t) => {
-            let depth = depth + 1;
-            if depth > MAX_DEPTH {
-                return Err(format!("Cannot serialise, excessive nesting ({depth})"));
-            }
-            encode_table(t, depth, out)?;
-        }
         other => return Err(format!("Cannot serialise {}: type not supported", type_name(other))),
     }
     Ok(())
 }
 
 /// lua-cjson's `lua_array_length`: Some(max index) when every key is a positive integer.
-fn array_length(t: &Table) -> std::result::Result<Option<usize>, String> {
+fn array_length(t: &Table, cfg: &Config) -> std::result::Result<Option<usize>, String> {
     let (mut max, mut items) = (0usize, 0usize);
     for pair in t.pairs::<Value, Value>() {
         let (k, _) = pair.map_err(|e| e.to_string())?;
@@ -99,57 +270,75 @@ fn array_length(t: &Table) -> std::result::Result<Option<usize>, String> {
         max = max.max(index);
         items += 1;
     }
-    if max > items * SPARSE_RATIO && max > SPARSE_SAFE {
+    if cfg.sparse_ratio > 0 && max > items * cfg.sparse_ratio && max > cfg.sparse_safe {
+        if cfg.sparse_convert {
+            return Ok(None);
+        }
         return Err("Cannot serialise table: excessively sparse array".to_owned());
     }
     Ok(Some(max))
 }
 
-fn encode_table(t: &Table, depth: usize, out: &mut Vec<u8>) -> std::result::Result<(), String> {
-    match array_length(t)? {
+/// Writes a table's opening bracket and stacks its contents and closing bracket.
+fn push_table(
+    t: &Table,
+    depth: usize,
+    cfg: &Config,
+    out: &mut Vec<u8>,
+    stack: &mut Vec<Work>,
+) -> std::result::Result<(), String> {
+    match array_length(t, cfg)? {
         Some(len) if len > 0 => {
             out.push(b'[');
-            for i in 1..=len {
-                if i > 1 {
-                    out.push(b',');
-                }
+            stack.push(Work::Literal(b"]"));
+            for i in (1..=len).rev() {
                 let v: Value = t.raw_get(i).map_err(|e| e.to_string())?;
-                encode(&v, depth, out)?;
+                stack.push(Work::Value(v, depth));
+                if i > 1 {
+                    stack.push(Work::Literal(b","));
+                }
             }
-            out.push(b']');
         }
         _ => {
             out.push(b'{');
-            let mut first = true;
-            for pair in t.pairs::<Value, Value>() {
-                let (k, v) = pair.map_err(|e| e.to_string())?;
-                if !first {
-                    out.push(b',');
+            stack.push(Work::Literal(b"}"));
+            let pairs: Vec<(Value, Value)> =
+                t.pairs::<Value, Value>().collect::<mlua::Result<_>>().map_err(|e| e.to_string())?;
+            for (idx, (k, v)) in pairs.into_iter().enumerate().rev() {
+                let mut key = Vec::new();
+                let key_work = match &k {
+                    Value::String(s) => {
+                        escape(&s.as_bytes(), &mut key);
+                        None
+                    }
+                    Value::Integer(_) | Value::Number(_) => {
+                        let n = match k {
+                            Value::Integer(i) => i as f64,
+                            Value::Number(n) => n,
+                            _ => 0.0,
+                        };
+                        key.push(b'"');
+                        key.extend_from_slice(fmt_g(n, cfg.precision).as_bytes());
+                        key.push(b'"');
+                        None
+                    }
+                    other => Some(Work::Fail(format!(
+                        "Cannot serialise {}: table key must be a number or string",
+                        type_name(other)
+                    ))),
+                };
+                stack.push(Work::Value(v, depth));
+                match key_work {
+                    Some(fail) => stack.push(fail),
+                    None => {
+                        key.push(b':');
+                        stack.push(Work::Bytes(key));
+                    }
                 }
-                first = false;
-                match &k {
-                    Value::String(s) => escape(&s.as_bytes(), out),
-                    Value::Integer(i) => {
-                        out.push(b'"');
-                        out.extend_from_slice(fmt_g(*i as f64, 14).as_bytes());
-                        out.push(b'"');
-                    }
-                    Value::Number(n) => {
-                        out.push(b'"');
-                        out.extend_from_slice(fmt_g(*n, 14).as_bytes());
-                        out.push(b'"');
-                    }
-                    other => {
-                        return Err(format!(
-                            "Cannot serialise {}: table key must be a number or string",
-                            type_name(other)
-                        ))
-                    }
+                if idx > 0 {
+                    stack.push(Work::Literal(b","));
                 }
-                out.push(b':');
-                encode(&v, depth, out)?;
             }
-            out.push(b'}');
         }
     }
     Ok(())
@@ -215,6 +404,7 @@ struct Parser<'a> {
     s: &'a [u8],
     pos: usize,
     depth: usize,
+    max_depth: usize,
 }
 
 impl Parser<'_> {
@@ -238,7 +428,7 @@ impl Parser<'_> {
 
     fn descend(&mut self, at: usize) -> std::result::Result<(), String> {
         self.depth += 1;
-        if self.depth > MAX_DEPTH {
+        if self.depth > self.max_depth {
             return Err(format!("Found too many nested data structures ({}) at character {}", self.depth, at + 1));
         }
         Ok(())

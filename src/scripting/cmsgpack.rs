@@ -3,10 +3,14 @@
 
 use mlua::{Lua, MultiValue, Result, Table, Value};
 
-use super::vm::{arg_error, raise, to_bytes, to_number, type_name};
+use super::api::{to_bytes, to_number, type_name};
+use super::errors::{arg_error, raise};
 
 /// Tables nested deeper than this are packed as nil (LUACMSGPACK_MAX_NESTING).
 const MAX_NESTING: usize = 16;
+/// Input nested deeper than this is refused as bad data (the C library would exhaust the Lua
+/// stack; here it would be the native one).
+const MAX_DECODE_DEPTH: usize = 200;
 
 pub fn create(lua: &Lua) -> Result<Table> {
     let t = lua.create_table()?;
@@ -201,7 +205,7 @@ fn unpack(lua: &Lua, args: &MultiValue, name: &str, limit: i64, offset: i64) -> 
     let mut pos = offset as usize;
     let mut values = Vec::new();
     while pos < s.len() && (decode_all || (values.len() as i64) < limit) {
-        match decode(lua, &s, &mut pos) {
+        match decode(lua, &s, &mut pos, 0) {
             Ok(v) => values.push(v),
             Err(DecodeError::Eof) => return Err(raise(lua, "Missing bytes in input.")),
             Err(DecodeError::BadFormat) => return Err(raise(lua, "Bad data format in input.")),
@@ -225,7 +229,10 @@ fn be(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
 }
 
-fn decode(lua: &Lua, s: &[u8], pos: &mut usize) -> std::result::Result<Value, DecodeError> {
+fn decode(lua: &Lua, s: &[u8], pos: &mut usize, depth: usize) -> std::result::Result<Value, DecodeError> {
+    if depth > MAX_DECODE_DEPTH {
+        return Err(DecodeError::BadFormat);
+    }
     let tag = take(s, pos, 1)?[0];
     let lua_err = |_| DecodeError::BadFormat;
     let string = |lua: &Lua, pos: &mut usize, n: usize| -> std::result::Result<Value, DecodeError> {
@@ -261,42 +268,48 @@ fn decode(lua: &Lua, s: &[u8], pos: &mut usize) -> std::result::Result<Value, De
             let n = be(take(s, pos, 4)?) as usize;
             string(lua, pos, n)?
         }
-        0x90..=0x9f => decode_array(lua, s, pos, usize::from(tag & 0x0f))?,
+        0x90..=0x9f => decode_array(lua, s, pos, depth, usize::from(tag & 0x0f))?,
         0xdc => {
             let n = be(take(s, pos, 2)?) as usize;
-            decode_array(lua, s, pos, n)?
+            decode_array(lua, s, pos, depth, n)?
         }
         0xdd => {
             let n = be(take(s, pos, 4)?) as usize;
-            decode_array(lua, s, pos, n)?
+            decode_array(lua, s, pos, depth, n)?
         }
-        0x80..=0x8f => decode_map(lua, s, pos, usize::from(tag & 0x0f))?,
+        0x80..=0x8f => decode_map(lua, s, pos, depth, usize::from(tag & 0x0f))?,
         0xde => {
             let n = be(take(s, pos, 2)?) as usize;
-            decode_map(lua, s, pos, n)?
+            decode_map(lua, s, pos, depth, n)?
         }
         0xdf => {
             let n = be(take(s, pos, 4)?) as usize;
-            decode_map(lua, s, pos, n)?
+            decode_map(lua, s, pos, depth, n)?
         }
         _ => return Err(DecodeError::BadFormat),
     })
 }
 
-fn decode_array(lua: &Lua, s: &[u8], pos: &mut usize, n: usize) -> std::result::Result<Value, DecodeError> {
+fn decode_array(
+    lua: &Lua,
+    s: &[u8],
+    pos: &mut usize,
+    depth: usize,
+    n: usize,
+) -> std::result::Result<Value, DecodeError> {
     let t = lua.create_table().map_err(|_| DecodeError::BadFormat)?;
     for i in 1..=n {
-        let v = decode(lua, s, pos)?;
+        let v = decode(lua, s, pos, depth + 1)?;
         t.raw_set(i, v).map_err(|_| DecodeError::BadFormat)?;
     }
     Ok(Value::Table(t))
 }
 
-fn decode_map(lua: &Lua, s: &[u8], pos: &mut usize, n: usize) -> std::result::Result<Value, DecodeError> {
+fn decode_map(lua: &Lua, s: &[u8], pos: &mut usize, depth: usize, n: usize) -> std::result::Result<Value, DecodeError> {
     let t = lua.create_table().map_err(|_| DecodeError::BadFormat)?;
     for _ in 0..n {
-        let k = decode(lua, s, pos)?;
-        let v = decode(lua, s, pos)?;
+        let k = decode(lua, s, pos, depth + 1)?;
+        let v = decode(lua, s, pos, depth + 1)?;
         if !k.is_nil() {
             t.raw_set(k, v).map_err(|_| DecodeError::BadFormat)?;
         }

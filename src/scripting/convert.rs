@@ -7,8 +7,9 @@ use mlua::{Lua, Result, Table, Value};
 
 use crate::reply::{format_double, Reply};
 
-/// Nesting deeper than this is refused rather than risking the native stack.
-const MAX_DEPTH: usize = 1000;
+/// Nesting deeper than this is refused rather than risking the native stack (Redis's limit is
+/// the Lua stack, a few thousand levels; no real reply comes near either).
+const MAX_DEPTH: usize = 200;
 
 /// The `err` text of a Lua error table made from `text` as Redis's `luaPushErrorBuff`: "-CODE
 /// msg" keeps its code, "-msg" without a space and plain "msg" get "ERR"; line breaks at the

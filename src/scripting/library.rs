@@ -4,7 +4,7 @@
 
 use mlua::{Function, Lua, MultiValue, Result, Value};
 
-use super::vm::raise_table;
+use super::errors::raise_table;
 use super::{FunctionInfo, SCRIPT_FLAGS};
 
 /// What the first line of a library declares.
@@ -71,7 +71,7 @@ pub struct Registered {
 
 /// A string as `lua_isstring` accepts (strings and numbers).
 fn string_value(v: &Value) -> Option<String> {
-    super::vm::to_bytes(v).map(|b| String::from_utf8_lossy(&b).into_owned())
+    super::api::to_bytes(v).map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
 /// `redis.register_function(name, callback)` or `redis.register_function{function_name=...,

@@ -8,7 +8,8 @@
 
 use mlua::{Lua, MultiValue, Result, Table, Value};
 
-use super::vm::{arg_error, raise, to_bytes, to_number, type_name};
+use super::api::{to_bytes, to_number, type_name};
+use super::errors::{arg_error, raise};
 
 const MAX_INT_SIZE: usize = 32;
 const NATIVE_ALIGN: usize = 8;

@@ -8,11 +8,33 @@
 //! FUNCTION, FCALL, atomicity, timeouts) belongs to `commands`.
 //!
 //! Error texts and conversions follow Redis 7.0 (`script_lua.c`, `eval.c`, `function_lua.c`).
+//!
+//! # Use from the command side
+//!
+//! - One [`Engine`] per thread that runs scripts (it is `Send`, not shared).
+//! - EVAL / EVALSHA / SCRIPT LOAD: keep the global sha → body map; call
+//!   [`parse_eval_shebang`] for the script's flags (no-writes, ...), then
+//!   [`Engine::eval`] with the lowercase sha and the body (compiled and cached per engine on
+//!   first use; [`Engine::compile`] checks syntax for SCRIPT LOAD; [`Engine::flush`] for SCRIPT
+//!   FLUSH).
+//! - FUNCTION LOAD: [`parse_library_metadata`] (name, engine; errors first, as Redis), check
+//!   "Library already exists" yourself, then [`Engine::load_library`] (full load-time checks; its
+//!   [`Library`] is FUNCTION LIST's data). Keep the code globally; on another thread call
+//!   [`Engine::has_library`] and load lazily before [`Engine::fcall`].
+//! - FCALL: find the library owning the function name, then [`Engine::fcall`].
+//! - Everything a script asks of the server goes through [`Host`]: commands (`call`), the
+//!   timeout / SCRIPT KILL decision (`check`, from the instruction hook every 100k
+//!   instructions), `log`, and optionally `set_resp` / `acl_check_cmd`. Each run starts with
+//!   RESP2 replies for redis.call; the script's `redis.setresp(3)` switches them.
+//! - Replies come back as [`Reply`], errors as `Reply::Error` with Redis's full text, including
+//!   the `" script: <sha|function>, on @user_script:<line>."` decoration.
 
+mod api;
 mod bit;
 mod cjson;
 mod cmsgpack;
 mod convert;
+mod errors;
 mod library;
 mod lstruct;
 mod numfmt;
@@ -38,7 +60,7 @@ pub const REDIS_VERSION_NUM: i64 = (7 << 16) | 15;
 
 /// What a running script can ask of the server.
 pub trait Host {
-    /// Runs one command from redis.call/redis.pcall (args[0] is the name). Returns its reply;
+    /// Runs one command from redis.call/redis.pcall (`args[0]` is the name). Returns its reply;
     /// command errors come back as Reply::Error("ERR ...") (full text, no '-').
     fn call(&mut self, args: Vec<Bytes>) -> Reply;
     /// Called from the instruction hook (every 100k instructions): `Err(text)` aborts the script
@@ -50,6 +72,12 @@ pub trait Host {
     /// redis.setresp(2|3) was called: later redis.call replies are converted from this protocol
     /// by the engine. A host whose commands shape replies by protocol can follow it here.
     fn set_resp(&mut self, _resp: u8) {}
+    /// redis.acl_check_cmd(...): whether the calling user may run this command (`args[0]` is the
+    /// name). `Err(text)` raises that error (Redis: "ERR Invalid command passed to
+    /// redis.acl_check_cmd()"). Without ACLs everything is allowed.
+    fn acl_check_cmd(&mut self, _args: Vec<Bytes>) -> Result<bool, String> {
+        Ok(true)
+    }
 }
 
 /// A FUNCTION LOAD library as loaded: its name and functions.
@@ -246,7 +274,7 @@ impl Engine {
 
     /// Calls function `name` of library `library` (loaded into this engine) with KEYS and ARGV
     /// as its two arguments. Errors are the full reply text, decorated as Redis's
-    /// ("... script: <name>, on @user_function:<line>.").
+    /// (`"... script: <name>, on @user_function:<line>."`).
     pub fn fcall(&mut self, library: &str, name: &str, keys: &[Bytes], args: &[Bytes], host: &mut dyn Host) -> Reply {
         let Some(key) = self.libraries.get(library).and_then(|l| l.functions.get(name)) else {
             return Reply::error("ERR Function not found");

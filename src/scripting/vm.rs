@@ -15,100 +15,24 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, Result, StdLib, Table, Value, VmState};
 
-use super::convert::{error_table, error_text, lua_to_reply, reply_to_lua};
+use super::api::{
+    command_args, install_log, install_version, math_random, math_randomseed, redis_acl_check_cmd, redis_call,
+    redis_error_reply, redis_set_repl, redis_setresp, redis_sha1hex, redis_status_reply, running_host, to_bytes,
+    to_number, type_name, HostOp, Rand48, RunCtx, REGISTRY_HOST,
+};
+use super::convert::lua_to_reply;
+use super::errors::{
+    arg_error, convert_error, error_handler, final_error, load_error_text, raise, raise_table, ScriptError,
+};
 use super::library::{register_function, LibraryMetadata, Registered};
 use super::numfmt::fmt_g;
-use super::{bit, cjson, cmsgpack, lstruct, sha1_hex, Host, Library};
-use super::{REDIS_VERSION, REDIS_VERSION_NUM};
+use super::{bit, cjson, cmsgpack, lstruct, Host, Library};
 use crate::reply::Reply;
 
 /// Redis's count hook period (`lua_sethook(..., LUA_MASKCOUNT, 100000)`).
 const HOOK_INSTRUCTIONS: u32 = 100_000;
 /// FUNCTION LOAD may run this long (`LOAD_TIMEOUT_MS`).
 const LOAD_TIMEOUT: Duration = Duration::from_millis(500);
-const REGISTRY_CHECK: &str = "strata.check";
-
-/// An error raised by Rust code inside a script.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum ScriptError {
-    /// Redis raised a table `{err = text}` (luaPushError + luaError): `text` is final.
-    #[error("{0}")]
-    Table(String),
-    /// Redis raised a string (luaL_error): position prefix included, no error code.
-    #[error("{0}")]
-    Message(String),
-}
-
-/// Raises `{err = text}`, `text` being a full error text ("ERR ...").
-pub fn raise_table(text: impl Into<String>) -> mlua::Error {
-    mlua::Error::external(ScriptError::Table(text.into()))
-}
-
-/// Raises a string error the way `luaL_error` does: prefixed with the caller's position.
-pub fn raise(lua: &Lua, msg: impl AsRef<str>) -> mlua::Error {
-    mlua::Error::external(ScriptError::Message(format!("{}{}", position(lua, 1), msg.as_ref())))
-}
-
-/// `luaL_argerror`: "bad argument #n to 'name' (msg)".
-pub fn arg_error(lua: &Lua, n: usize, name: &str, msg: &str) -> mlua::Error {
-    raise(lua, format!("bad argument #{n} to '{name}' ({msg})"))
-}
-
-/// `luaL_where(L, level)`: "chunk:line: " when that frame is Lua code, else "".
-fn position(lua: &Lua, level: usize) -> String {
-    lua.inspect_stack(level, |d| {
-        let line = d.current_line()?;
-        let src = d.source().short_src?.into_owned();
-        Some(format!("{src}:{line}: "))
-    })
-    .flatten()
-    .unwrap_or_default()
-}
-
-/// Lua type names as `luaL_typename` spells them.
-pub fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Nil => "nil",
-        Value::Boolean(_) => "boolean",
-        Value::LightUserData(_) | Value::UserData(_) | Value::Error(_) => "userdata",
-        Value::Integer(_) | Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Table(_) => "table",
-        Value::Function(_) => "function",
-        Value::Thread(_) => "thread",
-        _ => "userdata",
-    }
-}
-
-/// Per-VM state the Rust functions share.
-struct RunCtx {
-    /// The protocol redis.call replies are converted from (redis.setresp).
-    resp: u8,
-    /// Set once the host's check failed: the script must end, pcall cannot catch it.
-    aborted: bool,
-    /// The error text the abort raises (again, each time the script tries to go on).
-    abort_text: String,
-    /// A FUNCTION LOAD in progress must end by then.
-    load_deadline: Option<Instant>,
-    /// math.random's generator (Redis's redisLrand48, not reseeded between scripts).
-    rand: Rand48,
-}
-
-/// The rand48 generator Redis uses for math.random, with the same initial state.
-struct Rand48(u64);
-
-impl Rand48 {
-    fn new() -> Rand48 {
-        Rand48(0x1234_ABCD_330E)
-    }
-    fn seed(&mut self, seed: i32) {
-        self.0 = ((seed as u32 as u64) << 16) | 0x330E;
-    }
-    fn next(&mut self) -> i32 {
-        self.0 = (0x5_DEEC_E66D_u64.wrapping_mul(self.0).wrapping_add(0xB)) & ((1 << 48) - 1);
-        (self.0 >> 17) as i32
-    }
-}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum VmKind {
@@ -121,6 +45,8 @@ pub struct Vm {
     kind: VmKind,
     /// The `redis` table behind its read-only proxy (call, pcall and log are swapped in per run).
     redis: Table,
+    /// What `redis.call` and `pcall` are between runs.
+    stubs: Stubs,
     /// The globals user code runs with (an empty read-only proxy).
     env: Table,
     /// The real globals table (KEYS and ARGV are set here for EVAL).
@@ -133,6 +59,12 @@ pub struct Vm {
     runner: Function,
     /// The unmodified pcall, for running library code at load.
     raw_pcall: Function,
+}
+
+/// What `redis.call` and `redis.pcall` are between runs (during one, scoped functions that
+/// reach the host).
+struct Stubs {
+    call: Function,
 }
 
 /// The Lua glue that must be Lua: pcall / xpcall / loadstring as Redis scripts see them, and the
@@ -216,16 +148,17 @@ impl Vm {
         globals.raw_set("struct", lstruct::create(&lua)?)?;
 
         let redis = lua.create_table()?;
-        redis.raw_set(
-            "call",
-            lua.create_function(|_, _: MultiValue| -> Result<()> {
+        let stubs = Stubs {
+            call: lua.create_function(|_, _: MultiValue| -> Result<()> {
                 Err(raise_table("ERR redis.call/pcall can only be called inside a script invocation"))
             })?,
-        )?;
-        redis.raw_set("pcall", redis.raw_get::<Value>("call")?)?;
+        };
+        redis.raw_set("call", stubs.call.clone())?;
+        redis.raw_set("pcall", stubs.call.clone())?;
         install_log(&lua, &redis)?;
         install_version(&redis)?;
         redis.raw_set("setresp", lua.create_function(redis_setresp)?)?;
+        redis.raw_set("acl_check_cmd", lua.create_function(redis_acl_check_cmd)?)?;
         redis.raw_set("sha1hex", lua.create_function(redis_sha1hex)?)?;
         redis.raw_set("error_reply", lua.create_function(redis_error_reply)?)?;
         redis.raw_set("status_reply", lua.create_function(redis_status_reply)?)?;
@@ -249,7 +182,13 @@ impl Vm {
             lua.create_function(|lua, (_, key): (Value, Value)| -> Result<()> { Err(nonexistent_global(lua, &key)) })?;
         for name in ["string", "math", "table", "coroutine", "cjson", "cmsgpack", "bit", "struct"] {
             let real: Table = globals.raw_get(name)?;
-            globals.raw_set(name, proxy(&lua, &real, Value::Table(real.clone()), &readonly)?)?;
+            let shown = proxy(&lua, &real, Value::Table(real.clone()), &readonly)?;
+            if name == "cjson" {
+                // cjson.new() hands out the library: the read-only one.
+                let me = shown.clone();
+                real.raw_set("new", lua.create_function(move |_, _: MultiValue| Ok(me.clone()))?)?;
+            }
+            globals.raw_set(name, shown)?;
         }
         globals.raw_set("redis", proxy(&lua, &redis, Value::Table(redis.clone()), &readonly)?)?;
 
@@ -257,7 +196,12 @@ impl Vm {
         let env_meta = lua.create_table()?;
         env_meta.raw_set("__index", globals.clone())?;
         env_meta.raw_set("__newindex", readonly.clone())?;
-        env_meta.raw_set("__metatable", false)?;
+        // getmetatable(_G) gives a read-only stand-in, as Redis's read-only metatable; it must
+        // not lead to the real globals.
+        let shown_meta = lua.create_table()?;
+        shown_meta.raw_set("__index", env.clone())?;
+        shown_meta.raw_set("__newindex", readonly.clone())?;
+        env_meta.raw_set("__metatable", proxy(&lua, &shown_meta, Value::Table(shown_meta.clone()), &readonly)?)?;
         env.set_metatable(Some(env_meta.clone()))?;
         globals.raw_set("_G", env.clone())?;
 
@@ -284,30 +228,111 @@ impl Vm {
         globals.raw_set("xpcall", xpcall)?;
         globals.raw_set("loadstring", loadstring.clone())?;
         globals.raw_set("load", load)?;
-        // rawset must not write through the read-only proxies either.
-        let real_rawset: Function = globals.raw_get("rawset")?;
+        // pairs() over a read-only proxy walks the table behind it, as over Redis's read-only
+        // tables.
+        let next: Function = globals.raw_get("next")?;
+        let ro = readonly.clone();
+        globals.raw_set(
+            "pairs",
+            lua.create_function(move |lua, args: MultiValue| {
+                let Some(Value::Table(t)) = args.front() else {
+                    let got = args.front().map_or("no value", type_name);
+                    return Err(arg_error(lua, 1, "pairs", &format!("table expected, got {got}")));
+                };
+                let real = t.metatable().and_then(|m| {
+                    let guarded = m.raw_get::<Option<Function>>("__newindex").ok().flatten().is_some_and(|f| f == ro);
+                    match m.raw_get::<Value>("__index") {
+                        Ok(Value::Table(real)) if guarded => Some(real),
+                        _ => None,
+                    }
+                });
+                match real {
+                    // The iterator keeps the real table to itself: handing it out would let the
+                    // script write to it.
+                    Some(real) => {
+                        let next = next.clone();
+                        let iter = lua.create_function(move |_, (_, key): (Value, Value)| {
+                            next.call::<MultiValue>((real.clone(), key))
+                        })?;
+                        Ok((Value::Function(iter), Value::Table(t.clone()), Value::Nil))
+                    }
+                    None => Ok((Value::Function(next.clone()), Value::Table(t.clone()), Value::Nil)),
+                }
+            })?,
+        )?;
+        // Nor can setmetatable replace a read-only table's metatable.
         let guard = readonly.clone();
         globals.raw_set(
-            "rawset",
-            lua.create_function(move |_, args: MultiValue| {
-                if let Some(Value::Table(t)) = args.front() {
-                    let protected = t
-                        .metatable()
-                        .and_then(|m| m.raw_get::<Option<Function>>("__newindex").ok().flatten())
-                        .is_some_and(|f| f == guard);
+            "setmetatable",
+            lua.create_function(move |lua, args: MultiValue| {
+                let Some(Value::Table(t)) = args.front() else {
+                    let got = args.front().map_or("no value", type_name);
+                    return Err(arg_error(lua, 1, "setmetatable", &format!("table expected, got {got}")));
+                };
+                let meta = match args.get(1) {
+                    None => return Err(arg_error(lua, 2, "setmetatable", "nil or table expected")),
+                    Some(Value::Nil) => None,
+                    Some(Value::Table(m)) => Some(m.clone()),
+                    Some(_) => return Err(arg_error(lua, 2, "setmetatable", "nil or table expected")),
+                };
+                if let Some(current) = t.metatable() {
+                    let protected =
+                        current.raw_get::<Option<Function>>("__newindex").ok().flatten().is_some_and(|f| f == guard);
                     if protected {
                         return Err(mlua::Error::external(ScriptError::Message(
                             "Attempt to modify a readonly table".to_owned(),
                         )));
                     }
+                    if !current.raw_get::<Value>("__metatable")?.is_nil() {
+                        return Err(raise(lua, "cannot change a protected metatable"));
+                    }
                 }
-                real_rawset.call::<MultiValue>(args)
+                t.set_metatable(meta)?;
+                Ok(t.clone())
             })?,
         )?;
-        // Methods on strings read through the same (protected) `string` table.
-        lua.load("getmetatable('').__index = ...")
-            .set_name("=strata")
-            .call::<()>(globals.raw_get::<Value>("string")?)?;
+        // rawset must not write through the read-only proxies either.
+        let guard = readonly.clone();
+        globals.raw_set(
+            "rawset",
+            lua.create_function(move |lua, args: MultiValue| {
+                let Some(Value::Table(t)) = args.front() else {
+                    let got = args.front().map_or("no value", type_name);
+                    return Err(arg_error(lua, 1, "rawset", &format!("table expected, got {got}")));
+                };
+                let protected = t
+                    .metatable()
+                    .and_then(|m| m.raw_get::<Option<Function>>("__newindex").ok().flatten())
+                    .is_some_and(|f| f == guard);
+                if protected {
+                    return Err(mlua::Error::external(ScriptError::Message(
+                        "Attempt to modify a readonly table".to_owned(),
+                    )));
+                }
+                let (Some(key), Some(value)) = (args.get(1), args.get(2)) else {
+                    let n = if args.len() < 2 { 2 } else { 3 };
+                    return Err(arg_error(lua, n, "rawset", "value expected"));
+                };
+                match key {
+                    // Raised by the VM inside rawset: no position, as in Redis.
+                    Value::Nil => {
+                        return Err(mlua::Error::external(ScriptError::Message("table index is nil".to_owned())))
+                    }
+                    Value::Number(n) if n.is_nan() => {
+                        return Err(mlua::Error::external(ScriptError::Message("table index is NaN".to_owned())))
+                    }
+                    _ => {}
+                }
+                t.raw_set(key.clone(), value.clone())?;
+                Ok(t.clone())
+            })?,
+        )?;
+        // Methods on strings read through the same (protected) `string` table, and the strings'
+        // metatable shows only a read-only view of itself.
+        let string_meta: Table = lua.load("return getmetatable('')").set_name("=strata").eval()?;
+        string_meta.raw_set("__index", globals.raw_get::<Value>("string")?)?;
+        let view = proxy(&lua, &string_meta, Value::Table(string_meta.clone()), &readonly)?;
+        string_meta.raw_set("__metatable", view)?;
 
         // Missing globals are an error; so is creating one.
         let globals_meta = lua.create_table()?;
@@ -339,8 +364,8 @@ impl Vm {
             None
         };
 
-        lua.set_hook(HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS), hook)?;
-        Ok(Vm { lua, kind, redis, env, globals, env_meta, load_api, runner, raw_pcall })
+        lua.set_global_hook(HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS), hook)?;
+        Ok(Vm { lua, kind, redis, stubs, env, globals, env_meta, load_api, runner, raw_pcall })
     }
 
     /// Compiles user code with this VM's sandboxed globals; the error is Lua's message.
@@ -403,64 +428,71 @@ impl Vm {
             let host = &host;
             let call = scope.create_function(move |lua, args: MultiValue| redis_call(lua, args, true, host))?;
             let pcall = scope.create_function(move |lua, args: MultiValue| redis_call(lua, args, false, host))?;
-            let log = scope.create_function(move |lua, args: MultiValue| {
-                if let Some((level, msg)) = log_args(lua, args)? {
-                    if let Ok(mut h) = host.try_borrow_mut() {
-                        h.log(level, &msg);
-                    }
-                }
-                Ok(())
-            })?;
-            let setresp = scope.create_function(move |lua, args: MultiValue| {
-                let resp = setresp_args(lua, args)?;
-                if let Ok(mut h) = host.try_borrow_mut() {
-                    h.set_resp(resp);
-                }
-                Ok(())
-            })?;
-            let check = scope.create_function(move |lua, ()| -> Result<()> {
-                let previous = lua.app_data_ref::<RunCtx>().filter(|c| c.aborted).map(|c| c.abort_text.clone());
-                if let Some(text) = previous {
-                    return Err(raise_table(text));
-                }
-                let verdict = match host.try_borrow_mut() {
-                    Ok(mut h) => h.check(),
-                    Err(_) => Ok(()),
-                };
-                match verdict {
-                    Ok(()) => Ok(()),
-                    Err(text) => {
-                        if let Some(mut c) = lua.app_data_mut::<RunCtx>() {
-                            c.aborted = true;
-                            c.abort_text = text.clone();
+            let host_ops = scope.create_function(move |lua, mut args: MultiValue| -> Result<Value> {
+                let op = HostOp::from_value(args.pop_front().as_ref());
+                match op {
+                    Some(HostOp::Log) => {
+                        let level = args.front().and_then(to_number).map_or(3, |l| l as u8);
+                        let msg = args.get(1).and_then(to_bytes).unwrap_or_default();
+                        if let Ok(mut h) = host.try_borrow_mut() {
+                            h.log(level, &String::from_utf8_lossy(&msg));
                         }
-                        Err(raise_table(text))
+                        Ok(Value::Nil)
                     }
+                    Some(HostOp::SetResp) => {
+                        let resp = args.front().and_then(to_number).map_or(2, |r| r as u8);
+                        if let Ok(mut h) = host.try_borrow_mut() {
+                            h.set_resp(resp);
+                        }
+                        Ok(Value::Nil)
+                    }
+                    Some(HostOp::AclCheck) => {
+                        let argv = command_args(&args).map_err(raise_table)?;
+                        let verdict = match host.try_borrow_mut() {
+                            Ok(mut h) => h.acl_check_cmd(argv),
+                            Err(_) => Ok(true),
+                        };
+                        verdict.map(Value::Boolean).map_err(raise_table)
+                    }
+                    Some(HostOp::Check) => {
+                        let previous = lua.app_data_ref::<RunCtx>().filter(|c| c.aborted).map(|c| c.abort_text.clone());
+                        if let Some(text) = previous {
+                            return Err(raise_table(text));
+                        }
+                        let verdict = match host.try_borrow_mut() {
+                            Ok(mut h) => h.check(),
+                            Err(_) => Ok(()),
+                        };
+                        match verdict {
+                            Ok(()) => Ok(Value::Nil),
+                            Err(text) => {
+                                if let Some(mut c) = lua.app_data_mut::<RunCtx>() {
+                                    c.aborted = true;
+                                    c.abort_text = text.clone();
+                                }
+                                Err(raise_table(text))
+                            }
+                        }
+                    }
+                    None => Ok(Value::Nil),
                 }
             })?;
             self.redis.raw_set("call", call)?;
             self.redis.raw_set("pcall", pcall)?;
-            self.redis.raw_set("log", log)?;
-            self.redis.raw_set("setresp", setresp)?;
-            lua.set_named_registry_value(REGISTRY_CHECK, check)?;
+            lua.set_named_registry_value(REGISTRY_HOST, host_ops)?;
             let result = if fcall {
                 self.runner.call::<(bool, Value)>((function.clone(), keys_table, args_table))
             } else {
                 self.runner.call::<(bool, Value)>((function.clone(), Value::Nil, Value::Nil))
             };
-            lua.unset_named_registry_value(REGISTRY_CHECK)?;
+            lua.unset_named_registry_value(REGISTRY_HOST)?;
             let (ok, value) = result?;
             let resp = lua.app_data_ref::<RunCtx>().map_or(2, |c| c.resp);
             Ok(if ok { lua_to_reply(&value, resp) } else { final_error(&value, name) })
         });
-        // Scoped functions are dead now; leave stubs that say so.
-        let stub = self.lua.create_function(|_, _: MultiValue| -> Result<()> {
-            Err(raise_table("ERR redis.call/pcall can only be called inside a script invocation"))
-        })?;
-        self.redis.raw_set("call", stub.clone())?;
-        self.redis.raw_set("pcall", stub)?;
-        install_log(&self.lua, &self.redis)?;
-        self.redis.raw_set("setresp", self.lua.create_function(redis_setresp)?)?;
+        // Scoped functions are dead now; put back the stubs.
+        self.redis.raw_set("call", self.stubs.call.clone())?;
+        self.redis.raw_set("pcall", self.stubs.call.clone())?;
         if !fcall {
             self.globals.raw_set("KEYS", Value::Nil)?;
             self.globals.raw_set("ARGV", Value::Nil)?;
@@ -545,8 +577,8 @@ fn hook(lua: &Lua, _: &mlua::debug::Debug) -> Result<VmState> {
             return Err(raise_table("ERR FUNCTION LOAD timeout"));
         }
     }
-    if let Ok(Some(check)) = lua.named_registry_value::<Option<Function>>(REGISTRY_CHECK) {
-        check.call::<()>(())?;
+    if let Some(host) = running_host(lua) {
+        host.call::<()>(HostOp::Check as u8)?;
     }
     Ok(VmState::Continue)
 }
@@ -582,352 +614,6 @@ fn nonexistent_global(lua: &Lua, key: &Value) -> mlua::Error {
         _ => return raise(lua, "Second argument to luaProtectedTableError must be a string or number"),
     };
     raise(lua, format!("Script attempted to access nonexistent global variable '{name}'"))
-}
-
-fn install_version(t: &Table) -> Result<()> {
-    t.raw_set("REDIS_VERSION_NUM", REDIS_VERSION_NUM)?;
-    t.raw_set("REDIS_VERSION", REDIS_VERSION)?;
-    Ok(())
-}
-
-/// redis.log outside a run (library load): validated, then sent to the server's log.
-fn install_log(lua: &Lua, t: &Table) -> Result<()> {
-    t.raw_set(
-        "log",
-        lua.create_function(|lua, args: MultiValue| {
-            if let Some((level, msg)) = log_args(lua, args)? {
-                match level {
-                    0 => tracing::debug!(target: "lua", "{msg}"),
-                    1 | 2 => tracing::info!(target: "lua", "{msg}"),
-                    _ => tracing::warn!(target: "lua", "{msg}"),
-                }
-            }
-            Ok(())
-        })?,
-    )?;
-    for (name, level) in [("LOG_DEBUG", 0), ("LOG_VERBOSE", 1), ("LOG_NOTICE", 2), ("LOG_WARNING", 3)] {
-        t.raw_set(name, level)?;
-    }
-    Ok(())
-}
-
-/// Number value of a Lua value as `lua_tonumber` (strings that read as numbers count).
-pub fn to_number(v: &Value) -> Option<f64> {
-    match v {
-        Value::Integer(i) => Some(*i as f64),
-        Value::Number(n) => Some(*n),
-        Value::String(s) => {
-            let s = s.to_str().ok()?;
-            let t = s.trim();
-            if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-                return u64::from_str_radix(hex, 16).ok().map(|n| n as f64);
-            }
-            t.parse::<f64>()
-                .ok()
-                .filter(|_| !t.is_empty() && !t.eq_ignore_ascii_case("nan") && !t.to_ascii_lowercase().contains("inf"))
-        }
-        _ => None,
-    }
-}
-
-/// Bytes of a Lua value as `lua_tolstring` (strings and numbers).
-pub fn to_bytes(v: &Value) -> Option<Vec<u8>> {
-    match v {
-        Value::String(s) => Some(s.as_bytes().to_vec()),
-        Value::Integer(i) => Some(i.to_string().into_bytes()),
-        Value::Number(n) => Some(fmt_g(*n, 14).into_bytes()),
-        _ => None,
-    }
-}
-
-/// redis.log's argument checks; `None` when nothing is to be logged.
-fn log_args(lua: &Lua, args: MultiValue) -> Result<Option<(u8, String)>> {
-    let _ = lua;
-    if args.len() < 2 {
-        return Err(raise_table("ERR redis.log() requires two arguments or more."));
-    }
-    let Some(level) = to_number(&args[0]) else {
-        return Err(raise_table("ERR First argument must be a number (log level)."));
-    };
-    let level = level as i64;
-    if !(0..=3).contains(&level) {
-        return Err(raise_table("ERR Invalid debug level."));
-    }
-    let parts: Vec<String> =
-        args.iter().skip(1).filter_map(to_bytes).map(|b| String::from_utf8_lossy(&b).into_owned()).collect();
-    Ok(Some((level as u8, parts.join(" "))))
-}
-
-fn setresp_args(lua: &Lua, args: MultiValue) -> Result<u8> {
-    if args.len() != 1 {
-        return Err(raise_table("ERR redis.setresp() requires one argument."));
-    }
-    let resp = to_number(&args[0]).map_or(0, |n| n as i64);
-    if resp != 2 && resp != 3 {
-        return Err(raise_table("ERR RESP version must be 2 or 3."));
-    }
-    if let Some(mut c) = lua.app_data_mut::<RunCtx>() {
-        c.resp = resp as u8;
-    }
-    Ok(resp as u8)
-}
-
-fn redis_setresp(_: &Lua, _: MultiValue) -> Result<()> {
-    Err(raise_table("ERR redis.setresp can only be called inside a script invocation"))
-}
-
-fn redis_sha1hex(lua: &Lua, args: MultiValue) -> Result<Value> {
-    if args.len() != 1 {
-        return Err(raise_table("ERR wrong number of arguments"));
-    }
-    let data = to_bytes(&args[0]).unwrap_or_default();
-    Ok(Value::String(lua.create_string(sha1_hex(&data))?))
-}
-
-fn single_string_arg(args: &MultiValue) -> Option<Vec<u8>> {
-    match args.len() {
-        1 => match &args[0] {
-            Value::String(s) => Some(s.as_bytes().to_vec()),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-fn redis_error_reply(lua: &Lua, args: MultiValue) -> Result<Table> {
-    let Some(text) = single_string_arg(&args) else {
-        return error_table(lua, "ERR wrong number or type of arguments");
-    };
-    let text = String::from_utf8_lossy(&text).into_owned();
-    let text = if text.starts_with('-') { text } else { format!("-{text}") };
-    error_table(lua, &error_text(&text))
-}
-
-fn redis_status_reply(lua: &Lua, args: MultiValue) -> Result<Table> {
-    let Some(text) = single_string_arg(&args) else {
-        return error_table(lua, "ERR wrong number or type of arguments");
-    };
-    let t = lua.create_table()?;
-    t.raw_set("ok", lua.create_string(text)?)?;
-    Ok(t)
-}
-
-fn redis_set_repl(_: &Lua, args: MultiValue) -> Result<()> {
-    if args.len() != 1 {
-        return Err(raise_table("ERR redis.set_repl() requires two arguments."));
-    }
-    let flags = to_number(&args[0]).map_or(0, |n| n as i64);
-    if flags & !3 != 0 {
-        return Err(raise_table("ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."));
-    }
-    Ok(())
-}
-
-/// redis.call (`raise`) and redis.pcall.
-fn redis_call(lua: &Lua, args: MultiValue, raise_errors: bool, host: &RefCell<&mut dyn Host>) -> Result<Value> {
-    let fail = |text: &str| -> Result<Value> {
-        if raise_errors {
-            Err(raise_table(text))
-        } else {
-            Ok(Value::Table(error_table(lua, text)?))
-        }
-    };
-    if args.is_empty() {
-        return fail("ERR Please specify at least one argument for this redis lib call");
-    }
-    let mut argv = Vec::with_capacity(args.len());
-    for a in args.iter() {
-        match a {
-            Value::String(s) => argv.push(Bytes::copy_from_slice(&s.as_bytes())),
-            Value::Integer(i) => argv.push(Bytes::from(fmt_g(*i as f64, 17))),
-            Value::Number(n) => argv.push(Bytes::from(fmt_g(*n, 17))),
-            _ => return fail("ERR Lua redis lib command arguments must be strings or integers"),
-        }
-    }
-    let reply =
-        match host.try_borrow_mut() {
-            Ok(mut h) => h.call(argv),
-            Err(_) => return fail(
-                "ERR luaRedisGenericCommand() recursive call detected. Are you doing funny stuff with Lua debug hooks?",
-            ),
-        };
-    if let Reply::Error(e) = &reply {
-        return fail(&error_text(&format!("-{e}")));
-    }
-    let resp = lua.app_data_ref::<RunCtx>().map_or(2, |c| c.resp);
-    reply_to_lua(lua, &reply, resp)
-}
-
-fn math_random(lua: &Lua, args: MultiValue) -> Result<f64> {
-    let r = {
-        let mut ctx = lua.app_data_mut::<RunCtx>();
-        let v = ctx.as_mut().map_or(0, |c| c.rand.next());
-        f64::from(v % i32::MAX) / f64::from(i32::MAX)
-    };
-    let int_arg = |n: usize| -> Result<i64> {
-        match args.get(n - 1).and_then(to_number) {
-            Some(v) => Ok(v as i64),
-            None => Err(arg_error(
-                lua,
-                n,
-                "random",
-                &format!("number expected, got {}", args.get(n - 1).map_or("no value", type_name)),
-            )),
-        }
-    };
-    match args.len() {
-        0 => Ok(r),
-        1 => {
-            let u = int_arg(1)?;
-            if u < 1 {
-                return Err(arg_error(lua, 1, "random", "interval is empty"));
-            }
-            Ok((r * u as f64).floor() + 1.0)
-        }
-        2 => {
-            let l = int_arg(1)?;
-            let u = int_arg(2)?;
-            if l > u {
-                return Err(arg_error(lua, 2, "random", "interval is empty"));
-            }
-            Ok((r * (u - l + 1) as f64).floor() + l as f64)
-        }
-        _ => Err(raise(lua, "wrong number of arguments")),
-    }
-}
-
-fn math_randomseed(lua: &Lua, args: MultiValue) -> Result<()> {
-    let Some(seed) = args.front().and_then(to_number) else {
-        return Err(arg_error(
-            lua,
-            1,
-            "randomseed",
-            &format!("number expected, got {}", args.front().map_or("no value", type_name)),
-        ));
-    };
-    if let Some(mut c) = lua.app_data_mut::<RunCtx>() {
-        c.rand.seed(seed as i64 as i32);
-    }
-    Ok(())
-}
-
-/// The message handler scripts run under (`__redis__err__handler`): makes the error a table
-/// `{err=..., source=..., line=...}`.
-fn error_handler(lua: &Lua, err: Value, tostring: &Function) -> Result<Table> {
-    let table = match err {
-        Value::Table(t) => t,
-        Value::Error(e) => error_table(lua, &error_value_text(&e))?,
-        other => {
-            let text: String = tostring.call::<String>(other).unwrap_or_else(|_| "?".to_owned());
-            error_table(lua, &format!("ERR {text}"))?
-        }
-    };
-    let mut level = 1;
-    let mut frame = frame_info(lua, level);
-    if frame.as_ref().is_some_and(|f| f.0 == "C") {
-        level += 1;
-        frame = frame_info(lua, level);
-    }
-    // Frames of the prelude's Lua glue stand for their caller.
-    while frame.as_ref().is_some_and(|f| f.1 == "=strata") {
-        level += 1;
-        frame = frame_info(lua, level);
-    }
-    if let Some((_, source, line)) = frame {
-        table.raw_set("source", source)?;
-        table.raw_set("line", line)?;
-    }
-    Ok(table)
-}
-
-/// (what, source, current line) of the function at `level`.
-fn frame_info(lua: &Lua, level: usize) -> Option<(&'static str, String, i64)> {
-    lua.inspect_stack(level, |d| {
-        let src = d.source();
-        let line = d.current_line().map_or(-1, |l| l as i64);
-        (src.what, src.source.map(|s| s.into_owned()).unwrap_or_default(), line)
-    })
-}
-
-/// The `err` text of an error raised from Rust.
-fn error_value_text(e: &mlua::Error) -> String {
-    match e.downcast_ref::<ScriptError>() {
-        Some(ScriptError::Table(t)) => t.clone(),
-        Some(ScriptError::Message(m)) => format!("ERR {m}"),
-        None => format!("ERR {e}"),
-    }
-}
-
-/// What the script's pcall (`for_pcall`) or xpcall handler sees of an error raised from Rust:
-/// Redis's pcall returns a table error's `err` string; xpcall handlers get the table.
-fn convert_error(lua: &Lua, e: Value, for_pcall: bool) -> Result<Value> {
-    let table_err = |v: &Value| -> Option<Value> {
-        if let Value::Table(t) = v {
-            match t.raw_get::<Value>("err") {
-                Ok(s @ (Value::String(_) | Value::Number(_) | Value::Integer(_))) => Some(s),
-                _ => None,
-            }
-        } else {
-            None
-        }
-    };
-    match &e {
-        Value::Error(err) => match err.downcast_ref::<ScriptError>() {
-            Some(ScriptError::Table(t)) => {
-                if for_pcall {
-                    Ok(Value::String(lua.create_string(t)?))
-                } else {
-                    Ok(Value::Table(error_table(lua, t)?))
-                }
-            }
-            Some(ScriptError::Message(m)) => Ok(Value::String(lua.create_string(m)?)),
-            None => Ok(Value::String(lua.create_string(err.to_string())?)),
-        },
-        v if for_pcall => Ok(table_err(v).unwrap_or(e)),
-        _ => Ok(e),
-    }
-}
-
-/// The reply for a script that failed with `value` (the handler's table).
-fn final_error(value: &Value, name: &str) -> Reply {
-    let Value::Table(t) = value else {
-        return Reply::Error(format!("ERR Error running script {name}, execution failure"));
-    };
-    let err = match t.raw_get::<Value>("err") {
-        Ok(Value::String(s)) => s.to_string_lossy(),
-        Ok(Value::Integer(i)) => i.to_string(),
-        Ok(Value::Number(n)) => fmt_g(n, 14),
-        _ => "ERR unknown error".to_owned(),
-    };
-    let source = t.raw_get::<Option<String>>("source").ok().flatten();
-    let line = t.raw_get::<Value>("line").ok();
-    let line = match line {
-        Some(Value::Integer(i)) => Some(i.to_string()),
-        Some(Value::Number(n)) => Some(fmt_g(n, 14)),
-        Some(Value::String(s)) => Some(s.to_string_lossy()),
-        _ => None,
-    };
-    let text = match (source, line) {
-        (Some(source), Some(line)) => format!("{err} script: {name}, on {source}:{line}."),
-        _ => err,
-    };
-    Reply::Error(text.replace(['\r', '\n'], " "))
-}
-
-/// The message of an error that ended a library load (no handler: strings get "ERR ").
-fn load_error_text(lua: &Lua, err: Value) -> String {
-    let _ = lua;
-    match err {
-        Value::String(s) => format!("ERR {}", s.to_string_lossy()),
-        Value::Error(e) => error_value_text(&e),
-        Value::Table(t) => match t.raw_get::<Value>("err") {
-            Ok(Value::String(s)) => s.to_string_lossy(),
-            _ => "ERR unknown error".to_owned(),
-        },
-        Value::Integer(i) => format!("ERR {i}"),
-        Value::Number(n) => format!("ERR {}", fmt_g(n, 14)),
-        _ => "ERR unknown error".to_owned(),
-    }
 }
 
 /// A Lua array of `items` as strings, built one element at a time: holding every string at
