@@ -37,7 +37,7 @@ fn read1(key: &str, entries: Vec<Reply>) -> Reply {
 /// A flat `[name, value, name, value, ...]` reply as a map by name.
 fn fields(r: &Reply) -> HashMap<String, Reply> {
     let a = r.array();
-    assert!(a.len() % 2 == 0, "odd number of elements in {r:?}");
+    assert!(a.len().is_multiple_of(2), "odd number of elements in {r:?}");
     a.chunks(2).map(|kv| (kv[0].text(), kv[1].clone())).collect()
 }
 

@@ -502,7 +502,7 @@ fn parse_read(args: &[Bytes], group_cmd: bool) -> CmdResult<ReadArgs> {
             i += 2;
         } else if is(a, "STREAMS") && more >= 1 {
             let n = args.len() - i - 1;
-            if n % 2 != 0 {
+            if !n.is_multiple_of(2) {
                 return Err(CmdError::err(
                     "Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
                 ));

@@ -38,7 +38,7 @@ impl Default for OutputBufferLimits {
 impl OutputBufferLimits {
     /// Applies `class hard soft seconds` groups (all checked before any is applied).
     pub(super) fn apply(&mut self, args: &[String]) -> Result<(), ValueError> {
-        if args.is_empty() || args.len() % 4 != 0 {
+        if args.is_empty() || !args.len().is_multiple_of(4) {
             return Err(msg("Wrong number of arguments in buffer limit configuration."));
         }
         let mut next = *self;

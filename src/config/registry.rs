@@ -411,7 +411,7 @@ pub(super) static DIRECTIVES: &[Directive] = &[
             let text = v.into_text()?;
             let words: Vec<&str> = text.split_whitespace().collect();
             let numbers = words.iter().all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit()));
-            if words.len() % 2 != 0 || !numbers {
+            if !words.len().is_multiple_of(2) || !numbers {
                 return Err(ValueError::Message("Invalid save parameters".to_owned()));
             }
             c.save = words.join(" ");

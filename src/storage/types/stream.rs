@@ -619,7 +619,7 @@ impl Cut {
             return false;
         }
         let added = self.before_first + self.seen;
-        if self.approx && added % NODE_ENTRIES != 0 && added < self.added {
+        if self.approx && !added.is_multiple_of(NODE_ENTRIES) && added < self.added {
             // Inside a node: it goes only if its last entry does.
             return true;
         }
