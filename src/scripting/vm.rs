@@ -16,9 +16,8 @@ use bytes::Bytes;
 use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, Result, StdLib, Table, Value, VmState};
 
 use super::api::{
-    command_args, install_log, install_version, math_random, math_randomseed, redis_acl_check_cmd, redis_call,
-    redis_error_reply, redis_set_repl, redis_setresp, redis_sha1hex, redis_status_reply, running_host, to_bytes,
-    to_number, type_name, HostOp, Rand48, RunCtx, REGISTRY_HOST,
+    install_log, install_version, math_random, math_randomseed, redis_acl_check_cmd, redis_call, redis_error_reply,
+    redis_set_repl, redis_setresp, redis_sha1hex, redis_status_reply, type_name, with_host, HostGuard, Rand48, RunCtx,
 };
 use super::convert::lua_to_reply;
 use super::errors::{
@@ -43,10 +42,6 @@ pub enum VmKind {
 pub struct Vm {
     pub lua: Lua,
     kind: VmKind,
-    /// The `redis` table behind its read-only proxy (call, pcall and log are swapped in per run).
-    redis: Table,
-    /// What `redis.call` and `pcall` are between runs.
-    stubs: Stubs,
     /// The globals user code runs with (an empty read-only proxy).
     env: Table,
     /// The real globals table (KEYS and ARGV are set here for EVAL).
@@ -59,12 +54,6 @@ pub struct Vm {
     runner: Function,
     /// The unmodified pcall, for running library code at load.
     raw_pcall: Function,
-}
-
-/// What `redis.call` and `redis.pcall` are between runs (during one, scoped functions that
-/// reach the host).
-struct Stubs {
-    call: Function,
 }
 
 /// The Lua glue that must be Lua: pcall / xpcall / loadstring as Redis scripts see them, and the
@@ -148,13 +137,8 @@ impl Vm {
         globals.raw_set("struct", lstruct::create(&lua)?)?;
 
         let redis = lua.create_table()?;
-        let stubs = Stubs {
-            call: lua.create_function(|_, _: MultiValue| -> Result<()> {
-                Err(raise_table("ERR redis.call/pcall can only be called inside a script invocation"))
-            })?,
-        };
-        redis.raw_set("call", stubs.call.clone())?;
-        redis.raw_set("pcall", stubs.call.clone())?;
+        redis.raw_set("call", lua.create_function(|lua, args: MultiValue| redis_call(lua, args, true))?)?;
+        redis.raw_set("pcall", lua.create_function(|lua, args: MultiValue| redis_call(lua, args, false))?)?;
         install_log(&lua, &redis)?;
         install_version(&redis)?;
         redis.raw_set("setresp", lua.create_function(redis_setresp)?)?;
@@ -365,7 +349,7 @@ impl Vm {
         };
 
         lua.set_global_hook(HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS), hook)?;
-        Ok(Vm { lua, kind, redis, stubs, env, globals, env_meta, load_api, runner, raw_pcall })
+        Ok(Vm { lua, kind, env, globals, env_meta, load_api, runner, raw_pcall })
     }
 
     /// Compiles user code with this VM's sandboxed globals; the error is Lua's message.
@@ -423,76 +407,22 @@ impl Vm {
             self.globals.raw_set("KEYS", keys_table.clone())?;
             self.globals.raw_set("ARGV", args_table.clone())?;
         }
-        let host = RefCell::new(host);
-        let outcome = lua.scope(|scope| {
-            let host = &host;
-            let call = scope.create_function(move |lua, args: MultiValue| redis_call(lua, args, true, host))?;
-            let pcall = scope.create_function(move |lua, args: MultiValue| redis_call(lua, args, false, host))?;
-            let host_ops = scope.create_function(move |lua, mut args: MultiValue| -> Result<Value> {
-                let op = HostOp::from_value(args.pop_front().as_ref());
-                match op {
-                    Some(HostOp::Log) => {
-                        let level = args.front().and_then(to_number).map_or(3, |l| l as u8);
-                        let msg = args.get(1).and_then(to_bytes).unwrap_or_default();
-                        if let Ok(mut h) = host.try_borrow_mut() {
-                            h.log(level, &String::from_utf8_lossy(&msg));
-                        }
-                        Ok(Value::Nil)
-                    }
-                    Some(HostOp::SetResp) => {
-                        let resp = args.front().and_then(to_number).map_or(2, |r| r as u8);
-                        if let Ok(mut h) = host.try_borrow_mut() {
-                            h.set_resp(resp);
-                        }
-                        Ok(Value::Nil)
-                    }
-                    Some(HostOp::AclCheck) => {
-                        let argv = command_args(&args).map_err(raise_table)?;
-                        let verdict = match host.try_borrow_mut() {
-                            Ok(mut h) => h.acl_check_cmd(argv),
-                            Err(_) => Ok(true),
-                        };
-                        verdict.map(Value::Boolean).map_err(raise_table)
-                    }
-                    Some(HostOp::Check) => {
-                        let previous = lua.app_data_ref::<RunCtx>().filter(|c| c.aborted).map(|c| c.abort_text.clone());
-                        if let Some(text) = previous {
-                            return Err(raise_table(text));
-                        }
-                        let verdict = match host.try_borrow_mut() {
-                            Ok(mut h) => h.check(),
-                            Err(_) => Ok(()),
-                        };
-                        match verdict {
-                            Ok(()) => Ok(Value::Nil),
-                            Err(text) => {
-                                if let Some(mut c) = lua.app_data_mut::<RunCtx>() {
-                                    c.aborted = true;
-                                    c.abort_text = text.clone();
-                                }
-                                Err(raise_table(text))
-                            }
-                        }
-                    }
-                    None => Ok(Value::Nil),
-                }
-            })?;
-            self.redis.raw_set("call", call)?;
-            self.redis.raw_set("pcall", pcall)?;
-            lua.set_named_registry_value(REGISTRY_HOST, host_ops)?;
+        let outcome = {
+            let _host = HostGuard::new(host);
             let result = if fcall {
                 self.runner.call::<(bool, Value)>((function.clone(), keys_table, args_table))
             } else {
                 self.runner.call::<(bool, Value)>((function.clone(), Value::Nil, Value::Nil))
             };
-            lua.unset_named_registry_value(REGISTRY_HOST)?;
-            let (ok, value) = result?;
-            let resp = lua.app_data_ref::<RunCtx>().map_or(2, |c| c.resp);
-            Ok(if ok { lua_to_reply(&value, resp) } else { final_error(&value, name) })
-        });
-        // Scoped functions are dead now; put back the stubs.
-        self.redis.raw_set("call", self.stubs.call.clone())?;
-        self.redis.raw_set("pcall", self.stubs.call.clone())?;
+            result.map(|(ok, value)| {
+                let resp = lua.app_data_ref::<RunCtx>().map_or(2, |c| c.resp);
+                if ok {
+                    lua_to_reply(&value, resp)
+                } else {
+                    final_error(&value, name)
+                }
+            })
+        };
         if !fcall {
             self.globals.raw_set("KEYS", Value::Nil)?;
             self.globals.raw_set("ARGV", Value::Nil)?;
@@ -577,8 +507,16 @@ fn hook(lua: &Lua, _: &mlua::debug::Debug) -> Result<VmState> {
             return Err(raise_table("ERR FUNCTION LOAD timeout"));
         }
     }
-    if let Some(host) = running_host(lua) {
-        host.call::<()>(HostOp::Check as u8)?;
+    let previous = lua.app_data_ref::<RunCtx>().filter(|c| c.aborted).map(|c| c.abort_text.clone());
+    if let Some(text) = previous {
+        return Err(raise_table(text));
+    }
+    if let Ok(Err(text)) = with_host(|h| h.check()) {
+        if let Some(mut c) = lua.app_data_mut::<RunCtx>() {
+            c.aborted = true;
+            c.abort_text = text.clone();
+        }
+        return Err(raise_table(text));
     }
     Ok(VmState::Continue)
 }
