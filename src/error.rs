@@ -62,6 +62,10 @@ pub enum CmdError {
     /// `server::connection`).
     #[error("ERR internal error (blocked)")]
     Blocked(BlockOn),
+    /// A script stopped by SCRIPT KILL / FUNCTION KILL (or SHUTDOWN), with its error text: its
+    /// writes are discarded, and inside MULTI/EXEC so is the whole transaction's.
+    #[error("{0}")]
+    ScriptKilled(String),
 }
 
 /// What a blocked command waits for.

@@ -722,3 +722,31 @@ fn info_memory_counts_scripts_functions_and_libraries() {
         assert!(info.lines().any(|l| l.trim_end() == field), "{field} missing from INFO memory:\n{info}");
     }
 }
+
+/// Redis's CRC-64 (Jones, reflected), to forge payloads that pass the checksum.
+fn crc64(data: &[u8]) -> u64 {
+    let mut crc = 0u64;
+    for &b in data {
+        crc ^= u64::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0x95ac_9329_ac4b_c9b5 } else { crc >> 1 };
+        }
+    }
+    crc
+}
+
+/// A payload with a valid checksum whose compressed string claims a huge length is refused
+/// without allocating it; the server keeps serving.
+#[test]
+fn restore_refuses_a_forged_huge_compressed_length() {
+    let s = TestServer::start();
+    let mut c = s.raw();
+    // FUNCTION2 opcode, then an LZF string: clen 1, len 2^40, one byte of data.
+    let mut payload = vec![0xf5, 0xc3, 0x01, 0x81, 0, 0, 1, 0, 0, 0, 0, 0, 0x00];
+    payload.extend_from_slice(&10u16.to_le_bytes());
+    let crc = crc64(&payload);
+    payload.extend_from_slice(&crc.to_le_bytes());
+    let reply = restore(&mut c, &payload, &[]);
+    assert!(matches!(&reply, Reply::Err(_)), "{reply:?}");
+    assert_eq!(c.call(&["PING"]), Reply::Status("PONG".into()));
+}

@@ -816,3 +816,86 @@ fn concurrent_scripts_on_undeclared_keys_stay_isolated() {
     assert!(sums.iter().all(|v| *v == Reply::Int(1000)), "a script saw a transfer half done: {sums:?}");
     assert_eq!(c.call(&["EVAL", sum, "0"]), Reply::Int(1000));
 }
+
+/// Strata refuses FLUSHALL, FLUSHDB and SWAPDB inside a script (they need the database map a
+/// script's atomic write holds; Redis runs them). The server stays up and nothing is flushed.
+#[test]
+fn flush_and_swapdb_from_a_script() {
+    let s = TestServer::start();
+    let mut c = s.raw();
+    assert_eq!(c.call(&["SET", "keep", "1"]), ok());
+    for cmd in ["flushall", "flushdb", "swapdb"] {
+        let script = if cmd == "swapdb" {
+            "return redis.call('swapdb', 0, 1)".to_string()
+        } else {
+            format!("return redis.call('{cmd}')")
+        };
+        let reply = eval0(&mut c, &script);
+        if target_is_redis() {
+            assert_eq!(reply, ok(), "{cmd}");
+            assert_eq!(c.call(&["SET", "keep", "1"]), ok());
+            if cmd == "swapdb" {
+                assert_eq!(eval0(&mut c, &script), ok());
+            }
+        } else {
+            assert!(
+                matches!(&reply, Reply::Err(e) if e.starts_with("ERR This Redis command is not allowed from script")),
+                "{cmd}: {reply:?}"
+            );
+        }
+    }
+    assert_eq!(c.call(&["GET", "keep"]), bulk("1"));
+}
+
+/// EXEC refused with -BUSY ends the transaction (EXECABORT), as Redis does: the client is not
+/// left queuing.
+#[test]
+fn exec_refused_while_busy_ends_the_transaction() {
+    let s = TestServer::start();
+    let mut admin = s.raw();
+    assert_eq!(admin.call(&["CONFIG", "SET", "busy-reply-threshold", "100"]), ok());
+    let mut queuer = s.raw();
+    assert_eq!(queuer.call(&["MULTI"]), ok());
+    assert_eq!(queuer.call(&["SET", "x", "1"]), Reply::Status("QUEUED".into()));
+    let mut runner = s.raw();
+    runner.send(&resp(&["EVAL", "while true do end", "0"]));
+    until_busy(&mut admin, BUSY);
+    assert_eq!(queuer.call(&["EXEC"]), err(&format!("EXECABORT Transaction discarded because of: {BUSY}")));
+    assert_eq!(admin.call(&["SCRIPT", "KILL"]), ok());
+    let killed = runner.read_reply();
+    assert!(
+        matches!(&killed, Reply::Err(e) if e.starts_with("ERR Script killed by user with SCRIPT KILL")),
+        "{killed:?}"
+    );
+    assert_eq!(queuer.call(&["GET", "x"]), nil());
+}
+
+/// A script killed inside MULTI/EXEC takes the whole transaction with it in Strata (its writes
+/// and the transaction's are discarded). Redis refuses to kill a script that wrote (see
+/// `busy_script_that_wrote_is_killed_by_strata_and_unkillable_in_redis`), so this is Strata's.
+#[test]
+fn killing_a_script_inside_exec_discards_the_transaction() {
+    if target_is_redis() {
+        return;
+    }
+    let s = TestServer::start();
+    let mut admin = s.raw();
+    assert_eq!(admin.call(&["CONFIG", "SET", "busy-reply-threshold", "100"]), ok());
+    let mut runner = s.raw();
+    assert_eq!(runner.call(&["MULTI"]), ok());
+    assert_eq!(runner.call(&["SET", "a", "1"]), Reply::Status("QUEUED".into()));
+    assert_eq!(
+        runner.call(&["EVAL", "redis.call('SET', 'b', '1') while true do end", "0"]),
+        Reply::Status("QUEUED".into())
+    );
+    runner.send(&resp(&["EXEC"]));
+    until_busy(&mut admin, BUSY);
+    assert_eq!(admin.call(&["SCRIPT", "KILL"]), ok());
+    let reply = runner.read_reply();
+    assert!(
+        matches!(&reply, Reply::Err(e) if e.starts_with("ERR Script killed by user with SCRIPT KILL")),
+        "{reply:?}"
+    );
+    assert_eq!(admin.call(&["EXISTS", "a", "b"]), int(0));
+    assert_eq!(runner.call(&["PING"]), Reply::Status("PONG".into()));
+}

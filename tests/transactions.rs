@@ -902,3 +902,25 @@ async fn client_list_shows_the_transaction_being_queued() {
     let info = call(&mut c, &["CLIENT", "INFO"]).await.text();
     assert_eq!(field(&info, "multi"), "-1");
 }
+
+#[tokio::test]
+async fn stream_group_state_written_earlier_in_the_transaction_is_seen() {
+    let s = TestServer::start();
+    let mut c = s.client().await;
+    assert_eq!(call(&mut c, &["XADD", "s", "1-1", "f", "v"]).await.text(), "1-1");
+    let reply = transaction(
+        &mut c,
+        &[
+            &["XGROUP", "CREATE", "s", "g", "0"],
+            &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"],
+            &["XPENDING", "s", "g"],
+            &["XINFO", "GROUPS", "s"],
+        ],
+    )
+    .await;
+    let parts = reply.array();
+    assert_eq!(parts[0], ok());
+    let pending = parts[2].array();
+    assert_eq!(pending[0], int(1), "XPENDING sees the entry XREADGROUP just delivered: {pending:?}");
+    assert_eq!(parts[3].array().len(), 1, "XINFO GROUPS sees the group just created");
+}

@@ -41,10 +41,14 @@ pub fn runs_inside_multi(name: &str) -> bool {
     matches!(name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
 }
 
-/// Commands that take the database map exclusively: a transaction holding it shared can't run
-/// them inside its atomic write.
-fn takes_db_map(name: &str) -> bool {
-    matches!(name, "flushall" | "flushdb" | "swapdb")
+/// Commands a transaction can't run inside its atomic write: FLUSHALL, FLUSHDB and SWAPDB take
+/// the database map exclusively; FUNCTION changes the library registry at once, which a run
+/// dropped for a retry could not undo.
+fn runs_alone(name: &str) -> bool {
+    matches!(
+        name,
+        "flushall" | "flushdb" | "swapdb" | "function|load" | "function|delete" | "function|flush" | "function|restore"
+    )
 }
 
 fn multi(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
@@ -76,14 +80,16 @@ fn watch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let id = ctx.session.id();
     let state = ctx.session.watch.get_or_insert_with(|| WatchState::new(storage.clone(), id));
     for key in &args[1..] {
+        // Registered before the key is read: a write landing in between flags the watch.
+        let mk = encoding::meta_key(pdb, key);
+        state.add(mk.clone(), 0, false);
         // A key alive now with an expiry breaks the watch when that time passes (Redis 7's
-        // `isWatchedKeyExpired`); one already expired does not.
-        let (expire_at, expired) = match storage.get_record(pdb, key)? {
-            Some(r) if r.alive(now) => (r.header.expire_at_ms, false),
-            Some(_) => (0, true),
-            None => (0, false),
-        };
-        state.add(encoding::meta_key(pdb, key), expire_at, expired);
+        // `isWatchedKeyExpired`); one already expired does not, nor does its deletion.
+        match storage.get_record(pdb, key)? {
+            Some(r) if r.alive(now) => state.set_expiry(&mk, r.header.expire_at_ms),
+            Some(_) => state.mark_expired(&mk),
+            None => {}
+        }
     }
     Ok(Reply::Ok)
 }
@@ -110,7 +116,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
         };
         cmds.push((spec, args.as_slice()));
     }
-    let exclusive = cmds.iter().any(|(s, _)| takes_db_map(s.name));
+    let exclusive = cmds.iter().any(|(s, _)| runs_alone(s.name));
     let result = if exclusive { exec_exclusive(ctx, &cmds) } else { exec_atomic(ctx, &cmds) };
     if matches!(result, Err(CmdError::WouldBlock)) {
         // Runs again from the start on a blocking thread: keep the transaction.
@@ -139,8 +145,8 @@ fn exec_atomic(ctx: &mut Ctx<'_>, cmds: &[(&'static CommandSpec, &[Bytes])]) -> 
     run_atomic(ctx, stripes, |ctx| run_all(ctx, cmds))
 }
 
-/// EXEC of a transaction with FLUSHALL, FLUSHDB or SWAPDB, which need the database map to
-/// themselves: each command commits on its own, on a blocking thread (rare enough).
+/// EXEC of a transaction with a command that `runs_alone`: each command commits on its own, on
+/// a blocking thread (rare enough).
 fn exec_exclusive(ctx: &mut Ctx<'_>, cmds: &[(&'static CommandSpec, &[Bytes])]) -> CmdResult<Reply> {
     if tier::is_cache_only() {
         return Err(CmdError::WouldBlock);
@@ -171,7 +177,8 @@ fn run_queued(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> 
     ctx.shared.stats.total_commands_processed.fetch_add(1, Ordering::Relaxed);
     match call(ctx, spec, args) {
         Ok(r) => Ok(r),
-        Err(CmdError::WouldBlock) => Err(CmdError::WouldBlock),
+        // Runs again on a blocking thread / a killed script drops the whole transaction.
+        Err(e @ (CmdError::WouldBlock | CmdError::ScriptKilled(_))) => Err(e),
         // Blocking commands don't block inside a transaction: they time out at once.
         Err(CmdError::Blocked(on)) => Ok(if on.null_array { Reply::NullArray } else { Reply::Null }),
         Err(e) => {
@@ -208,7 +215,7 @@ pub(crate) fn run_atomic<T>(
         if r.is_err() {
             drop(write);
             notify::defer_discard();
-            ctx.session.db = start_db;
+            ctx.session.set_db(start_db);
             return r;
         }
         match write.commit() {
@@ -219,7 +226,7 @@ pub(crate) fn run_atomic<T>(
             Ok(AtomicOutcome::NeedLocks(more)) => {
                 notify::defer_discard();
                 stripes.extend(more);
-                ctx.session.db = start_db;
+                ctx.session.set_db(start_db);
             }
             Err(e) => {
                 notify::defer_discard();

@@ -25,7 +25,6 @@ use crate::storage::tier;
 use crate::{acl, cmd, flags};
 use bytes::Bytes;
 use std::cell::RefCell;
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -111,8 +110,6 @@ static FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[
 struct Vm {
     generation: u64,
     engine: Engine,
-    /// Libraries loaded into this VM.
-    libs: HashSet<String>,
 }
 
 thread_local! {
@@ -131,7 +128,7 @@ fn with_vm<R>(shared: &Shared, f: impl FnOnce(&mut Vm) -> CmdResult<R>) -> CmdRe
                 tracing::error!(error = %e, "can't start a Lua VM");
                 CmdError::Internal
             })?;
-            *slot = Some(Vm { generation, engine, libs: HashSet::new() });
+            *slot = Some(Vm { generation, engine });
         }
         match slot.as_mut() {
             Some(vm) => f(vm),
@@ -193,7 +190,7 @@ impl Host for ScriptHost<'_, '_> {
         }
         // SHUTDOWN (NOSAVE) stops a busy script as SCRIPT KILL does.
         if self.kill.load(Ordering::Acquire) || *self.ctx.shared.shutdown.borrow() {
-            self.abort = Some(CmdError::Raw(KILLED.into()));
+            self.abort = Some(CmdError::ScriptKilled(KILLED.into()));
             return Err(KILLED.into());
         }
         Ok(())
@@ -218,7 +215,9 @@ impl ScriptHost<'_, '_> {
         if !spec.arity_ok(args.len()) {
             return Err(CmdError::err("Wrong number of args calling Redis command from script"));
         }
-        if spec.flags.contains(Flags::NOSCRIPT) {
+        // FLUSHALL, FLUSHDB and SWAPDB need the database map to themselves, which a script's
+        // atomic write holds shared: refused rather than deadlocked (Redis allows them).
+        if spec.flags.contains(Flags::NOSCRIPT) || matches!(spec.name, "flushall" | "flushdb" | "swapdb") {
             return Err(CmdError::err("This Redis command is not allowed from script"));
         }
         if self.read_only && spec.flags.contains(Flags::WRITE) {
@@ -266,16 +265,17 @@ fn run(
         let reply = with_vm(shared, |vm| match &target {
             Target::Eval { sha, body } => Ok(vm.engine.eval(sha, body, keys, argv, &mut host)),
             Target::Function { library, code, name } => {
-                if !vm.libs.contains(*library) {
+                // By name and code: a library replaced meanwhile is loaded again.
+                if !vm.engine.has_library(library, code) {
+                    vm.engine.unload_library(library);
                     vm.engine.load_library(code).map_err(CmdError::Raw)?;
-                    vm.libs.insert(library.to_string());
                 }
                 Ok(vm.engine.fcall(library, name, keys, argv, &mut host))
             }
         })?;
         match host.abort.take() {
             // Killed: the client gets the script's error, and nothing is written.
-            Some(CmdError::Raw(_)) => Err(CmdError::Raw(match reply {
+            Some(CmdError::ScriptKilled(_)) => Err(CmdError::ScriptKilled(match reply {
                 Reply::Error(e) => e,
                 _ => KILLED.into(),
             })),
@@ -283,7 +283,7 @@ fn run(
             None => Ok(reply),
         }
     });
-    ctx.session.db = db;
+    ctx.session.set_db(db);
     result
 }
 
@@ -633,6 +633,12 @@ fn function_restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     for code in codes {
         libs.push(compile_library(ctx, &Bytes::from(code))?);
     }
+    let mut seen = std::collections::HashSet::new();
+    for f in libs.iter().flat_map(|l| l.info.functions.iter()) {
+        if !seen.insert(f.name.to_ascii_lowercase()) {
+            return Err(CmdError::err(format!("Function {} already exists", f.name)));
+        }
+    }
     let mut functions = ctx.shared.scripts.functions.write();
     let mut remove: Vec<String> = Vec::new();
     if policy == Policy::Flush {
@@ -856,6 +862,11 @@ mod rdb {
 
     /// LZF decompression (liblzf's format, as Redis compresses RDB strings).
     fn lzf_decompress(src: &[u8], len: usize) -> Option<Vec<u8>> {
+        // A back reference copies at most 264 bytes from 3: a larger claimed length is a lie,
+        // refused before anything is allocated for it.
+        if len > src.len().saturating_mul(264) {
+            return None;
+        }
         let mut out: Vec<u8> = Vec::with_capacity(len);
         let mut i = 0;
         while i < src.len() {

@@ -317,6 +317,13 @@ impl Conn {
                 .ok()
                 .and_then(|s| commands::scripting::busy_error(&self.shared, session.id(), s));
             if let Some(e) = busy {
+                // A refused EXEC ends its transaction (Redis's `execCommandAbort`).
+                if spec.name == "exec" && session.multi.is_some() {
+                    session.multi = None;
+                    session.watch = None;
+                    session.sync_multi();
+                    return (Reply::Error(format!("EXECABORT Transaction discarded because of: {e}")), 0);
+                }
                 session.flag_multi();
                 return (Reply::Error(e.to_string()), 0);
             }

@@ -200,6 +200,19 @@ impl WatchState {
         self.keys.push((meta_key, expire_at));
     }
 
+    /// Records the expiry (ms) the watched key had when watched.
+    pub fn set_expiry(&mut self, meta_key: &[u8], expire_at: u64) {
+        if let Some(k) = self.keys.iter_mut().find(|(k, _)| k.as_slice() == meta_key) {
+            k.1 = expire_at;
+        }
+    }
+
+    /// The watched key was stored but already expired when watched: deleting it does not
+    /// break the watch.
+    pub fn mark_expired(&self, meta_key: &[u8]) {
+        self.storage.watches.watch(meta_key.to_vec(), self.id, &self.flag, true);
+    }
+
     /// Whether EXEC must fail: a watched key was written, or expired since WATCH.
     pub fn broken(&self, now_ms: u64) -> bool {
         self.flag.load(Ordering::Acquire) || self.keys.iter().any(|&(_, at)| at != 0 && at <= now_ms)
@@ -231,6 +244,12 @@ impl Session {
     pub fn sync_multi(&self) {
         let n = self.multi.as_ref().map_or(-1, |m| m.queued.len() as i64);
         self.handle.multi.store(n, Ordering::Relaxed);
+    }
+
+    /// Selects logical database `db` (and shows it in CLIENT LIST).
+    pub fn set_db(&mut self, db: usize) {
+        self.db = db;
+        self.handle.db.store(db, Ordering::Relaxed);
     }
 
     /// A command was refused while queuing a transaction: EXEC will abort it.

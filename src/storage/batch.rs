@@ -319,6 +319,10 @@ impl<'s> Batch<'s> {
             events::journal(self.events);
             return Ok(());
         }
+        if atomic_is_open() {
+            // A flush can't be part of an all-or-nothing write (its callers refuse it there).
+            return Err(StoreError::Corrupt("flush inside an atomic write".into()));
+        }
         write_ops(self.store, &self.ops, &self.deltas, &self.resets)?;
         self.after.run(self.store);
         events::journal(self.events);
@@ -365,15 +369,16 @@ fn write_ops(store: &Storage, ops: &[Op], deltas: &[Delta], resets: &[u8]) -> Re
     let flushed_watched = if store.watches.any() { flushed_watched_keys(store, ops) } else { Vec::new() };
     let db = store.db();
     tier::with_write_options(|wo| db.write_opt(wb, wo))?;
-    if store.watches.any() {
-        touch_watched(store, ops, &flushed_watched);
-    }
     for op in ops.iter().filter(|op| op.cf == cf::METADATA) {
         match op.kind {
             OpKind::Put => store.recent.put(&op.key, Some(&op.value)),
             OpKind::Delete | OpKind::SingleDelete => store.recent.put(&op.key, None),
             OpKind::DeleteRange => store.recent.clear(),
         }
+    }
+    // After the in-memory copies are current: a client watching from now on reads the new value.
+    if store.watches.any() {
+        touch_watched(store, ops, &flushed_watched);
     }
     for &pdb in resets {
         store.reset_counters(pdb);

@@ -56,11 +56,15 @@ impl Storage {
         from: Option<&[u8]>,
         mut f: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StoreError> {
-        if batch::overlay_dirty(prefix) {
-            return match batch::atomic_view(cf_name, prefix) {
-                Some((mine, ranges)) => self.merged_scan(cf_name, prefix, dir, from, mine, &ranges, f),
-                None => Err(StoreError::WouldBlock),
-            };
+        // Inside an all-or-nothing write, merge its own records under `prefix` (any prefix: a
+        // stream's groups and pending entries sit under longer ones than the stream's).
+        match batch::atomic_view(cf_name, prefix) {
+            Some((mine, ranges)) if !mine.is_empty() || !ranges.is_empty() => {
+                return self.merged_scan(cf_name, prefix, dir, from, mine, &ranges, f);
+            }
+            Some(_) => {}
+            None if batch::overlay_dirty(prefix) => return Err(StoreError::WouldBlock),
+            None => {}
         }
         let mut ro = tier::iter_read_options();
         // Keys stay where the memtable or block holds them instead of being copied per step.

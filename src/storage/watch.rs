@@ -32,7 +32,7 @@ pub struct Watches {
 impl Watches {
     /// Whether any client watches anything.
     pub fn any(&self) -> bool {
-        self.count.load(Ordering::Acquire) > 0
+        self.count.load(Ordering::SeqCst) > 0
     }
 
     /// Client `id` watches the key with metadata key `meta_key` (`expired`: stored but expired).
@@ -40,7 +40,7 @@ impl Watches {
         let mut map = self.map.lock();
         let watcher = Watcher { flag: flag.clone(), expired };
         if map.entry(meta_key).or_default().insert(id, watcher).is_none() {
-            self.count.fetch_add(1, Ordering::AcqRel);
+            self.count.fetch_add(1, Ordering::SeqCst);
         }
     }
 
@@ -50,7 +50,7 @@ impl Watches {
         for mk in meta_keys {
             if let Some(clients) = map.get_mut(mk) {
                 if clients.remove(&id).is_some() {
-                    self.count.fetch_sub(1, Ordering::AcqRel);
+                    self.count.fetch_sub(1, Ordering::SeqCst);
                 }
                 if clients.is_empty() {
                     map.remove(mk);
