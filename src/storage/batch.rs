@@ -18,7 +18,7 @@
 
 use super::encoding::{self, CollMeta, CounterKind, KeyType};
 use super::events::{self, KeyEvent};
-use super::locks::KeyGuard;
+use super::locks::{self, KeyGuard};
 use super::{cf, tier, DbMap, Record, Storage, StoreError};
 use bytes::Bytes;
 use rocksdb::WriteBatch;
@@ -453,8 +453,11 @@ struct Atomic {
     tree: HashMap<&'static str, BTreeMap<Vec<u8>, Option<Bytes>>>,
     /// Range deletes of subkey families, in order: (family, lo, hi).
     ranges: Vec<(&'static str, Vec<u8>, Vec<u8>)>,
-    /// Stripes touched but not held.
+    /// Stripes touched but not held, and busy when touched.
     missing: Vec<usize>,
+    /// Stripes touched but not held, and free when touched: taken then (never waiting, so in
+    /// any order), held until the write ends. Most undeclared keys cost no rerun this way.
+    taken: Vec<locks::OwnedStripe>,
 }
 
 thread_local! {
@@ -609,19 +612,24 @@ pub(crate) fn overlay_dirty(prefix: &[u8]) -> bool {
 }
 
 /// Under an open pipeline: whether it holds all of `stripes` (None when no pipeline is open).
-/// An all-or-nothing write goes on without the ones it lacks and notes them: it will not commit
-/// without them (see `Atomic`).
-pub(crate) fn pipeline_holds(stripes: &[usize]) -> Option<bool> {
+/// An all-or-nothing write takes those it lacks if they are free (without waiting), and notes
+/// the busy ones: it will not commit without them (see `Atomic`).
+pub(crate) fn pipeline_holds(locks: &locks::LockTable, stripes: &[usize]) -> Option<bool> {
     ACTIVE.with(|a| {
         let mut a = a.borrow_mut();
         let act = a.as_mut()?;
         let mut all = true;
-        for s in stripes {
-            if act.held.binary_search(s).is_err() {
-                match act.atomic.as_mut() {
-                    Some(atomic) => atomic.missing.push(*s),
-                    None => all = false,
-                }
+        for &s in stripes {
+            let Err(at) = act.held.binary_search(&s) else { continue };
+            match act.atomic.as_mut() {
+                Some(atomic) => match locks.try_lock_owned(s) {
+                    Some(guard) => {
+                        atomic.taken.push(guard);
+                        act.held.insert(at, s);
+                    }
+                    None => atomic.missing.push(s),
+                },
+                None => all = false,
             }
         }
         Some(all)
@@ -704,8 +712,15 @@ impl AtomicWrite<'_> {
     /// Writes everything as one RocksDB write unless keys were touched without their locks.
     pub fn commit(mut self) -> Result<AtomicOutcome, StoreError> {
         self.open = false;
-        let Some(act) = ACTIVE.with(|a| a.borrow_mut().take()) else { return Ok(AtomicOutcome::Committed) };
-        let missing = act.atomic.map(|a| a.missing).unwrap_or_default();
+        let Some(mut act) = ACTIVE.with(|a| a.borrow_mut().take()) else { return Ok(AtomicOutcome::Committed) };
+        // The stripes taken on first touch stay held until the write is done.
+        let (missing, _taken) = match act.atomic.take() {
+            Some(atomic) => {
+                let atomic = *atomic;
+                (atomic.missing, atomic.taken)
+            }
+            None => (Vec::new(), Vec::new()),
+        };
         if !missing.is_empty() {
             return Ok(AtomicOutcome::NeedLocks(missing));
         }

@@ -4,13 +4,19 @@
 //! ascending stripe order, so two commands can never wait on each other in a cycle. Guards are
 //! held only while a command runs synchronously, never across an `.await`.
 
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::lock_api::ArcMutexGuard;
+use parking_lot::{Mutex, MutexGuard, RawMutex};
 use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+
+/// A stripe held by an all-or-nothing write that took it on first touch (owned, so the
+/// thread-local write can keep it).
+pub(crate) type OwnedStripe = ArcMutexGuard<RawMutex, ()>;
 
 const STRIPES: usize = 1024;
 
 pub struct LockTable {
-    stripes: Box<[Mutex<()>]>,
+    stripes: Box<[Arc<Mutex<()>>]>,
     hasher: std::collections::hash_map::RandomState,
 }
 
@@ -23,7 +29,7 @@ pub struct KeyGuard<'a> {
 impl Default for LockTable {
     fn default() -> Self {
         LockTable {
-            stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+            stripes: (0..STRIPES).map(|_| Arc::new(Mutex::new(()))).collect(),
             hasher: std::collections::hash_map::RandomState::new(),
         }
     }
@@ -50,6 +56,11 @@ impl LockTable {
     /// Locks one stripe if it is free right now.
     pub(crate) fn try_lock_stripe(&self, i: usize) -> Option<KeyGuard<'_>> {
         self.stripes[i].try_lock().map(|g| KeyGuard { _one: Some(g), _many: Vec::new() })
+    }
+
+    /// Takes one stripe if it is free right now, as an owned guard (see `OwnedStripe`).
+    pub(crate) fn try_lock_owned(&self, i: usize) -> Option<OwnedStripe> {
+        self.stripes[i].try_lock_arc()
     }
 
     /// A guard that holds nothing (a pipeline already holds the stripes).

@@ -317,7 +317,7 @@ impl Storage {
     /// holds its keys; any other key gives `WouldBlock` (the pipeline then commits first).
     pub(crate) fn lock(&self, pdb: u8, key: &[u8]) -> Result<locks::KeyGuard<'_>, StoreError> {
         let stripe = self.locks.stripe(pdb, key);
-        match batch::pipeline_holds(&[stripe]) {
+        match batch::pipeline_holds(&self.locks, &[stripe]) {
             None => self.locks.acquire_one(stripe).ok_or(StoreError::WouldBlock),
             Some(true) => Ok(self.locks.none()),
             Some(false) => Err(StoreError::WouldBlock),
@@ -330,7 +330,7 @@ impl Storage {
         keys: impl IntoIterator<Item = (u8, &'k [u8])>,
     ) -> Result<locks::KeyGuard<'_>, StoreError> {
         let mut stripes: Vec<usize> = keys.into_iter().map(|(db, k)| self.locks.stripe(db, k)).collect();
-        match batch::pipeline_holds(&stripes) {
+        match batch::pipeline_holds(&self.locks, &stripes) {
             None => self.locks.acquire(&mut stripes).ok_or(StoreError::WouldBlock),
             Some(true) => Ok(self.locks.none()),
             Some(false) => Err(StoreError::WouldBlock),
@@ -401,7 +401,7 @@ impl Storage {
         // only of those it writes: its reads are then isolated too (noted here, taken on rerun).
         if batch::atomic_is_open() {
             if let Some((pdb, key)) = encoding::decode_meta_key(meta_key) {
-                batch::pipeline_holds(&[self.locks.stripe(pdb, key)]);
+                batch::pipeline_holds(&self.locks, &[self.locks.stripe(pdb, key)]);
             }
         }
         // A record the metadata filter may already have dropped is read from RocksDB, which
@@ -455,7 +455,7 @@ impl Storage {
     /// active expiry; readers see it as missing either way.
     fn delete_expired(&self, pdb: u8, key: &[u8]) -> Result<(), StoreError> {
         let stripe = self.locks.stripe(pdb, key);
-        let _g = match batch::pipeline_holds(&[stripe]) {
+        let _g = match batch::pipeline_holds(&self.locks, &[stripe]) {
             Some(true) => self.locks.none(),
             _ => match self.locks.try_lock_stripe(stripe) {
                 Some(g) => g,
