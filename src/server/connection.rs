@@ -100,6 +100,9 @@ impl Conn {
                 _ = handle.pubsub.ready() => 0,
             };
             if n == 0 {
+                // Let the other clients on this thread run first: messages they publish meanwhile
+                // go out with the same write (as Redis sends a client's output once per loop).
+                tokio::task::yield_now().await;
                 handle.pubsub.drain_into(&mut output);
                 if !self.flush(&mut output).await {
                     return;
