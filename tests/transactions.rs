@@ -924,3 +924,17 @@ async fn stream_group_state_written_earlier_in_the_transaction_is_seen() {
     assert_eq!(pending[0], int(1), "XPENDING sees the entry XREADGROUP just delivered: {pending:?}");
     assert_eq!(parts[3].array().len(), 1, "XINFO GROUPS sees the group just created");
 }
+
+#[tokio::test]
+async fn a_queued_unwatch_does_not_save_a_broken_watch() {
+    let s = TestServer::start();
+    let mut c = s.client().await;
+    let mut other = s.client().await;
+    assert_eq!(call(&mut c, &["WATCH", "k"]).await, ok());
+    assert_eq!(call(&mut other, &["SET", "k", "theirs"]).await, ok());
+    assert_eq!(call(&mut c, &["MULTI"]).await, ok());
+    assert_eq!(call(&mut c, &["SET", "k", "mine"]).await, queued());
+    assert_eq!(call(&mut c, &["UNWATCH"]).await, queued());
+    assert_eq!(call(&mut c, &["EXEC"]).await, nil());
+    assert_eq!(call(&mut c, &["GET", "k"]).await, bulk("theirs"));
+}

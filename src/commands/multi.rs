@@ -116,47 +116,62 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
         };
         cmds.push((spec, args.as_slice()));
     }
+    // EXEC unwatches before running anything (a queued UNWATCH then changes nothing), and every
+    // run, a rerun too, checks the watch taken here.
+    let watch = ctx.session.watch.take();
     let exclusive = cmds.iter().any(|(s, _)| runs_alone(s.name));
-    let result = if exclusive { exec_exclusive(ctx, &cmds) } else { exec_atomic(ctx, &cmds) };
+    let result =
+        if exclusive { exec_exclusive(ctx, &cmds, watch.as_ref()) } else { exec_atomic(ctx, &cmds, watch.as_ref()) };
     if matches!(result, Err(CmdError::WouldBlock)) {
-        // Runs again from the start on a blocking thread: keep the transaction.
+        // Runs again from the start on a blocking thread: keep the transaction and its watch.
         ctx.session.multi = Some(multi);
+        ctx.session.watch = watch;
         ctx.session.sync_multi();
-        return result;
     }
-    ctx.session.watch = None;
     result
 }
 
 /// The usual EXEC: one atomic write holding the keys of every command and every watched key.
-fn exec_atomic(ctx: &mut Ctx<'_>, cmds: &[(&'static CommandSpec, &[Bytes])]) -> CmdResult<Reply> {
+fn exec_atomic(
+    ctx: &mut Ctx<'_>,
+    cmds: &[(&'static CommandSpec, &[Bytes])],
+    watch: Option<&WatchState>,
+) -> CmdResult<Reply> {
     let storage = &ctx.shared.storage;
     let stripes = {
         let pdb = storage.dbs().physical(ctx.session.db);
         let mut stripes: Vec<usize> =
             cmds.iter().flat_map(|(spec, args)| command_keys(spec, args)).map(|k| storage.stripe(pdb, k)).collect();
-        if let Some(w) = ctx.session.watch.as_ref() {
+        if let Some(w) = watch {
             stripes.extend(
                 w.keys.iter().filter_map(|(mk, _)| encoding::decode_meta_key(mk)).map(|(p, k)| storage.stripe(p, k)),
             );
         }
         stripes
     };
-    run_atomic(ctx, stripes, |ctx| run_all(ctx, cmds))
+    run_atomic(ctx, stripes, |ctx| run_all(ctx, cmds, watch))
 }
 
 /// EXEC of a transaction with a command that `runs_alone`: each command commits on its own, on
 /// a blocking thread (rare enough).
-fn exec_exclusive(ctx: &mut Ctx<'_>, cmds: &[(&'static CommandSpec, &[Bytes])]) -> CmdResult<Reply> {
+fn exec_exclusive(
+    ctx: &mut Ctx<'_>,
+    cmds: &[(&'static CommandSpec, &[Bytes])],
+    watch: Option<&WatchState>,
+) -> CmdResult<Reply> {
     if tier::is_cache_only() {
         return Err(CmdError::WouldBlock);
     }
-    run_all(ctx, cmds)
+    run_all(ctx, cmds, watch)
 }
 
 /// The body of EXEC: nil if the watch broke, else every queued command's reply.
-fn run_all(ctx: &mut Ctx<'_>, cmds: &[(&'static CommandSpec, &[Bytes])]) -> CmdResult<Reply> {
-    if watch_broken(ctx) {
+fn run_all(
+    ctx: &mut Ctx<'_>,
+    cmds: &[(&'static CommandSpec, &[Bytes])],
+    watch: Option<&WatchState>,
+) -> CmdResult<Reply> {
+    if watch.is_some_and(|w| w.broken(ctx.shared.storage.clock.now_ms())) {
         return Ok(Reply::NullArray);
     }
     let mut replies = Vec::with_capacity(cmds.len());
@@ -164,11 +179,6 @@ fn run_all(ctx: &mut Ctx<'_>, cmds: &[(&'static CommandSpec, &[Bytes])]) -> CmdR
         replies.push(run_queued(ctx, spec, args)?);
     }
     Ok(Reply::Array(replies))
-}
-
-fn watch_broken(ctx: &Ctx<'_>) -> bool {
-    let now = ctx.shared.storage.clock.now_ms();
-    ctx.session.watch.as_ref().is_some_and(|w| w.broken(now))
 }
 
 /// Runs one queued command inside EXEC: its reply (errors included, as Redis), or WouldBlock

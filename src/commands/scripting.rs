@@ -633,10 +633,16 @@ fn function_restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     for code in codes {
         libs.push(compile_library(ctx, &Bytes::from(code))?);
     }
+    let mut seen_libs = std::collections::HashSet::new();
     let mut seen = std::collections::HashSet::new();
-    for f in libs.iter().flat_map(|l| l.info.functions.iter()) {
-        if !seen.insert(f.name.to_ascii_lowercase()) {
-            return Err(CmdError::err(format!("Function {} already exists", f.name)));
+    for lib in &libs {
+        if !seen_libs.insert(lib.info.name.as_str()) {
+            return Err(CmdError::err(format!("Library {} already exists", lib.info.name)));
+        }
+        for f in &lib.info.functions {
+            if !seen.insert(f.name.to_ascii_lowercase()) {
+                return Err(CmdError::err(format!("Function {} already exists", f.name)));
+            }
         }
     }
     let mut functions = ctx.shared.scripts.functions.write();
@@ -746,6 +752,8 @@ mod rdb {
     const OPCODE_FUNCTION2: u8 = 245;
     /// Redis 7.0's RDB version.
     const RDB_VERSION: u16 = 10;
+    /// The largest string a payload may decompress to (Redis's default proto-max-bulk-len).
+    const MAX_DECOMPRESSED: usize = 512 * 1024 * 1024;
 
     pub fn dump_functions(codes: &[&[u8]]) -> Vec<u8> {
         let mut out = Vec::new();
@@ -862,12 +870,12 @@ mod rdb {
 
     /// LZF decompression (liblzf's format, as Redis compresses RDB strings).
     fn lzf_decompress(src: &[u8], len: usize) -> Option<Vec<u8>> {
-        // A back reference copies at most 264 bytes from 3: a larger claimed length is a lie,
-        // refused before anything is allocated for it.
-        if len > src.len().saturating_mul(264) {
+        // A back reference yields at most 264 bytes from 3: a longer claimed length is a lie,
+        // refused before anything is allocated; so is anything past 512 MB (a library's code).
+        if len > src.len().saturating_mul(88) || len > MAX_DECOMPRESSED {
             return None;
         }
-        let mut out: Vec<u8> = Vec::with_capacity(len);
+        let mut out: Vec<u8> = Vec::with_capacity(len.min(src.len().saturating_mul(4)));
         let mut i = 0;
         while i < src.len() {
             let ctrl = usize::from(src[i]);
