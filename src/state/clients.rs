@@ -1,6 +1,6 @@
 //! The registry of connected clients, for CLIENT LIST / INFO / KILL and INFO clients.
 
-use super::pubsub::Kind;
+use super::subscriber::{ClientPubSub, Kind};
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
@@ -36,7 +36,7 @@ pub struct ClientHandle {
     unblock: AtomicU8,
     unblock_notify: tokio::sync::Notify,
     /// Subscriptions and queued Pub/Sub messages.
-    pub pubsub: super::pubsub::ClientPubSub,
+    pub pubsub: ClientPubSub,
 }
 
 /// How CLIENT UNBLOCK ends a blocking command.

@@ -6,6 +6,7 @@ pub mod clients;
 pub mod notify;
 pub mod pubsub;
 pub mod scripts;
+pub mod subscriber;
 
 use crate::config::Config;
 use crate::storage::Storage;
