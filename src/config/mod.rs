@@ -6,6 +6,7 @@
 //! `registry.rs`; parsing, validation, GET, SET, REWRITE and
 //! [`Config::directive_names`] all work from that table.
 
+mod directive;
 mod pubsub;
 mod registry;
 mod rewrite;
@@ -15,8 +16,8 @@ use std::path::{Path, PathBuf};
 
 use crate::glob::glob_match;
 
+pub use directive::parse_memory;
 pub use pubsub::{NotifyFlags, ObufLimit, OutputBufferLimits};
-pub use registry::parse_memory;
 use registry::{lookup, ValueError, DIRECTIVES};
 
 /// A config line's arguments as text (bytes that `\xHH` escapes make invalid UTF-8 read as

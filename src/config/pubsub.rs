@@ -2,7 +2,7 @@
 //! limit, soft seconds) and `notify-keyspace-events` (the keyspace notification classes), with
 //! Redis 7.0's syntax, normalized rendering and CONFIG SET error texts.
 
-use super::registry::{parse_memory, Directive, Kind, Value, ValueError};
+use super::directive::{parse_memory, Directive, Kind, Value, ValueError};
 
 const MB: u64 = 1024 * 1024;
 

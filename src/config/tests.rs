@@ -301,7 +301,7 @@ fn memory_units() {
 
 #[test]
 fn memory_rendering_for_rewrite() {
-    use super::registry::format_memory;
+    use super::directive::format_memory;
     assert_eq!(format_memory(0), "0");
     assert_eq!(format_memory(1000), "1000");
     assert_eq!(format_memory(4096), "4kb");
