@@ -249,24 +249,15 @@ impl Vm {
         globals.raw_set(
             "setmetatable",
             lua.create_function(move |lua, args: MultiValue| {
-                let Some(Value::Table(t)) = args.front() else {
-                    let got = args.front().map_or("no value", type_name);
-                    return Err(arg_error(lua, 1, "setmetatable", &format!("table expected, got {got}")));
-                };
+                let t = table_arg(lua, &args, "setmetatable")?;
                 let meta = match args.get(1) {
                     None => return Err(arg_error(lua, 2, "setmetatable", "nil or table expected")),
                     Some(Value::Nil) => None,
                     Some(Value::Table(m)) => Some(m.clone()),
                     Some(_) => return Err(arg_error(lua, 2, "setmetatable", "nil or table expected")),
                 };
+                refuse_readonly(&t, &guard)?;
                 if let Some(current) = t.metatable() {
-                    let protected =
-                        current.raw_get::<Option<Function>>("__newindex").ok().flatten().is_some_and(|f| f == guard);
-                    if protected {
-                        return Err(mlua::Error::external(ScriptError::Message(
-                            "Attempt to modify a readonly table".to_owned(),
-                        )));
-                    }
                     if !current.raw_get::<Value>("__metatable")?.is_nil() {
                         return Err(raise(lua, "cannot change a protected metatable"));
                     }
@@ -280,19 +271,8 @@ impl Vm {
         globals.raw_set(
             "rawset",
             lua.create_function(move |lua, args: MultiValue| {
-                let Some(Value::Table(t)) = args.front() else {
-                    let got = args.front().map_or("no value", type_name);
-                    return Err(arg_error(lua, 1, "rawset", &format!("table expected, got {got}")));
-                };
-                let protected = t
-                    .metatable()
-                    .and_then(|m| m.raw_get::<Option<Function>>("__newindex").ok().flatten())
-                    .is_some_and(|f| f == guard);
-                if protected {
-                    return Err(mlua::Error::external(ScriptError::Message(
-                        "Attempt to modify a readonly table".to_owned(),
-                    )));
-                }
+                let t = table_arg(lua, &args, "rawset")?;
+                refuse_readonly(&t, &guard)?;
                 let (Some(key), Some(value)) = (args.get(1), args.get(2)) else {
                     let n = if args.len() < 2 { 2 } else { 3 };
                     return Err(arg_error(lua, n, "rawset", "value expected"));
@@ -562,4 +542,27 @@ fn string_sequence(lua: &Lua, items: &[Bytes]) -> Result<Table> {
         t.raw_set(i + 1, lua.create_string(item)?)?;
     }
     Ok(t)
+}
+
+/// The first argument of `function`, which must be a table (Lua's own error text otherwise).
+fn table_arg(lua: &Lua, args: &MultiValue, function: &str) -> Result<Table> {
+    match args.front() {
+        Some(Value::Table(t)) => Ok(t.clone()),
+        other => {
+            let got = other.map_or("no value", type_name);
+            Err(arg_error(lua, 1, function, &format!("table expected, got {got}")))
+        }
+    }
+}
+
+/// Refuses to change `t` if it is one of the read-only tables (its `__newindex` is `guard`).
+fn refuse_readonly(t: &Table, guard: &Function) -> Result<()> {
+    let protected = t
+        .metatable()
+        .and_then(|m| m.raw_get::<Option<Function>>("__newindex").ok().flatten())
+        .is_some_and(|f| f == *guard);
+    if protected {
+        return Err(mlua::Error::external(ScriptError::Message("Attempt to modify a readonly table".to_owned())));
+    }
+    Ok(())
 }
