@@ -899,3 +899,28 @@ fn killing_a_script_inside_exec_discards_the_transaction() {
     assert_eq!(admin.call(&["EXISTS", "a", "b"]), int(0));
     assert_eq!(runner.call(&["PING"]), Reply::Status("PONG".into()));
 }
+
+/// A script's SCAN, page by page, lists the keys it wrote and not those it deleted.
+#[test]
+fn scan_pages_inside_a_script_see_its_own_writes() {
+    let s = TestServer::start();
+    let mut c = s.raw();
+    for i in 0..40 {
+        assert_eq!(c.call(&["SET", &format!("k{i:02}"), "1"]), ok());
+    }
+    let script = "for i = 0, 9 do redis.call('SET', 'n' .. i, '1') end \
+                  for i = 0, 39, 4 do redis.call('DEL', string.format('k%02d', i)) end \
+                  local cur, all = '0', {} \
+                  repeat \
+                    local r = redis.call('SCAN', cur, 'COUNT', 3) \
+                    cur = r[1] \
+                    for _, k in ipairs(r[2]) do table.insert(all, k) end \
+                  until cur == '0' \
+                  return all";
+    let mut got: Vec<String> = eval0(&mut c, script).strings();
+    got.sort();
+    let mut want: Vec<String> = (0..40).filter(|i| i % 4 != 0).map(|i| format!("k{i:02}")).collect();
+    want.extend((0..10).map(|i| format!("n{i}")));
+    want.sort();
+    assert_eq!(got, want);
+}

@@ -938,3 +938,24 @@ async fn a_queued_unwatch_does_not_save_a_broken_watch() {
     assert_eq!(call(&mut c, &["EXEC"]).await, nil());
     assert_eq!(call(&mut c, &["GET", "k"]).await, bulk("theirs"));
 }
+
+#[tokio::test]
+async fn keys_and_scan_inside_a_transaction_see_its_own_writes() {
+    let s = TestServer::start();
+    let mut c = s.client().await;
+    for k in ["a", "b", "old"] {
+        assert_eq!(call(&mut c, &["SET", k, "1"]).await, ok());
+    }
+    let reply =
+        transaction(&mut c, &[&["SET", "new", "1"], &["DEL", "old"], &["KEYS", "*"], &["SCAN", "0", "COUNT", "1000"]])
+            .await;
+    let parts = reply.array();
+    let mut keys = parts[2].strings();
+    keys.sort();
+    assert_eq!(keys, ["a", "b", "new"]);
+    let scan = parts[3].array();
+    assert_eq!(scan[0].text(), "0");
+    let mut scanned = scan[1].strings();
+    scanned.sort();
+    assert_eq!(scanned, ["a", "b", "new"]);
+}

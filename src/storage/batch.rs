@@ -560,6 +560,24 @@ pub(crate) fn atomic_view(
     })
 }
 
+/// Inside an all-or-nothing write: the metadata records it wrote in `lo..hi`, in key order
+/// (None = deleted); None when no such write is open.
+pub(crate) fn atomic_meta_view(lo: &[u8], hi: &[u8]) -> Option<Vec<(Vec<u8>, Option<Bytes>)>> {
+    ACTIVE.with(|a| {
+        let a = a.borrow();
+        let act = a.as_ref()?;
+        act.atomic.as_ref()?;
+        let mut mine: Vec<(Vec<u8>, Option<Bytes>)> = act
+            .overlay
+            .iter()
+            .filter(|(k, _)| k.as_slice() >= lo && k.as_slice() < hi)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        mine.sort_by(|a, b| a.0.cmp(&b.0));
+        Some(mine)
+    })
+}
+
 /// Inside an all-or-nothing write: its own version of one record of family `cf`.
 pub(crate) fn atomic_get(cf: &'static str, key: &[u8]) -> Option<Option<Bytes>> {
     ACTIVE.with(|a| a.borrow().as_ref()?.atomic.as_ref()?.get(cf, key))

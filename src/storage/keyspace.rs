@@ -3,7 +3,7 @@
 
 use super::encoding::{self, KeyType};
 use super::subkeys::Dir;
-use super::{cf, tier, Batch, DbMapMut, Record, Storage, StoreError};
+use super::{batch, cf, tier, Batch, DbMapMut, Record, Storage, StoreError};
 use bytes::Bytes;
 use rand::Rng;
 
@@ -231,6 +231,10 @@ impl Storage {
     ) -> Result<ScanPage, StoreError> {
         let now = self.clock.now_ms();
         let (lo, hi) = encoding::db_range(pdb);
+        // Inside MULTI/EXEC or a script, the keys it wrote (or deleted) count too.
+        if let Some(mine) = batch::atomic_meta_view(&lo, &hi).filter(|m| !m.is_empty()) {
+            return self.merged_meta_scan(&lo, hi, after, count, mine, keep);
+        }
         let mut ro = tier::iter_read_options();
         ro.set_iterate_upper_bound(hi);
         let mut it = self.db().raw_iterator_cf_opt(self.cf(cf::METADATA), ro);
@@ -260,6 +264,71 @@ impl Storage {
         }
         it.status()?;
         let next = if it.valid() { last } else { None };
+        Ok(ScanPage { keys, next })
+    }
+
+    /// `scan` inside an all-or-nothing write that wrote metadata records of this database:
+    /// RocksDB's records merged with the write's own (`mine`, in key order; None = deleted).
+    fn merged_meta_scan(
+        &self,
+        lo: &[u8],
+        hi: Vec<u8>,
+        after: Option<&[u8]>,
+        count: usize,
+        mine: Vec<(Vec<u8>, Option<Bytes>)>,
+        mut keep: impl FnMut(&[u8], &Record) -> bool,
+    ) -> Result<ScanPage, StoreError> {
+        let now = self.clock.now_ms();
+        let mut mine = mine.into_iter().filter(|(k, _)| after.is_none_or(|a| k.as_slice() > a)).peekable();
+        let mut ro = tier::iter_read_options();
+        ro.set_iterate_upper_bound(hi);
+        let mut it = self.db().raw_iterator_cf_opt(self.cf(cf::METADATA), ro);
+        match after {
+            Some(pos) => {
+                it.seek(pos);
+                if it.valid() && it.key() == Some(pos) {
+                    it.next();
+                }
+            }
+            None => it.seek(lo),
+        }
+        let mut keys = Vec::new();
+        let mut examined = 0;
+        let mut last: Option<Vec<u8>> = None;
+        while examined < count.max(1) {
+            let stored = if it.valid() { it.key().map(|k| k.to_vec()) } else { None };
+            let take_mine = match (&stored, mine.peek()) {
+                (None, None) => break,
+                (None, Some(_)) => true,
+                (Some(_), None) => false,
+                (Some(k), Some((m, _))) => m <= k,
+            };
+            let (key, value) = if take_mine {
+                let Some((k, v)) = mine.next() else { break };
+                if stored.as_deref() == Some(k.as_slice()) {
+                    it.next();
+                }
+                (k, v)
+            } else {
+                let Some(k) = stored else { break };
+                let v = it.value().map(Bytes::copy_from_slice);
+                it.next();
+                (k, v)
+            };
+            examined += 1;
+            if let Some(v) = value {
+                if let (Some((_, user_key)), Ok(header)) = (encoding::decode_meta_key(&key), encoding::decode_meta(&v))
+                {
+                    let rec = Record { header, raw: Bytes::new() };
+                    if rec.alive(now) && keep(user_key, &rec) {
+                        keys.push(Bytes::copy_from_slice(user_key));
+                    }
+                }
+            }
+            last = Some(key);
+        }
+        it.status()?;
+        let next = if it.valid() || mine.peek().is_some() { last } else { None };
         Ok(ScanPage { keys, next })
     }
 
