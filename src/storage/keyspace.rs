@@ -235,18 +235,7 @@ impl Storage {
         if let Some(mine) = batch::atomic_meta_view(&lo, &hi).filter(|m| !m.is_empty()) {
             return self.merged_meta_scan(&lo, hi, after, count, mine, keep);
         }
-        let mut ro = tier::iter_read_options();
-        ro.set_iterate_upper_bound(hi);
-        let mut it = self.db().raw_iterator_cf_opt(self.cf(cf::METADATA), ro);
-        match after {
-            Some(pos) => {
-                it.seek(pos);
-                if it.valid() && it.key() == Some(pos) {
-                    it.next();
-                }
-            }
-            None => it.seek(&lo),
-        }
+        let mut it = self.meta_iter_after(&lo, hi, after);
         let mut keys = Vec::new();
         let mut examined = 0;
         let mut last: Option<Vec<u8>> = None;
@@ -267,6 +256,29 @@ impl Storage {
         Ok(ScanPage { keys, next })
     }
 
+    /// An iterator over the metadata records of `lo..hi`, at the first one after `after`
+    /// (exclusive), or at `lo`.
+    fn meta_iter_after(
+        &self,
+        lo: &[u8],
+        hi: Vec<u8>,
+        after: Option<&[u8]>,
+    ) -> rocksdb::DBRawIteratorWithThreadMode<'_, rocksdb::DB> {
+        let mut ro = tier::iter_read_options();
+        ro.set_iterate_upper_bound(hi);
+        let mut it = self.db().raw_iterator_cf_opt(self.cf(cf::METADATA), ro);
+        match after {
+            Some(pos) => {
+                it.seek(pos);
+                if it.valid() && it.key() == Some(pos) {
+                    it.next();
+                }
+            }
+            None => it.seek(lo),
+        }
+        it
+    }
+
     /// `scan` inside an all-or-nothing write that wrote metadata records of this database:
     /// RocksDB's records merged with the write's own (`mine`, in key order; None = deleted).
     fn merged_meta_scan(
@@ -280,18 +292,7 @@ impl Storage {
     ) -> Result<ScanPage, StoreError> {
         let now = self.clock.now_ms();
         let mut mine = mine.into_iter().filter(|(k, _)| after.is_none_or(|a| k.as_slice() > a)).peekable();
-        let mut ro = tier::iter_read_options();
-        ro.set_iterate_upper_bound(hi);
-        let mut it = self.db().raw_iterator_cf_opt(self.cf(cf::METADATA), ro);
-        match after {
-            Some(pos) => {
-                it.seek(pos);
-                if it.valid() && it.key() == Some(pos) {
-                    it.next();
-                }
-            }
-            None => it.seek(lo),
-        }
+        let mut it = self.meta_iter_after(lo, hi, after);
         let mut keys = Vec::new();
         let mut examined = 0;
         let mut last: Option<Vec<u8>> = None;
