@@ -100,12 +100,9 @@ fn set_protocol(ctx: &mut Ctx<'_>, proto: u8) {
 }
 
 fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
-    ctx.session.multi = None;
-    ctx.session.sync_multi();
-    ctx.session.watch = None;
+    ctx.session.end_multi();
     ctx.shared.pubsub.remove_client(&ctx.session.handle);
-    ctx.session.db = 0;
-    ctx.session.handle.db.store(0, Ordering::Relaxed);
+    ctx.session.set_db(0);
     set_protocol(ctx, 2);
     ctx.session.set_name(None);
     ctx.session.authenticated = requirepass(ctx).is_empty();

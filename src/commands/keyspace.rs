@@ -354,8 +354,7 @@ pub(crate) fn db_index(ctx: &Ctx<'_>, arg: &[u8], out_of_range: CmdError) -> Cmd
 
 fn select(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let db = db_index(ctx, &args[1], CmdError::DbIndexOutOfRange)?;
-    ctx.session.db = db;
-    ctx.session.handle.db.store(db, std::sync::atomic::Ordering::Relaxed);
+    ctx.session.set_db(db);
     Ok(Reply::Ok)
 }
 

@@ -148,14 +148,7 @@ pub fn call(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> Cm
         }
         match &checked {
             // A refused EXEC ends the transaction at once (Redis's `execCommandAbort`).
-            Err(e) if spec.name == "exec" => {
-                ctx.session.multi = None;
-                ctx.session.watch = None;
-                ctx.session.sync_multi();
-                let text = e.to_string();
-                let text = text.strip_prefix("ERR ").unwrap_or(&text);
-                return Err(CmdError::Raw(format!("EXECABORT Transaction discarded because of: {text}")));
-            }
+            Err(e) if spec.name == "exec" => return Err(CmdError::Raw(ctx.session.abort_exec(&e.to_string()))),
             Err(_) => ctx.session.flag_multi(),
             Ok(spec) if !multi::runs_inside_multi(spec.name) => {
                 if let Some(m) = ctx.session.multi.as_mut() {

@@ -61,11 +61,10 @@ fn multi(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
 }
 
 fn discard(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
-    if ctx.session.multi.take().is_none() {
+    if ctx.session.multi.is_none() {
         return Err(CmdError::err("DISCARD without MULTI"));
     }
-    ctx.session.sync_multi();
-    ctx.session.watch = None;
+    ctx.session.end_multi();
     Ok(Reply::Ok)
 }
 

@@ -322,10 +322,7 @@ impl Conn {
             if let Some(e) = busy {
                 // A refused EXEC ends its transaction (Redis's `execCommandAbort`).
                 if spec.name == "exec" && session.multi.is_some() {
-                    session.multi = None;
-                    session.watch = None;
-                    session.sync_multi();
-                    return (Reply::Error(format!("EXECABORT Transaction discarded because of: {e}")), 0);
+                    return (Reply::Error(session.abort_exec(&e.to_string())), 0);
                 }
                 session.flag_multi();
                 return (Reply::Error(e.to_string()), 0);

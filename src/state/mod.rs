@@ -253,6 +253,21 @@ impl Session {
         self.handle.db.store(db, Ordering::Relaxed);
     }
 
+    /// Ends the transaction being queued (if any) and forgets the watched keys.
+    pub fn end_multi(&mut self) {
+        self.multi = None;
+        self.watch = None;
+        self.sync_multi();
+    }
+
+    /// A refused EXEC ends its transaction at once, its error wrapped as Redis's
+    /// `execCommandAbort` words it.
+    pub fn abort_exec(&mut self, reason: &str) -> String {
+        self.end_multi();
+        let reason = reason.strip_prefix("ERR ").unwrap_or(reason);
+        format!("EXECABORT Transaction discarded because of: {reason}")
+    }
+
     /// A command was refused while queuing a transaction: EXEC will abort it.
     pub fn flag_multi(&mut self) {
         if let Some(m) = self.multi.as_mut() {

@@ -527,6 +527,14 @@ impl Atomic {
             }
         }
     }
+
+    /// Its own version of a record: written, deleted, or inside a range it deleted.
+    fn get(&self, cf: &'static str, key: &[u8]) -> Option<Option<Bytes>> {
+        if let Some(v) = self.tree.get(cf).and_then(|t| t.get(key)) {
+            return Some(v.clone());
+        }
+        self.ranges.iter().any(|(c, lo, hi)| *c == cf && key >= lo.as_slice() && key < hi.as_slice()).then_some(None)
+    }
 }
 
 /// Inside an all-or-nothing write, its own records of family `cf` under `prefix`, in key order
@@ -581,16 +589,6 @@ pub(crate) fn atomic_meta_view(lo: &[u8], hi: &[u8]) -> Option<Vec<(Vec<u8>, Opt
 /// Inside an all-or-nothing write: its own version of one record of family `cf`.
 pub(crate) fn atomic_get(cf: &'static str, key: &[u8]) -> Option<Option<Bytes>> {
     ACTIVE.with(|a| a.borrow().as_ref()?.atomic.as_ref()?.get(cf, key))
-}
-
-impl Atomic {
-    /// Its own version of a record: written, deleted, or inside a range it deleted.
-    fn get(&self, cf: &'static str, key: &[u8]) -> Option<Option<Bytes>> {
-        if let Some(v) = self.tree.get(cf).and_then(|t| t.get(key)) {
-            return Some(v.clone());
-        }
-        self.ranges.iter().any(|(c, lo, hi)| *c == cf && key >= lo.as_slice() && key < hi.as_slice()).then_some(None)
-    }
 }
 
 /// Key-count changes (keys, keys with an expiry) of physical database `pdb` that the write open

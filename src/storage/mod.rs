@@ -466,11 +466,9 @@ impl Storage {
         if let Some(rec) = self.get_record(pdb, key)?.filter(|r| !r.alive(now)) {
             let mut b = self.batch();
             b.delete_record(pdb, key, &rec);
+            b.note_expired(pdb, key);
             b.commit()?;
             self.stats.expired_keys.fetch_add(1, Ordering::Relaxed);
-            if self.key_events() {
-                events::journal(vec![(events::KeyEvent::Expired, pdb, key.to_vec())]);
-            }
         }
         Ok(())
     }
