@@ -6,8 +6,9 @@
 //! fails makes EXEC answer EXECABORT. EXEC locks the keys of every queued command and every
 //! watched key, checks the watch, runs the commands with their writes gathered in one atomic
 //! write, and commits it. A command touching a key it did not declare (SELECT then a key of
-//! another database, a movable key not parsed) does not fail: the write notes the key, is
-//! dropped uncommitted, and everything runs again holding that key's lock too. A command that
+//! another database, a movable key not parsed) does not fail: the write takes that key's lock
+//! at once if it is free; if it is busy, the run is dropped uncommitted and everything runs
+//! again holding that lock too. A command that
 //! needs the disk on the network thread makes EXEC run again, from the start, on a blocking
 //! thread. No lock is server-wide: clients working on other keys are never stalled.
 
@@ -81,7 +82,7 @@ fn watch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     for key in &args[1..] {
         // Registered before the key is read: a write landing in between flags the watch.
         let mk = encoding::meta_key(pdb, key);
-        state.add(mk.clone(), 0, false);
+        state.add(mk.clone());
         // A key alive now with an expiry breaks the watch when that time passes (Redis 7's
         // `isWatchedKeyExpired`); one already expired does not, nor does its deletion.
         match storage.get_record(pdb, key)? {
@@ -201,9 +202,9 @@ fn run_queued(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> 
 /// (MULTI/EXEC, scripts), holding the lock `stripes` (see `Storage::stripe`) meanwhile. Inside
 /// an atomic write already open (a script in EXEC), `body` simply joins it.
 ///
-/// `body` may run more than once: when its commands touched keys whose locks it did not hold,
-/// nothing is written and it runs again holding them too; the session's database is restored
-/// first. An error from `body` (`WouldBlock`: a read that needs the disk on the network thread;
+/// `body` may run more than once: when its commands touched keys whose locks it did not hold
+/// and could not take at once (busy), nothing is written and it runs again holding them too;
+/// the session's database is restored first. An error from `body` (`WouldBlock`: a read that needs the disk on the network thread;
 /// a killed script) is passed up with nothing written.
 pub(crate) fn run_atomic<T>(
     ctx: &mut Ctx<'_>,

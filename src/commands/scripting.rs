@@ -244,9 +244,11 @@ fn run(
         keys.iter().map(|k| storage.stripe(pdb, k)).collect()
     };
     let kill = Arc::new(AtomicBool::new(false));
-    let (function, name) = match &target {
-        Target::Eval { sha, .. } => (false, sha.to_string()),
-        Target::Function { name, .. } => (true, name.to_string()),
+    // Only FUNCTION STATS reads the name and command, and only of functions: an EVAL copies
+    // neither.
+    let (function, name, command) = match &target {
+        Target::Eval { .. } => (false, String::new(), Vec::new()),
+        Target::Function { name, .. } => (true, name.to_string(), command.to_vec()),
     };
     let started = Instant::now();
     let _running = shared.scripts.start(Running {
@@ -255,7 +257,7 @@ fn run(
         kill: kill.clone(),
         function,
         name,
-        command: command.to_vec(),
+        command,
     });
     let on_network_thread = tier::is_cache_only();
     // A script's SELECT doesn't outlive it (Redis 7).
@@ -489,12 +491,11 @@ pub fn load_stored_functions(shared: &Shared) {
     shared.scripts.bump();
 }
 
-/// Compiles library code in this thread's VM (which checks it), returning the library.
-fn compile_library(ctx: &Ctx<'_>, code: &Bytes) -> CmdResult<Lib> {
-    // A scratch VM: the thread's VM must not keep a library that may yet be refused.
+/// Compiles library code in a scratch VM (which checks it; the thread's VM must not keep a
+/// library that may yet be refused), returning the library.
+fn compile_library(code: &Bytes) -> CmdResult<Lib> {
     let mut engine = Engine::new().map_err(|_| CmdError::Internal)?;
     let info = engine.load_library(code).map_err(CmdError::Raw)?;
-    let _ = ctx;
     Ok(Lib { code: code.clone(), info })
 }
 
@@ -505,7 +506,7 @@ fn function_load(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
         4 => return Err(CmdError::err(format!("Unknown option given: {}", String::from_utf8_lossy(&args[2])))),
         _ => return Err(CmdError::WrongArity("function|load".into())),
     };
-    let lib = compile_library(ctx, code)?;
+    let lib = compile_library(code)?;
     let name = lib.info.name.clone();
     let mut functions = ctx.shared.scripts.functions.write();
     if functions.libs.contains_key(&name) && !replace {
@@ -631,7 +632,7 @@ fn function_restore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     // (Redis words the checksum error "DUMP payload ...".)
     let mut libs = Vec::with_capacity(codes.len());
     for code in codes {
-        libs.push(compile_library(ctx, &Bytes::from(code))?);
+        libs.push(compile_library(&Bytes::from(code))?);
     }
     let mut seen_libs = std::collections::HashSet::new();
     let mut seen = std::collections::HashSet::new();

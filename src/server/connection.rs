@@ -316,8 +316,13 @@ impl Conn {
         };
         if let Some(session) = self.session.as_mut() {
             note_command(&self.shared, session, q.resolved);
-            let busy = commands::resolve(spec, &args)
-                .ok()
+            // (Only while a script runs: the common case costs one atomic load.)
+            let busy = self
+                .shared
+                .scripts
+                .any_running()
+                .then(|| commands::resolve(spec, &args).ok())
+                .flatten()
                 .and_then(|s| commands::scripting::busy_error(&self.shared, session.id(), s));
             if let Some(e) = busy {
                 // A refused EXEC ends its transaction (Redis's `execCommandAbort`).

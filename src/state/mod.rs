@@ -191,14 +191,14 @@ impl WatchState {
         WatchState { storage, id, flag: Default::default(), keys: Vec::new() }
     }
 
-    /// Watches one more key (`meta_key`, alive with expiry `expire_at`, 0 = none or missing;
-    /// `expired`: stored but already expired).
-    pub fn add(&mut self, meta_key: Vec<u8>, expire_at: u64, expired: bool) {
+    /// Watches one more key (`meta_key`); what it holds is recorded by `set_expiry` or
+    /// `mark_expired` once read.
+    pub fn add(&mut self, meta_key: Vec<u8>) {
         if self.keys.iter().any(|(k, _)| *k == meta_key) {
             return;
         }
-        self.storage.watches.watch(meta_key.clone(), self.id, &self.flag, expired);
-        self.keys.push((meta_key, expire_at));
+        self.storage.watches.watch(meta_key.clone(), self.id, &self.flag, false);
+        self.keys.push((meta_key, 0));
     }
 
     /// Records the expiry (ms) the watched key had when watched.

@@ -54,7 +54,7 @@ pub struct Running {
     pub kill: Arc<AtomicBool>,
     /// FCALL (a function) rather than EVAL.
     pub function: bool,
-    /// The function's name or the script's SHA1, and the command (FUNCTION STATS).
+    /// The function's name and the command (FUNCTION STATS; empty for EVAL scripts).
     pub name: String,
     pub command: Vec<Bytes>,
 }
