@@ -179,14 +179,7 @@ async fn acknowledged_writes_survive_kill9_pipelined(appendfsync: &str, pipeline
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    s.kill9();
-    for t in tasks {
-        tokio::time::timeout(Duration::from_secs(20), t)
-            .await
-            .expect("clients stop after the kill")
-            .expect("client task");
-    }
+    s.kill9_while(Duration::from_millis(500), tasks).await;
     let acked = std::mem::take(&mut *acked.lock().unwrap());
     assert!(acked.len() >= 4, "only {} writes acknowledged", acked.len());
     s.start_again();

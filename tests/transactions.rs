@@ -829,14 +829,7 @@ async fn atomic_across_kill9(write: fn(&str) -> redis::Pipeline) {
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    s.kill9();
-    for t in tasks {
-        tokio::time::timeout(Duration::from_secs(20), t)
-            .await
-            .expect("clients stop after the kill")
-            .expect("client task");
-    }
+    s.kill9_while(Duration::from_millis(700), tasks).await;
     let acked = std::mem::take(&mut *acked.lock().unwrap());
     assert!(acked.len() >= 4, "only {} transactions acknowledged", acked.len());
     s.start_again();

@@ -341,6 +341,19 @@ impl TestServer {
         child.wait().expect("wait for the killed server");
     }
 
+    /// Lets `clients` (tasks writing until their connection fails) run for `first`, SIGKILLs the
+    /// server, and waits for every client to stop.
+    pub async fn kill9_while(&mut self, first: Duration, clients: Vec<tokio::task::JoinHandle<()>>) {
+        tokio::time::sleep(first).await;
+        self.kill9();
+        for t in clients {
+            tokio::time::timeout(Duration::from_secs(20), t)
+                .await
+                .expect("clients stop after the kill")
+                .expect("client task");
+        }
+    }
+
     /// Start again on the same directory after [`kill9`](Self::kill9) or
     /// [`shutdown`](Self::shutdown).
     pub fn start_again(&mut self) {
