@@ -70,3 +70,34 @@ fn pipelines_that_need_the_disk_still_answer_in_order() {
     }
     c.expect(b":50\r\n");
 }
+
+/// Writes past a tiny memtable budget: those that would wait for a flush on a network thread
+/// move to the blocking pool (like a disk read) and every one of them is there afterwards.
+#[test]
+fn writes_past_the_memtable_budget_wait_and_all_land() {
+    if target_is_redis() {
+        return;
+    }
+    let s = TestServer::start_with(&["--rocksdb-memtable-budget", "1mb"]);
+    let mut c = s.raw();
+    let value = "x".repeat(1000);
+    for round in 0..8 {
+        let mut bytes = Vec::new();
+        for i in 0..1000 {
+            bytes.extend_from_slice(&resp(&["SET", &format!("k{round}:{i}"), &value]));
+        }
+        c.send(&bytes);
+        for _ in 0..1000 {
+            c.expect(b"+OK\r\n");
+        }
+    }
+    c.send(&resp(&["DBSIZE"]));
+    c.expect(b":8000\r\n");
+    c.send(&resp(&["STRLEN", "k0:0"]));
+    c.expect(b":1000\r\n");
+    let info = c.call(&["INFO", "memory"]).text();
+    let budget = info_field(&info, "rocksdb_memtable_budget").expect("field in INFO memory");
+    assert_eq!(budget, 1 << 20);
+    let bytes = info_field(&info, "rocksdb_memtable_bytes").expect("field in INFO memory");
+    assert!(bytes <= budget + budget / 4, "memtables hold {bytes} bytes:\n{info}");
+}

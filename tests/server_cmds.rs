@@ -317,3 +317,20 @@ async fn config_save_points_are_kept_and_checked_as_redis_does() {
     assert_eq!(call(&mut c, &["CONFIG", "SET", "save", ""]).await, ok());
     assert_eq!(call(&mut c, &["CONFIG", "GET", "save"]).await, bulks(&["save", ""]));
 }
+
+#[tokio::test]
+async fn info_memory_reports_rocksdb_budgets_and_use() {
+    if target_is_redis() {
+        return;
+    }
+    let s = TestServer::start_with(&["--rocksdb-block-cache-size", "8mb", "--rocksdb-memtable-budget", "4mb"]);
+    let mut c = s.client().await;
+    assert_eq!(config_get(&mut c, &["rocksdb-memtable-budget"]).await["rocksdb-memtable-budget"], "4194304");
+    assert_eq!(call(&mut c, &["SET", "k", "v"]).await, ok());
+    let (_, f) = info(&mut c, Some("memory")).await;
+    let n = |name: &str| f[name].parse::<u64>().unwrap_or_else(|_| panic!("{name} in {f:?}"));
+    assert_eq!(n("rocksdb_block_cache_capacity"), 8 << 20);
+    assert_eq!(n("rocksdb_memtable_budget"), 4 << 20);
+    assert!(n("rocksdb_memtable_bytes") > 0, "{f:?}");
+    assert!(n("rocksdb_block_cache_usage") <= 8 << 20, "{f:?}");
+}

@@ -272,7 +272,13 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
             }
             kv(out, "maxmemory", &0);
             kv(out, "maxmemory_policy", &"noeviction");
-            kv(out, "rocksdb_block_cache_capacity", &cfg.rocksdb_block_cache_size);
+            let rocks = storage.memory_usage();
+            kv(out, "rocksdb_block_cache_capacity", &rocks.block_cache_capacity);
+            kv(out, "rocksdb_block_cache_usage", &rocks.block_cache_usage);
+            kv(out, "rocksdb_block_cache_pinned", &rocks.block_cache_pinned);
+            kv(out, "rocksdb_memtable_bytes", &rocks.memtable_bytes);
+            kv(out, "rocksdb_memtable_budget", &rocks.memtable_budget);
+            kv(out, "rocksdb_table_readers_bytes", &rocks.table_readers_bytes);
         }
         "persistence" => {
             out.push_str("# Persistence\r\n");

@@ -168,6 +168,8 @@ pub const DEFAULT_ZSET_MAX_LISTPACK_VALUE: u64 = 64;
 pub const DEFAULT_HOT_CACHE_SIZE: u64 = 64 * MB;
 /// Default `rocksdb-block-cache-size` in bytes.
 pub const DEFAULT_ROCKSDB_BLOCK_CACHE_SIZE: u64 = 256 * MB;
+/// Default `rocksdb-memtable-budget` in bytes: all memtables of all column families together.
+pub const DEFAULT_ROCKSDB_MEMTABLE_BUDGET: u64 = 128 * MB;
 /// Default `rocksdb-write-buffer-size` in bytes.
 pub const DEFAULT_ROCKSDB_WRITE_BUFFER_SIZE: u64 = 64 * MB;
 /// Default `rocksdb-max-write-buffer-number`.
@@ -244,6 +246,8 @@ pub struct Config {
     pub hot_cache_size: u64,
     /// RocksDB block cache size in bytes.
     pub rocksdb_block_cache_size: u64,
+    /// Bytes all RocksDB memtables may take together (0 = no common limit).
+    pub rocksdb_memtable_budget: u64,
     /// RocksDB memtable size in bytes.
     pub rocksdb_write_buffer_size: u64,
     /// RocksDB maximum number of memtables.
@@ -291,6 +295,7 @@ impl Default for Config {
             busy_reply_threshold: 5000,
             hot_cache_size: DEFAULT_HOT_CACHE_SIZE,
             rocksdb_block_cache_size: DEFAULT_ROCKSDB_BLOCK_CACHE_SIZE,
+            rocksdb_memtable_budget: DEFAULT_ROCKSDB_MEMTABLE_BUDGET,
             rocksdb_write_buffer_size: DEFAULT_ROCKSDB_WRITE_BUFFER_SIZE,
             rocksdb_max_write_buffer_number: DEFAULT_ROCKSDB_MAX_WRITE_BUFFER_NUMBER,
             rocksdb_max_background_jobs: DEFAULT_ROCKSDB_MAX_BACKGROUND_JOBS,

@@ -197,6 +197,12 @@ pub(super) static DIRECTIVES: &[Directive] = &[
         int rocksdb_block_cache_size
     ),
     directive!(
+        "rocksdb-memtable-budget",
+        Kind::Memory { min: 0, max: MEM_MAX },
+        STARTUP,
+        int rocksdb_memtable_budget
+    ),
+    directive!(
         "rocksdb-write-buffer-size",
         Kind::Memory { min: 64 * KB, max: MEM_MAX },
         STARTUP,

@@ -223,6 +223,7 @@ zset-max-listpack-entries 3
 zset-max-listpack-value 4
 hot-cache-size 1mb
 rocksdb-block-cache-size 0
+rocksdb-memtable-budget 16mb
 rocksdb-write-buffer-size 64kb
 rocksdb-max-write-buffer-number 2
 rocksdb-max-background-jobs 8
@@ -268,6 +269,7 @@ notify-keyspace-events Ex
         busy_reply_threshold: 5000,
         hot_cache_size: 1 << 20,
         rocksdb_block_cache_size: 0,
+        rocksdb_memtable_budget: 16 << 20,
         rocksdb_write_buffer_size: 64 * 1024,
         rocksdb_max_write_buffer_number: 2,
         rocksdb_max_background_jobs: 8,
@@ -348,6 +350,8 @@ fn from_args_overrides_without_file() {
         "debug",
         "--rocksdb-block-cache-size",
         "1gb",
+        "--rocksdb-memtable-budget",
+        "0",
     ]))
     .unwrap();
     assert_eq!(c.port, 7777);
@@ -355,6 +359,7 @@ fn from_args_overrides_without_file() {
     assert_eq!(c.requirepass, "with space");
     assert_eq!(c.loglevel, LogLevel::Debug);
     assert_eq!(c.rocksdb_block_cache_size, 1 << 30);
+    assert_eq!(c.rocksdb_memtable_budget, 0);
     assert_eq!(c.config_file, None);
 }
 
@@ -460,6 +465,7 @@ fn get_renders_like_redis() {
     assert_eq!(values["appendfsync"], "everysec");
     assert_eq!(values["client-query-buffer-limit"], "1073741824");
     assert_eq!(values["rocksdb-blob-min-size"], "4096");
+    assert_eq!(values["rocksdb-memtable-budget"], "134217728");
     assert_eq!(values["rocksdb-compression"], "lz4");
     assert_eq!(values["loglevel"], "notice");
     assert_eq!(values["log-format"], "text");

@@ -38,6 +38,7 @@ pub fn storage_options(cfg: &Config) -> StorageOptions {
         databases: cfg.databases as usize,
         appendfsync: crate::commands::server::fsync_policy(cfg.appendfsync),
         block_cache_size: cfg.rocksdb_block_cache_size,
+        memtable_budget: cfg.rocksdb_memtable_budget,
         write_buffer_size: cfg.rocksdb_write_buffer_size,
         max_write_buffer_number: cfg.rocksdb_max_write_buffer_number,
         max_background_jobs: cfg.rocksdb_max_background_jobs,

@@ -35,7 +35,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 
 pub use batch::Batch;
-pub use options::{Compression, StorageOptions};
+pub use options::{Compression, MemoryUsage, StorageOptions};
 
 /// The largest number of databases the key encoding allows (one byte).
 pub const MAX_DATABASES: usize = 256;
@@ -153,6 +153,8 @@ pub struct Storage {
     /// Record key events for keyspace notifications (`events`).
     key_events_on: AtomicBool,
     expired_hook: std::sync::OnceLock<events::ExpiredHook>,
+    /// The block cache and the memtable budget, for `memory_usage`.
+    memory: options::MemoryPools,
 }
 
 /// The logical→physical database map, held for the duration of one command so that SWAPDB,
@@ -188,7 +190,7 @@ impl Storage {
         let db_path = dir.join("db");
         manifest::check_or_create(&dir, &db_path, opts.databases)?;
         let filter_target = filter::Target::default();
-        let (db_opts, cfs) = options::build(opts, clock.clone(), &filter_target);
+        let (db_opts, cfs, memory) = options::build(opts, clock.clone(), &filter_target);
         let db = DB::open_cf_descriptors(&db_opts, &db_path, cfs)
             .map_err(|e| OpenError::Rocks { path: db_path.clone(), message: e.into_string() })?;
         let (reclaim, reclaim_rx) = reclaim::Reclaimer::new();
@@ -216,6 +218,7 @@ impl Storage {
             limits: types::EncodingLimits::default(),
             key_events_on: AtomicBool::new(false),
             expired_hook: std::sync::OnceLock::new(),
+            memory,
         };
         storage.load_state().map_err(|e| OpenError::Rocks { path: storage.path.clone(), message: e.to_string() })?;
         storage.tune_scans();

@@ -490,3 +490,45 @@ fn atomic_write_iterations_merge_its_own_writes() {
     drop(w);
     assert_eq!(scan(Dir::Forward, None), expect(&base, Dir::Forward, None));
 }
+
+#[test]
+fn memtables_stay_within_their_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let budget = 4u64 << 20;
+    let opts = StorageOptions {
+        dir: dir.path().to_path_buf(),
+        memtable_budget: budget,
+        block_cache_size: 8 << 20,
+        ..StorageOptions::default()
+    };
+    let s = Storage::open(&opts, Arc::new(Clock::new())).unwrap();
+    let start = s.memory_usage();
+    assert_eq!((start.memtable_budget, start.block_cache_capacity), (budget, 8 << 20));
+    // 24 MB of 1 KB values (inline, below the blob threshold): six times the budget.
+    let value = "v".repeat(1000);
+    let mut peak = 0;
+    for i in 0..24_000 {
+        set(&s, 0, &format!("key:{i}"), &value, ExpireUpdate::Clear);
+        if i % 250 == 0 {
+            peak = peak.max(s.memory_usage().memtable_bytes);
+        }
+    }
+    assert!(peak > budget / 4, "memtables never filled: peak {peak}");
+    // The budget holds up to the write that crosses it and one arena block.
+    assert!(peak <= budget + budget / 4, "memtables took {peak} bytes of a {budget}-byte budget");
+    assert_eq!(get(&s, 0, "key:0").as_deref(), Some(value.as_bytes()));
+    assert_eq!(get(&s, 0, "key:23999").as_deref(), Some(value.as_bytes()));
+    assert!(s.memory_usage().block_cache_usage > 0);
+}
+
+#[test]
+fn memtable_budget_zero_means_no_common_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = StorageOptions { dir: dir.path().to_path_buf(), memtable_budget: 0, ..StorageOptions::default() };
+    let s = Storage::open(&opts, Arc::new(Clock::new())).unwrap();
+    set(&s, 0, "k", "v", ExpireUpdate::Clear);
+    let usage = s.memory_usage();
+    assert_eq!(usage.memtable_budget, 0);
+    assert!(usage.memtable_bytes > 0);
+    assert_eq!(get(&s, 0, "k").as_deref(), Some(&b"v"[..]));
+}
