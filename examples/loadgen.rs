@@ -119,7 +119,7 @@ impl Zipfian {
 /// bijection of 0..n, so every key stays reachable and the hottest keys are far apart.
 pub fn scatter(rank: u64, n: u64) -> u64 {
     const P: u128 = 2_654_435_761;
-    let p = if n as u128 % P == 0 { 1 } else { P };
+    let p = if (n as u128).is_multiple_of(P) { 1 } else { P };
     ((rank as u128 * p) % n as u128) as u64
 }
 
