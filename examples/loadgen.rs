@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! cargo run --release --example loadgen -- --port 7000 --load --keys 1000000 --value-size 1000
+//! cargo run --release --example loadgen -- --port 7000 --warm --keys 1000000   # GET each key once
 //! cargo run --release --example loadgen -- --port 7000 --keys 1000000 --distribution zipfian \
 //!     --theta 0.99 --ratio 1:9 --clients 50 --duration 30
 //! ```
@@ -62,8 +63,11 @@ struct Args {
     #[arg(long, default_value_t = 1000)]
     value_size: usize,
     /// Fill keys 0..keys with pipelined SETs (every key once), then exit.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "warm")]
     load: bool,
+    /// Read keys 0..keys with pipelined GETs (every key once: fills the caches), then exit.
+    #[arg(long)]
+    warm: bool,
     /// Label for the RESULT line.
     #[arg(long, default_value = "run")]
     label: String,
@@ -287,8 +291,8 @@ impl Worker {
         &self.values[start..start + self.args.value_size]
     }
 
-    /// Sends every key of `range` once, `pipeline` SETs per round trip.
-    fn load(&self, range: std::ops::Range<u64>) -> std::io::Result<Histogram> {
+    /// Sends every key of `range` once, `pipeline` SETs (GETs with `--warm`) per round trip.
+    fn sweep(&self, range: std::ops::Range<u64>) -> std::io::Result<Histogram> {
         let (mut stream, mut reader) = self.connect()?;
         let mut hist = Histogram::default();
         let (mut out, mut line) = (Vec::new(), Vec::new());
@@ -297,19 +301,32 @@ impl Worker {
             let batch_end = (next + self.args.pipeline as u64).min(range.end);
             out.clear();
             for i in next..batch_end {
-                command(&mut out, &[b"SET", format!("key:{i}").as_bytes(), self.value(i)]);
+                let key = format!("key:{i}");
+                if self.args.warm {
+                    command(&mut out, &[b"GET", key.as_bytes()]);
+                } else {
+                    command(&mut out, &[b"SET", key.as_bytes(), self.value(i)]);
+                }
             }
             let t = Instant::now();
             stream.write_all(&out)?;
             for _ in next..batch_end {
-                if let Reply::Error(e) = read_reply(&mut reader, &mut line)? {
-                    eprintln!("SET failed: {e}");
-                    self.totals.errors.fetch_add(1, Ordering::Relaxed);
+                match read_reply(&mut reader, &mut line)? {
+                    Reply::Error(e) => {
+                        if self.totals.errors.fetch_add(1, Ordering::Relaxed) < 5 {
+                            eprintln!("error reply: {e}");
+                        }
+                    }
+                    Reply::Nil => {
+                        self.totals.misses.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Reply::Ok | Reply::Value => {}
                 }
             }
             let n = batch_end - next;
             hist.record(t.elapsed().as_micros() as u64, n);
-            self.totals.sets.fetch_add(n, Ordering::Relaxed);
+            let counter = if self.args.warm { &self.totals.gets } else { &self.totals.sets };
+            counter.fetch_add(n, Ordering::Relaxed);
             next = batch_end;
         }
         Ok(hist)
@@ -382,7 +399,8 @@ fn main() {
         eprintln!("--keys, --clients and --pipeline must be at least 1");
         std::process::exit(2);
     }
-    let zipf = (args.distribution == Distribution::Zipfian && !args.load).then(|| {
+    let sweep = args.load || args.warm;
+    let zipf = (args.distribution == Distribution::Zipfian && !sweep).then(|| {
         if !(args.theta > 0.0 && args.theta < 1.0) {
             eprintln!("--theta must be in (0, 1)");
             std::process::exit(2);
@@ -412,10 +430,10 @@ fn main() {
             let stop = stop.clone();
             let clients = args.clients as u64;
             std::thread::spawn(move || {
-                if w.args.load {
+                if w.args.load || w.args.warm {
                     let per = w.args.keys.div_ceil(clients);
                     let from = (c as u64 * per).min(w.args.keys);
-                    w.load(from..(from + per).min(w.args.keys))
+                    w.sweep(from..(from + per).min(w.args.keys))
                 } else {
                     let requests = match w.args.duration {
                         Some(_) => u64::MAX,
@@ -447,10 +465,11 @@ fn main() {
     let (misses, errors) = (totals.misses.load(Ordering::Relaxed), totals.errors.load(Ordering::Relaxed));
     let ops = gets + sets;
     let ms = |q: f64| hist.quantile(q) as f64 / 1000.0;
-    let shape = match (&zipf, args.load) {
-        (_, true) => "load".to_owned(),
-        (Some(z), _) => format!("zipfian({})", z.theta()),
-        (None, _) => "uniform".to_owned(),
+    let shape = match &zipf {
+        _ if args.load => "load".to_owned(),
+        _ if args.warm => "warm".to_owned(),
+        Some(z) => format!("zipfian({})", z.theta()),
+        None => "uniform".to_owned(),
     };
     println!(
         "{shape}: {ops} requests ({gets} GET, {sets} SET, {misses} GET misses, {errors} errors) in {secs:.1} s \

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Tiered benchmark: a data set ten times larger than the memory budgets, zipfian and uniform keys.
+#
+#   scripts/bench-tiered.sh [--quick|--full]
+#
+# Builds Strata and examples/loadgen (release), starts Strata on a free loopback port with a
+# temporary data directory and small budgets (hot cache + block cache + memtables), fills it with
+# ten times (hot cache + block cache) of 1000-byte values, then measures with 50 clients, no
+# pipelining: zipfian (θ 0.99) GET, uniform GET, zipfian 90% GET / 10% SET; and the same zipfian
+# GET after a restart with budgets larger than the data set (every key read once first), for the
+# ratio. Each run follows a warm-up of the same workload. Prints a Markdown table: throughput,
+# p50/p99 latency, hot cache hit ratio (INFO hot_cache_hits/misses), the share of requests served
+# without leaving memory (1 - INFO strata_disk_reads_offloaded / requests), and the server's
+# VmRSS / VmHWM against the sum of its budgets. Takes about 6 minutes (--quick: 2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+ensure_build_deps
+ensure_packages redis-tools
+
+MODE="${1:---full}"
+case "$MODE" in
+  # Budgets in MiB; KEYS of VALUE bytes = 10.2x (HOT + BLOCK).
+  --full) HOT=64; BLOCK=64; MEMTABLE=64; KEYS=1400000; WARMUP=15; DURATION=30 ;;
+  --quick) HOT=16; BLOCK=16; MEMTABLE=16; KEYS=350000; WARMUP=5; DURATION=10 ;;
+  *) echo "usage: $0 [--quick|--full]" >&2; exit 2 ;;
+esac
+VALUE=1000
+CLIENTS=50
+BIG=4096 # MiB: the all-cached run's hot cache and block cache, larger than the data set
+
+cargo build --release --bin strata-server --example loadgen >&2
+STRATA_BIN="$CARGO_TARGET_DIR/release/strata-server"
+LOADGEN="$CARGO_TARGET_DIR/release/examples/loadgen"
+
+WORK="$(mktemp -d)"
+SPID=""
+cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+PORT="$(free_port)"
+
+# start HOT_MIB BLOCK_MIB MEMTABLE_MIB: Strata on $PORT over $WORK/data, PID in $SPID.
+start() {
+  "$STRATA_BIN" conf/strata.conf --port "$PORT" --dir "$WORK/data" --logfile "$WORK/strata.log" \
+    --hot-cache-size "$1mb" --rocksdb-block-cache-size "$2mb" --rocksdb-memtable-budget "$3mb" &
+  SPID=$!
+  for _ in $(seq 1 300); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && return; sleep 0.1; done
+  echo "Strata did not start; log:" >&2
+  cat "$WORK/strata.log" >&2
+  exit 1
+}
+stop() { kill -TERM "$SPID"; wait "$SPID" || true; SPID=""; }
+# field SECTION NAME -> the INFO field's value, or empty when the server has no such field.
+field() { redis-cli -p "$PORT" info "$1" | tr -d '\r' | awk -F: -v n="$2" '$1 == n { print $2 }'; }
+kib() { awk -v f="$1" '$1 == f":" { print $2 }' "/proc/$SPID/status"; }
+# loadgen ARGS... -> the RESULT line's fields as shell variables r_<name>.
+loadgen() {
+  local out
+  out=$("$LOADGEN" --port "$PORT" --keys "$KEYS" --value-size "$VALUE" "$@" | tee -a "$WORK/loadgen.log" | grep '^RESULT')
+  for kv in ${out#RESULT }; do
+    local k="${kv%%=*}"
+    printf -v "r_${k//[^a-z0-9_]/_}" '%s' "${kv#*=}"
+  done
+}
+# measure NAME BUDGET_MIB LOADGEN-ARGS... -> one table row: a warm-up, then the measured run.
+measure() {
+  local name="$1" budget="$2"
+  shift 2
+  loadgen --clients "$CLIENTS" --duration "$WARMUP" "$@"
+  local hits0 miss0 off0 hits1 miss1 off1 hit_ratio mem_ratio
+  hits0=$(field hot_cache hot_cache_hits); miss0=$(field hot_cache hot_cache_misses)
+  off0=$(field stats strata_disk_reads_offloaded)
+  loadgen --clients "$CLIENTS" --duration "$DURATION" --label "$name" "$@"
+  hits1=$(field hot_cache hot_cache_hits); miss1=$(field hot_cache hot_cache_misses)
+  off1=$(field stats strata_disk_reads_offloaded)
+  if [ -n "$hits1" ]; then
+    hit_ratio=$(awk -v h=$((hits1 - hits0)) -v m=$((miss1 - miss0)) 'BEGIN { printf "%.3f", (h + m) ? h / (h + m) : 0 }')
+  else
+    hit_ratio="n/a"
+  fi
+  mem_ratio=$(awk -v o=$((off1 - off0)) -v n="$r_ops" 'BEGIN { printf "%.3f", 1 - o / n }')
+  local rss hwm
+  rss=$(kib VmRSS); hwm=$(kib VmHWM)
+  printf '| %s | %.0f | %s / %s | %s | %s | %d / %d | %d |\n' "$name" "$r_ops_per_sec" "$r_p50_ms" "$r_p99_ms" \
+    "$hit_ratio" "$mem_ratio" $((rss / 1024)) $((hwm / 1024)) "$budget" >> "$WORK/table"
+  echo "$name $r_ops_per_sec $((hwm / 1024))" >> "$WORK/figures"
+  echo "$name: $r_ops_per_sec ops/s, hot cache hit ratio $hit_ratio, VmHWM $((hwm / 1024)) MiB" >&2
+}
+
+BUDGET=$((HOT + BLOCK + MEMTABLE))
+start "$HOT" "$BLOCK" "$MEMTABLE"
+BASE_RSS=$(( $(kib VmRSS) / 1024 ))
+echo "Loading $KEYS keys of $VALUE bytes..." >&2
+t0=$(date +%s)
+loadgen --load --clients 4 --pipeline 64
+LOAD_SECS=$(( $(date +%s) - t0 ))
+LOAD_RATE=$r_ops_per_sec
+DISK_MIB=$(( $(du -sk "$WORK/data" | cut -f1) / 1024 ))
+
+: > "$WORK/table"
+measure "zipfian GET" "$BUDGET" --distribution zipfian --theta 0.99
+measure "uniform GET" "$BUDGET" --distribution uniform
+measure "zipfian GET 90% / SET 10%" "$BUDGET" --distribution zipfian --theta 0.99 --ratio 1:9
+ROCKS="$(redis-cli -p "$PORT" info memory | tr -d '\r' | grep '^rocksdb_' | paste -sd' ')"
+HWM_TIERED=$(( $(kib VmHWM) / 1024 ))
+stop
+
+start "$BIG" "$BIG" "$MEMTABLE"
+echo "All-cached run: reading every key once..." >&2
+loadgen --warm --clients 4 --pipeline 64
+measure "zipfian GET, all cached" $((BIG + BIG + MEMTABLE)) --distribution zipfian --theta 0.99
+stop
+
+echo "| run | ops/s | p50 / p99 ms | hot cache hit ratio | served from memory | VmRSS / VmHWM MiB | budget MiB |"
+echo "|---|---:|---|---:|---:|---:|---:|"
+cat "$WORK/table"
+echo
+tiered=$(awk '$1 == "zipfian" && $2 == "GET" && NF == 4 { print $3 }' "$WORK/figures")
+cached=$(awk '/all cached/ { print $(NF-1) }' "$WORK/figures")
+ratio=$(awk -v a="$tiered" -v b="$cached" 'BEGIN { printf "%.2f", a / b }')
+echo "Data set: $KEYS keys of $VALUE bytes ($(( KEYS * VALUE / 1048576 )) MiB of values, $DISK_MIB MiB on disk after the load)," \
+  "$(awk -v k="$KEYS" -v v="$VALUE" -v b=$((HOT + BLOCK)) 'BEGIN { printf "%.1f", k * v / 1048576 / b }')x" \
+  "hot cache + block cache; loaded in ${LOAD_SECS} s ($LOAD_RATE SET/s, 4 clients, pipeline 64)."
+echo "Budgets: hot-cache-size ${HOT}mb + rocksdb-block-cache-size ${BLOCK}mb + rocksdb-memtable-budget ${MEMTABLE}mb" \
+  "= $BUDGET MiB; RSS of the empty server at start: $BASE_RSS MiB; peak RSS (VmHWM) over load and runs: $HWM_TIERED MiB."
+echo "After the tiered runs: $ROCKS"
+echo "Zipfian GET, tiered / all cached: $ratio (target >= 0.7); peak RSS $HWM_TIERED MiB vs budget $BUDGET MiB" \
+  "($([ "$HWM_TIERED" -le "$BUDGET" ] && echo within || echo OVER))."
+echo "$CLIENTS clients, pipeline 1, ${WARMUP} s warm-up then ${DURATION} s per run; $(nproc) cores, $(uname -m); loadgen on the same cores."
