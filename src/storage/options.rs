@@ -27,6 +27,7 @@ pub struct StorageOptions {
     pub dir: PathBuf,
     pub databases: usize,
     pub appendfsync: FsyncPolicy,
+    pub hot_cache_size: u64,
     pub block_cache_size: u64,
     /// Bytes of all memtables together (0 = each family bounded on its own).
     pub memtable_budget: u64,
@@ -45,6 +46,7 @@ impl Default for StorageOptions {
             dir: PathBuf::from("./data"),
             databases: 16,
             appendfsync: FsyncPolicy::Everysec,
+            hot_cache_size: 64 << 20,
             block_cache_size: 256 << 20,
             memtable_budget: 128 << 20,
             write_buffer_size: 64 << 20,

@@ -158,9 +158,9 @@ fn cache_only_reads_report_would_block_after_flush() {
     // In the memtable: served from memory.
     assert!(tier::cache_only(|| get(&s, 0, "k")).is_some());
     s.db().flush_cf(s.cf(cf::METADATA)).unwrap();
-    // Nor among the records written last, which are read from memory.
+    // Nor in the hot cache, which holds the records written last.
     assert!(tier::cache_only(|| get(&s, 0, "k")).is_some());
-    s.recent.clear();
+    s.cache.clear();
     let r = tier::cache_only(|| StringStore::new(&s, 0).get(b"k"));
     assert_eq!(r, Err(StoreError::WouldBlock));
     assert_eq!(get(&s, 0, "k").as_deref(), Some(&b"v"[..]));
