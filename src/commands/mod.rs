@@ -9,6 +9,7 @@ pub mod hash;
 pub mod introspection;
 pub mod keyspace;
 pub mod list;
+mod maxmemory;
 pub mod multi;
 pub mod parse;
 pub mod pubsub;
@@ -142,6 +143,13 @@ pub(crate) fn truncate_lossy(b: &[u8], max: usize) -> String {
 /// fails them makes the transaction abort at EXEC.
 pub fn call(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> CmdResult<Reply> {
     let mut checked = check(ctx, spec, args);
+    if let Ok(s) = checked {
+        match maxmemory::before_command(ctx, s) {
+            Ok(()) => {}
+            Err(CmdError::WouldBlock) => return Err(CmdError::WouldBlock),
+            Err(e) => checked = Err(e),
+        }
+    }
     if ctx.session.multi.is_some() {
         if matches!(&checked, Ok(s) if s.flags.contains(Flags::NO_MULTI)) {
             checked = Err(CmdError::err("Command not allowed inside a transaction"));
@@ -161,7 +169,7 @@ pub fn call(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> Cm
         }
     }
     let spec = checked?;
-    let r = (spec.handler)(ctx, args);
+    let r = maxmemory::nested(|| (spec.handler)(ctx, args));
     // Key events its writes reported and did not announce themselves; then key misses.
     crate::state::notify::flush_key_events(ctx.shared);
     if r.is_ok() {

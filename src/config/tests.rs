@@ -216,6 +216,12 @@ proto-max-bulk-len 1mb
 client-query-buffer-limit 2g
 hz 500
 active-expire-effort 10
+maxmemory 100mb
+maxmemory-policy ALLKEYS-LFU
+maxmemory-samples 10
+maxmemory-eviction-tenacity 100
+lfu-log-factor 0
+lfu-decay-time 0
 hash-max-listpack-entries 0
 hash-max-listpack-value 1
 set-max-intset-entries 2
@@ -259,6 +265,12 @@ notify-keyspace-events Ex
         notify_keyspace_events: crate::config::NotifyFlags::KEYEVENT | crate::config::NotifyFlags::EXPIRED,
         hz: 500,
         active_expire_effort: 10,
+        maxmemory: 100 * 1024 * 1024,
+        maxmemory_policy: crate::config::MaxmemoryPolicy::AllkeysLfu,
+        maxmemory_samples: 10,
+        maxmemory_eviction_tenacity: 100,
+        lfu_log_factor: 0,
+        lfu_decay_time: 0,
         hash_max_listpack_entries: 0,
         hash_max_listpack_value: 1,
         set_max_intset_entries: 2,
