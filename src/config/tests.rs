@@ -438,6 +438,10 @@ fn get_with_patterns() {
         vec![
             "maxclients",
             "proto-max-bulk-len",
+            "maxmemory",
+            "maxmemory-policy",
+            "maxmemory-samples",
+            "maxmemory-eviction-tenacity",
             "hash-max-listpack-entries",
             "hash-max-listpack-value",
             "set-max-intset-entries",
@@ -619,6 +623,12 @@ fn immutable_directives() {
         "notify-keyspace-events",
         "hz",
         "active-expire-effort",
+        "maxmemory",
+        "maxmemory-policy",
+        "maxmemory-samples",
+        "maxmemory-eviction-tenacity",
+        "lfu-log-factor",
+        "lfu-decay-time",
         "hash-max-listpack-entries",
         "hash-max-listpack-value",
         "set-max-intset-entries",
@@ -774,4 +784,30 @@ fn enum_spellings() {
     assert_eq!(LogLevel::from_name("loud"), None);
     assert_eq!(Compression::Zstd.to_string(), "zstd");
     assert_eq!(LogFormat::Json.as_str(), "json");
+}
+
+#[test]
+fn maxmemory_directives_validate_as_redis() {
+    let mut c = Config::default();
+    set(&mut c, &[("maxmemory", "100mb"), ("maxmemory-policy", "ALLKEYS-LRU"), ("lfu-log-factor", "0")]).unwrap();
+    assert_eq!((c.maxmemory, c.maxmemory_policy), (100 * 1024 * 1024, crate::config::MaxmemoryPolicy::AllkeysLru));
+    assert_eq!(get(&c, &["maxmemory-policy"]), vec![("maxmemory-policy", "allkeys-lru".to_owned())]);
+    assert_eq!(
+        set(&mut c, &[("maxmemory-policy", "lru")]).unwrap_err(),
+        "ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the \
+         following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, \
+         allkeys-random, noeviction"
+    );
+    assert_eq!(
+        set(&mut c, &[("maxmemory-samples", "0")]).unwrap_err(),
+        "ERR CONFIG SET failed (possibly related to argument 'maxmemory-samples') - argument must be between 1 and 64 inclusive"
+    );
+    assert_eq!(
+        set(&mut c, &[("maxmemory-eviction-tenacity", "101")]).unwrap_err(),
+        "ERR CONFIG SET failed (possibly related to argument 'maxmemory-eviction-tenacity') - argument must be between 0 and 100 inclusive"
+    );
+    assert_eq!(
+        set(&mut c, &[("maxmemory", "1x")]).unwrap_err(),
+        "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value"
+    );
 }

@@ -473,3 +473,85 @@ mod tests {
         assert_eq!(time_limit(100), None);
     }
 }
+
+#[cfg(test)]
+mod storage_tests {
+    use super::*;
+    use crate::clock::Clock;
+    use crate::storage::types::string::{ExpireUpdate, SetCond, StringStore};
+    use crate::storage::StorageOptions;
+    use std::sync::Arc;
+
+    fn open(dir: &std::path::Path) -> Arc<Storage> {
+        let opts = StorageOptions { dir: dir.to_path_buf(), ..StorageOptions::default() };
+        Storage::open(&opts, Arc::new(Clock::new())).unwrap()
+    }
+
+    fn fill(s: &Storage, n: usize, ttl: bool) {
+        let exp = if ttl { ExpireUpdate::At(s.clock.now_ms() + 3_600_000) } else { ExpireUpdate::Clear };
+        for i in 0..n {
+            let key = format!("{}{i}", if ttl { "v" } else { "k" });
+            StringStore::new(s, 0).set(key.as_bytes(), &[b'x'; 100], SetCond::Always, exp, false).unwrap();
+        }
+    }
+
+    #[test]
+    fn every_evicting_policy_gets_under_the_limit() {
+        for policy in [
+            Policy::AllKeysLru,
+            Policy::AllKeysLfu,
+            Policy::AllKeysRandom,
+            Policy::VolatileLru,
+            Policy::VolatileLfu,
+            Policy::VolatileRandom,
+            Policy::VolatileTtl,
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let s = open(dir.path());
+            fill(&s, 200, false);
+            fill(&s, 200, true);
+            let limit = s.used_memory_dataset() / 2;
+            s.configure_eviction(limit, policy, 5, 100, (10, 1));
+            assert_eq!(s.perform_evictions().unwrap(), Outcome::Ok, "{policy:?}");
+            assert!(s.used_memory_dataset() <= limit, "{policy:?}");
+            assert!(s.evict.evicted_keys.load(Ordering::Relaxed) > 0);
+            if policy.volatile() {
+                assert_eq!(s.key_count(0) - s.expires_count(0), 200, "{policy:?} keeps keys without TTL");
+            }
+            s.close();
+        }
+    }
+
+    #[test]
+    fn volatile_without_ttl_keys_and_noeviction_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = open(dir.path());
+        fill(&s, 50, false);
+        let limit = s.used_memory_dataset() / 2;
+        for policy in [Policy::NoEviction, Policy::VolatileLru, Policy::VolatileTtl, Policy::VolatileRandom] {
+            s.configure_eviction(limit, policy, 5, 10, (10, 1));
+            assert_eq!(s.perform_evictions().unwrap(), Outcome::Fail, "{policy:?}");
+        }
+        assert_eq!(s.key_count(0), 50);
+        s.configure_eviction(0, Policy::NoEviction, 5, 10, (10, 1));
+        assert_eq!(s.perform_evictions().unwrap(), Outcome::Ok, "no limit");
+    }
+
+    #[test]
+    fn lru_keeps_recently_used_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = open(dir.path());
+        fill(&s, 300, false);
+        s.clock.advance(100_000);
+        let hot: Vec<String> = (0..30).map(|i| format!("k{i}")).collect();
+        for k in &hot {
+            StringStore::new(&s, 0).get(k.as_bytes()).unwrap();
+        }
+        let limit = s.used_memory_dataset() / 3;
+        s.configure_eviction(limit, Policy::AllKeysLru, 10, 100, (10, 1));
+        assert_eq!(s.perform_evictions().unwrap(), Outcome::Ok);
+        for k in &hot {
+            assert!(s.get_record(0, k.as_bytes()).unwrap().is_some(), "{k} evicted");
+        }
+    }
+}
