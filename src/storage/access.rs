@@ -170,7 +170,7 @@ impl AccessTable {
         let now = self.minutes();
         let elapsed = if now >= ldt { now - ldt } else { 65535 - ldt + now };
         let decay = self.decay_minutes.load(Ordering::Relaxed);
-        let periods = if decay > 0 { elapsed / decay } else { 0 };
+        let periods = elapsed.checked_div(decay).unwrap_or(0);
         counter.saturating_sub(periods.min(255) as u8)
     }
 
