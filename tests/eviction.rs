@@ -25,8 +25,14 @@ fn info_field(con: &mut redis::Connection, section: &str, field: &str) -> String
         .unwrap_or_else(|| panic!("no {field} in INFO {section}:\n{text}"))
 }
 
+/// `used_memory` as `maxmemory` sees it: Redis leaves out its AOF and replication buffers
+/// (`mem_not_counted_for_evict`, which Strata does not report).
 fn used_memory(con: &mut redis::Connection) -> i64 {
-    info_field(con, "memory", "used_memory").parse().unwrap()
+    let text = call_sync(con, &["INFO", "memory"]).text();
+    let field = |name: &str| -> i64 {
+        text.lines().find_map(|l| l.strip_prefix(&format!("{name}:"))).map_or(0, |v| v.trim().parse().unwrap())
+    };
+    field("used_memory") - field("mem_not_counted_for_evict")
 }
 
 fn evicted_keys(con: &mut redis::Connection) -> i64 {
@@ -131,19 +137,20 @@ fn volatile_policies_without_keys_with_a_ttl_refuse_writes_like_noeviction() {
         let limit = used_memory(&mut con) + 50 * cost;
         config_set(&mut con, "maxmemory-policy", policy);
         config_set(&mut con, "maxmemory", &limit.to_string());
-        let errors = write_keys(&mut con, "k:", 200, false);
+        let errors = write_keys(&mut con, "k:", 600, false);
         assert!(!errors.is_empty(), "{policy}: writes never refused");
         assert!(errors.iter().all(|e| e == OOM), "{policy}: {errors:?}");
         assert_eq!(evicted_keys(&mut con), 0, "{policy}");
         let kept = dbsize(&mut con);
-        // Redis's overheads grow with the key count (hash table resizes): fewer fit there.
-        assert!(kept >= 20, "{policy}: {kept}");
+        // Redis's used_memory moves with its buffers and tables: fewer fit there, not always
+        // the first ones.
+        assert!(kept >= if target_is_redis() { 1 } else { 45 }, "{policy}: {kept}");
         // Reads and DEL go through; what is not denyoom too.
         assert_eq!(call_sync(&mut con, &["GET", "k:0"]), bulk(value(0)));
-        assert_eq!(call_sync(&mut con, &["EXISTS", "k:1"]), int(1));
+        assert_eq!(call_sync(&mut con, &["EXISTS", "k:0"]), int(1));
         assert_eq!(call_sync(&mut con, &["INCR", "k:0"]), err(OOM), "INCR is denyoom");
         let mut del = vec!["DEL".to_owned()];
-        del.extend((0..kept).map(|i| format!("k:{i}")));
+        del.extend(call_sync(&mut con, &["KEYS", "k:*"]).strings());
         assert_eq!(call_sync(&mut con, &del), int(kept));
         // Under the limit again, writes work (Redis's allocator keeps some of the memory the
         // keys took, so it may stay over).
@@ -363,4 +370,46 @@ fn the_accounting_survives_a_restart() {
     assert_eq!(used_memory(&mut con), used);
     assert_eq!(call_sync(&mut con, &["FLUSHALL"]), ok());
     assert_eq!(used_memory(&mut con), 0);
+}
+
+#[test]
+fn pipelined_writes_evict_and_refuse_like_single_commands() {
+    let (s, mut con, _) = start();
+    let cost = key_cost(&mut con);
+    let limit = used_memory(&mut con) + 100 * cost;
+    config_set(&mut con, "maxmemory-policy", "allkeys-lru");
+    config_set(&mut con, "maxmemory", &limit.to_string());
+    // Pipelines of 50 SETs: over the limit, each command evicts before it runs.
+    for batch in 0..10 {
+        let mut p = redis::pipe();
+        for i in 0..50 {
+            p.cmd("SET").arg(format!("p{batch}:{i}")).arg(value(i));
+        }
+        let replies: Vec<redis::Value> = p.query(&mut con).unwrap();
+        assert!(replies.iter().all(|r| matches!(r, redis::Value::Okay)), "{replies:?}");
+    }
+    assert_eq!(call_sync(&mut con, &["PING"]), status("PONG"));
+    assert!(used_memory(&mut con) <= limit + tolerance(100, cost));
+    assert!(evicted_keys(&mut con) >= 350);
+    // Under noeviction, a pipeline's SETs are refused one by one past the limit, GETs served.
+    config_set(&mut con, "maxmemory-policy", "noeviction");
+    let mut raw = RawConn::connect(s.port);
+    let mut bytes = Vec::new();
+    for i in 0..100 {
+        bytes.extend(resp(&["SET", &format!("n:{i}"), &value(i)]));
+        bytes.extend(resp(&["GET", "nothing"]));
+    }
+    raw.send(&bytes);
+    let mut refused = 0;
+    for _ in 0..100 {
+        match raw.read_reply() {
+            Reply::Err(e) => {
+                assert_eq!(e, OOM);
+                refused += 1;
+            }
+            r => assert_eq!(r, ok()),
+        }
+        assert_eq!(raw.read_reply(), nil());
+    }
+    assert!(refused > 0, "no SET refused");
 }

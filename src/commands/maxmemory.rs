@@ -44,12 +44,19 @@ pub(super) fn before_command(ctx: &Ctx<'_>, spec: &'static CommandSpec) -> CmdRe
     if storage.evict.maxmemory() == 0 || DEPTH.with(|d| d.get()) > 0 {
         return Ok(());
     }
-    if batch::pipeline_is_open() {
-        // Commands sharing a pipeline write can't lock other keys: over the limit, this one
-        // runs on its own after the pipeline commits, and evicts then.
-        return if storage.over_maxmemory() { Err(CmdError::WouldBlock) } else { Ok(()) };
-    }
-    let oom = storage.perform_evictions()? == Outcome::Fail;
+    let oom = if batch::pipeline_is_open() {
+        // Commands sharing a pipeline write can't lock other keys: over the limit with keys to
+        // evict, this one runs on its own after the pipeline commits, and evicts then.
+        if !storage.over_maxmemory() {
+            return Ok(());
+        }
+        if storage.can_evict() {
+            return Err(CmdError::WouldBlock);
+        }
+        true
+    } else {
+        storage.perform_evictions()? == Outcome::Fail
+    };
     if matches!(spec.name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro") {
         SCRIPT_OOM.with(|c| c.set(oom));
         SCRIPT_WROTE.with(|c| c.set(false));

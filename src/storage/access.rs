@@ -106,7 +106,11 @@ impl AccessTable {
         let (slot, fp) = self.slot(meta_key);
         let cur = slot.load(Ordering::Relaxed);
         if !self.is_lfu() {
-            slot.store(fp << 24 | self.lru_clock() as u32, Ordering::Relaxed);
+            // Most lookups of a hot key land in the same second: leave the cache line clean.
+            let new = fp << 24 | self.lru_clock() as u32;
+            if new != cur {
+                slot.store(new, Ordering::Relaxed);
+            }
             return;
         }
         let now = self.minutes();

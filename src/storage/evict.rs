@@ -176,6 +176,16 @@ impl Storage {
         max > 0 && self.used_memory_dataset() > max
     }
 
+    /// Whether evicting could free anything now: not under noeviction, nor under a volatile
+    /// policy with no key with a TTL (both then fail at once, without reading anything).
+    pub fn can_evict(&self) -> bool {
+        match self.evict.policy() {
+            Policy::NoEviction => false,
+            p if p.volatile() => self.total_expires() > 0,
+            _ => true,
+        }
+    }
+
     /// Redis's `performEvictions`: evicts keys until the data set is under `maxmemory`, the
     /// time budget is spent, or nothing is left to evict. `WouldBlock` on the network thread
     /// when it needs the disk or a busy lock: evictions done so far are complete, and the rerun
@@ -197,7 +207,7 @@ impl Storage {
         let started = Instant::now();
         let mut freed = 0u64;
         let mut ghosts = 0;
-        while self.over_maxmemory() {
+        while self.over_maxmemory() && !self.is_stopped() {
             let Some((pdb, key)) = self.pick(policy, &mut pool)? else { return Ok(Outcome::Fail) };
             match self.evict_key(pdb, &key, policy.volatile()) {
                 Ok(true) => {
