@@ -112,6 +112,8 @@ pub struct Evictor {
     /// Round robin over databases for the random policies (Redis's `next_db`).
     next_db: AtomicU32,
     hook: OnceLock<EvictedHook>,
+    /// Stops the background evictor (tests that drive eviction step by step).
+    pub background_off: std::sync::atomic::AtomicBool,
     wake: Condvar,
     wake_lock: Mutex<bool>,
 }
@@ -439,6 +441,7 @@ pub(crate) fn spawn(storage: Weak<Storage>) -> std::thread::JoinHandle<()> {
                 // Goes on while a round ran out of time; errors are logged by the storage and
                 // nothing left to evict waits for the next wake-up.
                 if s.over_maxmemory()
+                    && !s.evict.background_off.load(Ordering::Relaxed)
                     && s.evict.policy() != Policy::NoEviction
                     && matches!(s.perform_evictions(), Ok(Outcome::Running))
                 {
@@ -563,5 +566,31 @@ mod storage_tests {
         for k in &hot {
             assert!(s.get_record(0, k.as_bytes()).unwrap().is_some(), "{k} evicted");
         }
+    }
+
+    #[test]
+    fn an_eviction_run_stopped_for_the_disk_leaves_only_whole_evictions() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = StorageOptions { dir: dir.path().to_path_buf(), block_cache_size: 0, ..StorageOptions::default() };
+        let s = Storage::open(&opts, Arc::new(Clock::new())).unwrap();
+        s.evict.background_off.store(true, Ordering::Relaxed);
+        fill(&s, 300, false);
+        // On disk only: sampling on the network thread (memory only) must give up.
+        s.db().flush_cf(s.cf(cf::METADATA)).unwrap();
+        let limit = s.used_memory_dataset() / 2;
+        s.configure_eviction(limit, Policy::AllKeysLru, 5, 100, (10, 1));
+        let before = s.used_memory_dataset();
+        assert_eq!(tier::cache_only(|| s.perform_evictions()), Err(StoreError::WouldBlock));
+        // Whatever was evicted is whole: counters, records and the count agree.
+        let evicted = s.evict.evicted_keys.load(Ordering::Relaxed) as i64;
+        assert_eq!(s.key_count(0), 300 - evicted);
+        assert!(s.used_memory_dataset() <= before);
+        // The rerun with the disk finishes the job.
+        assert_eq!(s.perform_evictions().unwrap(), Outcome::Ok);
+        assert!(s.used_memory_dataset() <= limit);
+        let evicted = s.evict.evicted_keys.load(Ordering::Relaxed) as i64;
+        assert_eq!(s.key_count(0), 300 - evicted);
+        let live = (0..300).filter(|i| s.get_record(0, format!("k{i}").as_bytes()).unwrap().is_some()).count();
+        assert_eq!(live as i64, s.key_count(0));
     }
 }
