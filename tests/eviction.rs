@@ -186,6 +186,11 @@ fn noeviction_refuses_denyoom_commands_in_multi_exec_and_scripts() {
         other => panic!("{other:?}"),
     }
     assert_eq!(call_sync(&mut con, &["EVAL", "return redis.call('get','x')", "0"]), bulk("1"));
+    // A script that already wrote (DEL is not denyoom) can't stop half-way: it goes on.
+    assert_eq!(
+        call_sync(&mut con, &["EVAL", "redis.call('del','nothing') return redis.call('set','x','1')", "0"]),
+        ok()
+    );
     // With a shebang: refused at once unless no-writes or allow-oom.
     assert_eq!(call_sync(&mut con, &["EVAL", "#!lua\nreturn redis.call('get','x')", "0"]), err(OOM));
     assert_eq!(call_sync(&mut con, &["EVAL", "#!lua flags=no-writes\nreturn redis.call('get','x')", "0"]), bulk("1"));
@@ -196,6 +201,7 @@ fn noeviction_refuses_denyoom_commands_in_multi_exec_and_scripts() {
     assert_eq!(call_sync(&mut con, &["DEL", "x"]), int(1));
     config_set(&mut con, "maxmemory", "0");
     assert_eq!(call_sync(&mut con, &["SET", "w", "1"]), ok());
+    assert_eq!(call_sync(&mut con, &["EVAL", "return redis.call('set','w','2')", "0"]), ok());
 }
 
 /// Writes cold keys in rounds while reading a hot set; the limit holds about two rounds.

@@ -41,7 +41,17 @@ pub(super) fn nested<R>(f: impl FnOnce() -> R) -> R {
 /// `WouldBlock` when evicting needs the disk (the command then runs again on a blocking thread).
 pub(super) fn before_command(ctx: &Ctx<'_>, spec: &'static CommandSpec) -> CmdResult<()> {
     let storage = &ctx.shared.storage;
-    if storage.evict.maxmemory() == 0 || DEPTH.with(|d| d.get()) > 0 {
+    if DEPTH.with(|d| d.get()) > 0 {
+        return Ok(());
+    }
+    // What scripts started by this command see (Redis saves it for EXEC too, which may run
+    // scripts).
+    let script_caller =
+        matches!(spec.name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro" | "exec");
+    if storage.evict.maxmemory() == 0 {
+        if script_caller {
+            SCRIPT_OOM.with(|c| c.set(false));
+        }
         return Ok(());
     }
     let oom = if batch::pipeline_is_open() {
@@ -57,9 +67,8 @@ pub(super) fn before_command(ctx: &Ctx<'_>, spec: &'static CommandSpec) -> CmdRe
     } else {
         storage.perform_evictions()? == Outcome::Fail
     };
-    if matches!(spec.name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro") {
+    if script_caller {
         SCRIPT_OOM.with(|c| c.set(oom));
-        SCRIPT_WROTE.with(|c| c.set(false));
     }
     if !oom {
         return Ok(());
@@ -90,6 +99,7 @@ fn queued_denyoom(ctx: &Ctx<'_>) -> bool {
 /// without shebang). A script with flags is refused over the limit unless it is `no-writes`
 /// or `allow-oom`; an `allow-oom` one then calls anything.
 pub(super) fn check_script_start(flags: Option<&[String]>) -> CmdResult<()> {
+    SCRIPT_WROTE.with(|c| c.set(false));
     let Some(flags) = flags else { return Ok(()) };
     let has = |name: &str| flags.iter().any(|f| f == name);
     if SCRIPT_OOM.with(|c| c.get()) && !has("no-writes") && !has("allow-oom") {

@@ -162,7 +162,15 @@ impl Storage {
         if e.policy() != policy {
             e.pool.lock().clear();
         }
+        let lowered = maxmemory > 0 && maxmemory != e.maxmemory();
         e.maxmemory.store(maxmemory, Ordering::Relaxed);
+        if lowered && self.over_maxmemory() {
+            tracing::warn!(
+                maxmemory,
+                used = self.used_memory_dataset(),
+                "the new maxmemory is smaller than the data set: keys will be evicted or writes refused, as maxmemory-policy says"
+            );
+        }
         e.policy.store(policy as u8, Ordering::Relaxed);
         e.samples.store(samples.clamp(1, 64), Ordering::Relaxed);
         e.tenacity.store(tenacity.min(100), Ordering::Relaxed);
