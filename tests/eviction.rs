@@ -279,9 +279,10 @@ fn object_idletime_and_freq_report_access() {
         err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
     );
     std::thread::sleep(Duration::from_millis(2100));
-    // EXISTS, TYPE and OBJECT do not count as accesses; GET and TOUCH do.
+    // EXISTS, TYPE, TTL and OBJECT do not count as accesses; GET and TOUCH do.
     assert_eq!(call_sync(&mut con, &["EXISTS", "k"]), int(1));
     assert_eq!(call_sync(&mut con, &["TYPE", "k"]), status("string"));
+    assert_eq!(call_sync(&mut con, &["TTL", "k"]), int(-1));
     let idle = call_sync(&mut con, &["OBJECT", "IDLETIME", "k"]).int();
     assert!((1..=10).contains(&idle), "{idle}");
     assert_eq!(call_sync(&mut con, &["TOUCH", "k", "nope"]), int(1));

@@ -210,7 +210,8 @@ fn pexpireat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 fn ttl_generic(ctx: &mut Ctx<'_>, key: &[u8], f: impl Fn(u64, u64) -> i64) -> CmdResult<Reply> {
     let (_dbs, p) = pdb(ctx);
     let now = ctx.storage().clock.now_ms();
-    Ok(Reply::Int(match ctx.storage().get_alive(p, key)? {
+    // TTL and PTTL leave the access time alone, as in Redis.
+    Ok(Reply::Int(match without_touch(|| ctx.storage().get_alive(p, key))? {
         Some(r) => match r.header.expire_at_ms {
             0 => -1,
             at => f(at.max(now), now),

@@ -139,6 +139,10 @@ impl<'s> Batch<'s> {
         }
         let new_len = (meta_key_len(key) + record.len()) as i64;
         let new_elements = encoding::coll_size(&record) as i64;
+        // A new key starts fresh for LRU/LFU (an overwritten one keeps its history, as Redis).
+        if old.is_none_or(|o| !o.alive(self.store.clock.now_ms())) {
+            self.store.access.created(&meta_key);
+        }
         self.op(cf::METADATA, OpKind::Put, meta_key, record);
         let old_expire = old.map(|r| r.header.expire_at_ms).unwrap_or(0);
         if old_expire != expire_at_ms {
@@ -164,9 +168,6 @@ impl<'s> Batch<'s> {
         let old_len = old.map_or(0, |o| (meta_key_len(key) + o.raw.len()) as i64);
         let elements = new_elements - old.map_or(0, |o| encoding::coll_size(&o.raw) as i64);
         self.delta(pdb, [keys, expires, new_len - old_len, elements, 0, 0]);
-        if old.is_none_or(|o| !o.alive(self.store.clock.now_ms())) {
-            self.store.access.created(&encoding::meta_key(pdb, key));
-        }
         if self.store.key_events() {
             match old {
                 None => self.events.push((KeyEvent::New, pdb, key.to_vec())),

@@ -237,7 +237,7 @@ impl Storage {
                 Err(e) => {
                     // Not evicted: the rerun may take it again.
                     if !policy.random() {
-                        pool.push((u64::MAX, pdb, key));
+                        pool_insert(&mut pool, (u64::MAX, pdb, key));
                     }
                     return Err(e);
                 }
