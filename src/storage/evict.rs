@@ -320,6 +320,15 @@ impl Storage {
         ro.set_iterate_upper_bound(hi);
         let mut it = self.db().raw_iterator_cf_opt(self.cf(cf::METADATA), ro);
         it.seek(&start);
+        // Keys within a slot sort by name: skip a random number of them, so that a slot's later
+        // keys get sampled too, not only its first (bounded: a step is cheap, not free).
+        let per_slot = (self.key_count(pdb) / 16384).clamp(0, 256) as usize;
+        for _ in 0..rng.random_range(0..=per_slot) {
+            if !it.valid() {
+                break;
+            }
+            it.next();
+        }
         let mut wrapped = false;
         let mut taken = 0;
         while taken < n {
@@ -395,10 +404,12 @@ impl Storage {
         Ok(())
     }
 
-    /// Deletes `key` as any command would; false if it is gone (or, `volatile`, lost its TTL).
+    /// Deletes `key` as any command would; false if it is gone (or, `volatile`, lost its TTL),
+    /// or busy: a key locked by a running command (a long script, say) is passed over rather
+    /// than waited for, so eviction never stalls behind one.
     fn evict_key(&self, pdb: u8, key: &[u8], volatile: bool) -> Result<bool, StoreError> {
         {
-            let _g = self.lock(pdb, key)?;
+            let Some(_g) = self.locks.try_lock_stripe(self.locks.stripe(pdb, key)) else { return Ok(false) };
             let Some(rec) = access::without_touch(|| self.get_record(pdb, key))? else { return Ok(false) };
             if volatile && rec.header.expire_at_ms == 0 {
                 return Ok(false);
