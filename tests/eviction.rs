@@ -420,3 +420,53 @@ fn pipelined_writes_evict_and_refuse_like_single_commands() {
     }
     assert!(refused > 0, "no SET refused");
 }
+
+#[test]
+fn the_accounting_returns_to_zero_after_every_write_path() {
+    let s = TestServer::start();
+    if !s.is_strata() {
+        // Redis's used_memory never returns to a fixed figure.
+        return;
+    }
+    let mut con = s.sync_client();
+    let cmds: &[&[&str]] = &[
+        &["SET", "s", "v"],
+        &["APPEND", "s", "more"],
+        &["SETRANGE", "s", "20", "x"],
+        &["INCR", "n"],
+        &["RPUSH", "l", "a", "b", "c"],
+        &["LPOP", "l"],
+        &["LSET", "l", "0", "bb"],
+        &["SADD", "set", "1", "2", "three"],
+        &["SREM", "set", "1"],
+        &["ZADD", "z", "1", "a", "2", "b"],
+        &["ZINCRBY", "z", "5", "a"],
+        &["HSET", "h", "f", "v", "g", "w"],
+        &["HDEL", "h", "f"],
+        &["XADD", "x", "*", "f", "v"],
+        &["XADD", "x", "*", "f", "v"],
+        &["XTRIM", "x", "MAXLEN", "1"],
+        &["EXPIRE", "s", "1000"],
+        &["PERSIST", "s"],
+        &["RENAME", "l", "l2"],
+        &["COPY", "h", "h2"],
+        &["MOVE", "set", "1"],
+        &["SADD", "s2", "x", "y"],
+        &["SUNIONSTORE", "u", "s2", "nothing"],
+        &["ZUNIONSTORE", "zu", "1", "z"],
+        &["LMOVE", "l2", "l3", "LEFT", "RIGHT"],
+        &["SET", "s", "replaced", "EX", "100"],
+    ];
+    for c in cmds {
+        assert!(!call_sync(&mut con, c).is_err(), "{c:?}");
+        assert!(used_memory(&mut con) > 0, "{c:?}");
+    }
+    // Every key deleted one way or another: nothing is left counted.
+    let keys = call_sync(&mut con, &["KEYS", "*"]).strings();
+    let mut del = vec!["DEL".to_owned()];
+    del.extend(keys);
+    assert!(call_sync(&mut con, &del).int() > 5);
+    assert_eq!(call_sync(&mut con, &["SELECT", "1"]), ok());
+    assert_eq!(call_sync(&mut con, &["SPOP", "set", "10"]).array().len(), 2);
+    assert_eq!(used_memory(&mut con), 0);
+}

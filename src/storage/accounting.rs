@@ -167,6 +167,13 @@ mod tests {
         assert_eq!(StringStore::new(&s, 0).get(b"bb").unwrap(), None);
         assert_eq!(bytes(&s, 0), 0);
         assert_eq!(kept(&s), recomputed(&s));
+        // Active expiry deletes through the same path.
+        set(&s, 0, "c", "123");
+        assert!(s.set_expire(0, b"c", s.clock.now_ms() + 1000, ExpireCond::Always).unwrap());
+        s.clock.advance(2000);
+        assert_eq!(s.active_expire_cycle().unwrap(), 1);
+        assert_eq!(bytes(&s, 0), 0);
+        assert_eq!(kept(&s), recomputed(&s));
     }
 
     #[test]
