@@ -74,6 +74,7 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     storage.set_fsync_policy(fsync_policy(cfg.appendfsync));
     storage.hz.store(u64::from(cfg.hz), Ordering::Relaxed);
     storage.expire_effort.store(u64::from(cfg.active_expire_effort), Ordering::Relaxed);
+    storage.cache.set_capacity(cfg.hot_cache_size);
     apply_encoding_limits(&cfg, storage);
     apply_eviction(&cfg, storage);
     drop(cfg);
@@ -209,8 +210,8 @@ fn debug(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 
 const DEFAULT_SECTIONS: [&str; 8] =
     ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace"];
-const ALL_SECTIONS: [&str; 9] =
-    ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "rocksdb", "keyspace"];
+const ALL_SECTIONS: [&str; 10] =
+    ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "rocksdb", "hot_cache", "keyspace"];
 
 fn info(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let mut wanted: Vec<&str> = Vec::new();
@@ -302,6 +303,10 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
             kv(out, "maxmemory_human", &bytes_to_human(cfg.maxmemory));
             kv(out, "maxmemory_policy", &cfg.maxmemory_policy);
             kv(out, "strata_access_table_bytes", &storage.access.bytes());
+            let (cache_bytes, cache_entries) = storage.cache.usage();
+            kv(out, "hot_cache_size", &storage.cache.capacity());
+            kv(out, "hot_cache_used_bytes", &cache_bytes);
+            kv(out, "hot_cache_entries", &cache_entries);
             kv(out, "rocksdb_block_cache_capacity", &cfg.rocksdb_block_cache_size);
         }
         "persistence" => {
@@ -360,6 +365,22 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
                     p("rocksdb.estimate-pending-compaction-bytes"),
                 );
             }
+        }
+        "hot_cache" => {
+            out.push_str("# Hot_cache\r\n");
+            let c = &storage.cache;
+            let (bytes, entries) = c.usage();
+            let hits = c.stats.hits.load(Ordering::Relaxed);
+            let misses = c.stats.misses.load(Ordering::Relaxed);
+            let ratio = if hits + misses == 0 { 0.0 } else { hits as f64 / (hits + misses) as f64 };
+            kv(out, "hot_cache_policy", &"s3-fifo");
+            kv(out, "hot_cache_size", &c.capacity());
+            kv(out, "hot_cache_used_bytes", &bytes);
+            kv(out, "hot_cache_entries", &entries);
+            kv(out, "hot_cache_hits", &hits);
+            kv(out, "hot_cache_misses", &misses);
+            let _ = write!(out, "hot_cache_hit_ratio:{ratio:.4}\r\n");
+            kv(out, "hot_cache_evictions", &c.stats.evictions.load(Ordering::Relaxed));
         }
         "keyspace" => {
             out.push_str("# Keyspace\r\n");

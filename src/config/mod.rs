@@ -191,6 +191,8 @@ pub const DEFAULT_SET_MAX_INTSET_ENTRIES: u64 = 512;
 pub const DEFAULT_ZSET_MAX_LISTPACK_ENTRIES: u64 = 128;
 /// Default `zset-max-listpack-value`.
 pub const DEFAULT_ZSET_MAX_LISTPACK_VALUE: u64 = 64;
+/// Default `hot-cache-size` in bytes: the decoded hot keys of a small server.
+pub const DEFAULT_HOT_CACHE_SIZE: u64 = 64 * MB;
 /// Default `rocksdb-block-cache-size` in bytes.
 pub const DEFAULT_ROCKSDB_BLOCK_CACHE_SIZE: u64 = 256 * MB;
 /// Default `rocksdb-write-buffer-size` in bytes.
@@ -277,6 +279,8 @@ pub struct Config {
     /// `busy-reply-threshold` (alias `lua-time-limit`): milliseconds a script runs before other
     /// clients get `-BUSY` and SCRIPT KILL / FUNCTION KILL may stop it.
     pub busy_reply_threshold: u64,
+    /// Bytes of the hot cache (decoded records of recently used keys; 0 = off).
+    pub hot_cache_size: u64,
     /// RocksDB block cache size in bytes.
     pub rocksdb_block_cache_size: u64,
     /// RocksDB memtable size in bytes.
@@ -330,6 +334,7 @@ impl Default for Config {
             zset_max_listpack_entries: DEFAULT_ZSET_MAX_LISTPACK_ENTRIES,
             zset_max_listpack_value: DEFAULT_ZSET_MAX_LISTPACK_VALUE,
             busy_reply_threshold: 5000,
+            hot_cache_size: DEFAULT_HOT_CACHE_SIZE,
             rocksdb_block_cache_size: DEFAULT_ROCKSDB_BLOCK_CACHE_SIZE,
             rocksdb_write_buffer_size: DEFAULT_ROCKSDB_WRITE_BUFFER_SIZE,
             rocksdb_max_write_buffer_number: DEFAULT_ROCKSDB_MAX_WRITE_BUFFER_NUMBER,

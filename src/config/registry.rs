@@ -194,6 +194,8 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     // Scripts.
     directive!("busy-reply-threshold", Kind::Int { min: 0, max: MEM_MAX }, RUNTIME, int busy_reply_threshold),
     directive!("lua-time-limit", Kind::Int { min: 0, max: MEM_MAX }, RUNTIME, int busy_reply_threshold),
+    // Memory.
+    directive!("hot-cache-size", Kind::Memory { min: 0, max: MEM_MAX }, RUNTIME, int hot_cache_size),
     // RocksDB.
     directive!(
         "rocksdb-block-cache-size",

@@ -227,6 +227,7 @@ hash-max-listpack-value 1
 set-max-intset-entries 2
 zset-max-listpack-entries 3
 zset-max-listpack-value 4
+hot-cache-size 1mb
 rocksdb-block-cache-size 0
 rocksdb-write-buffer-size 64kb
 rocksdb-max-write-buffer-number 2
@@ -277,6 +278,7 @@ notify-keyspace-events Ex
         zset_max_listpack_entries: 3,
         zset_max_listpack_value: 4,
         busy_reply_threshold: 5000,
+        hot_cache_size: 1 << 20,
         rocksdb_block_cache_size: 0,
         rocksdb_write_buffer_size: 64 * 1024,
         rocksdb_max_write_buffer_number: 2,
@@ -636,6 +638,7 @@ fn immutable_directives() {
         "zset-max-listpack-value",
         "busy-reply-threshold",
         "lua-time-limit",
+        "hot-cache-size",
     ];
     for name in Config::directive_names() {
         let current = get(&Config::default(), &[name])[0].1.clone();

@@ -37,6 +37,7 @@ pub fn storage_options(cfg: &Config) -> StorageOptions {
         dir: cfg.dir.clone(),
         databases: cfg.databases as usize,
         appendfsync: crate::commands::server::fsync_policy(cfg.appendfsync),
+        hot_cache_size: cfg.hot_cache_size,
         block_cache_size: cfg.rocksdb_block_cache_size,
         write_buffer_size: cfg.rocksdb_write_buffer_size,
         max_write_buffer_number: cfg.rocksdb_max_write_buffer_number,

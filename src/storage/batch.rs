@@ -396,13 +396,7 @@ fn write_ops(store: &Storage, ops: &[Op], deltas: &[Delta], resets: &[u8]) -> Re
     let flushed_watched = if store.watches.any() { flushed_watched_keys(store, ops) } else { Vec::new() };
     let db = store.db();
     tier::with_write_options(|wo| db.write_opt(wb, wo))?;
-    for op in ops.iter().filter(|op| op.cf == cf::METADATA) {
-        match op.kind {
-            OpKind::Put => store.recent.put(&op.key, Some(&op.value)),
-            OpKind::Delete | OpKind::SingleDelete => store.recent.put(&op.key, None),
-            OpKind::DeleteRange => store.recent.clear(),
-        }
-    }
+    update_cache(store, ops);
     // After the in-memory copies are current: a client watching from now on reads the new value.
     if store.watches.any() {
         touch_watched(store, ops, &flushed_watched);
@@ -415,6 +409,48 @@ fn write_ops(store: &Storage, ops: &[Op], deltas: &[Delta], resets: &[u8]) -> Re
     }
     tier::note_write_seq(store.note_written());
     Ok(())
+}
+
+/// Brings the hot cache up to date with `ops`, just written, while the writer still holds their
+/// keys' locks (see `cache` for why a racing read can't put an older copy back). Metadata
+/// records are written through (a key written is likely read next); a subkey record is updated
+/// only if cached; a collection kept whole is dropped when any record under it changes.
+fn update_cache(store: &Storage, ops: &[Op]) {
+    use super::cache::{Cached, Kind};
+    let c = &store.cache;
+    let mut last: Option<(Kind, &[u8])> = None;
+    for op in ops {
+        let whole = match op.cf {
+            cf::METADATA => Kind::Meta,
+            cf::SUBKEYS => Kind::SubsOf,
+            cf::ZSET_SCORE => Kind::ScoresOf,
+            _ => continue,
+        };
+        let value = match op.kind {
+            OpKind::Put => Some(op.value.clone()),
+            OpKind::Delete | OpKind::SingleDelete => None,
+            OpKind::DeleteRange => {
+                c.clear();
+                last = None;
+                continue;
+            }
+        };
+        if whole == Kind::Meta {
+            let insert = value.is_some();
+            c.write(Kind::Meta, &op.key, Cached::Record(value), insert);
+            continue;
+        }
+        if whole == Kind::SubsOf {
+            c.write(Kind::Sub, &op.key, Cached::Record(value), false);
+        }
+        let Some((_, _, _, sub)) = encoding::decode_subkey(&op.key) else { continue };
+        let prefix = &op.key[..op.key.len() - sub.len()];
+        // A batch writes runs of records of one collection: drop its entry once.
+        if last != Some((whole, prefix)) {
+            c.invalidate_members(whole, prefix);
+            last = Some((whole, prefix));
+        }
+    }
 }
 
 /// The watched keys (metadata keys) that the metadata range deletes of `ops` would remove.

@@ -8,6 +8,7 @@
 pub mod access;
 mod accounting;
 pub mod batch;
+pub mod cache;
 pub mod cf;
 pub mod encoding;
 pub mod events;
@@ -19,7 +20,6 @@ pub mod keyspace;
 pub mod locks;
 pub mod manifest;
 mod options;
-mod recent;
 pub mod reclaim;
 pub mod subkeys;
 mod sync;
@@ -130,8 +130,8 @@ pub struct Storage {
     path: PathBuf,
     pub clock: Arc<Clock>,
     pub locks: locks::LockTable,
-    /// The metadata records last written (see `recent`).
-    recent: recent::Recent,
+    /// Decoded records of recently used keys (`cache`).
+    pub cache: cache::HotCache,
     databases: usize,
     db_map: RwLock<Vec<u8>>,
     /// Per physical database, one per `CounterKind::ALL`: keys and keys with an expiry
@@ -206,7 +206,7 @@ impl Storage {
             path: db_path,
             clock,
             locks: locks::LockTable::default(),
-            recent: recent::Recent::default(),
+            cache: cache::HotCache::new(opts.hot_cache_size),
             databases: opts.databases.clamp(1, MAX_DATABASES),
             db_map: RwLock::new(Vec::new()),
             counters: (0..MAX_DATABASES).map(|_| std::array::from_fn(|_| AtomicI64::new(0))).collect(),
@@ -426,19 +426,9 @@ impl Storage {
                 batch::pipeline_holds(&self.locks, &[self.locks.stripe(pdb, key)]);
             }
         }
-        // A record the metadata filter may already have dropped is read from RocksDB, which
-        // is then the truth.
-        let recent = || {
-            self.recent
-                .get(meta_key)
-                .filter(|r| r.as_ref().is_none_or(|v| !filter::long_expired(v, || self.clock.now_ms())))
-        };
-        let raw = match batch::overlay_get(meta_key).or_else(recent) {
+        let raw = match batch::overlay_get(meta_key) {
             Some(mine) => mine,
-            None => {
-                let cf = self.cf(cf::METADATA);
-                tier::with_read_options(|ro| self.db.get_cf_opt(cf, meta_key, ro))?.map(Bytes::from)
-            }
+            None => self.read_meta(meta_key)?,
         };
         if raw.is_some() {
             self.access.touch(meta_key);
@@ -451,6 +441,28 @@ impl Storage {
                 Ok(Some(Record { header, raw }))
             }
         }
+    }
+
+    /// The committed metadata record under `meta_key`: from the hot cache, or from RocksDB
+    /// (then kept in the cache unless a write came meanwhile).
+    fn read_meta(&self, meta_key: &[u8]) -> Result<Option<Bytes>, StoreError> {
+        let ticket = match self.cache.get(cache::Kind::Meta, meta_key) {
+            // A record the metadata filter may already have dropped is read from RocksDB,
+            // which is then the truth.
+            Ok(cache::Cached::Record(r))
+                if r.as_ref().is_none_or(|v| !filter::long_expired(v, || self.clock.now_ms())) =>
+            {
+                return Ok(r)
+            }
+            Ok(_) => None,
+            Err(ticket) => Some(ticket),
+        };
+        let cf = self.cf(cf::METADATA);
+        let raw = tier::with_read_options(|ro| self.db.get_cf_opt(cf, meta_key, ro))?.map(Bytes::from);
+        if let Some(ticket) = ticket {
+            self.cache.fill(cache::Kind::Meta, meta_key, ticket, cache::Cached::Record(raw.clone()));
+        }
+        Ok(raw)
     }
 
     /// Reads the record of `key` if it exists and has not expired. An expired record found

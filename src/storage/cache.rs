@@ -1,0 +1,621 @@
+//! The hot cache (DESIGN.md §6): decoded records of recently used keys, served without touching
+//! RocksDB. It holds metadata records (a string's value is inline in its record), point reads
+//! of `subkeys` records (hash fields, set members), and small collections whole (every record
+//! under one collection's prefix in the `subkeys` or `zset_score` family, in key order).
+//!
+//! It owns no truth: every entry is a copy of what RocksDB holds, and evicting one loses
+//! nothing. It must never serve a stale copy, which two rules guarantee:
+//! - **Writes** (`batch::write_ops`, after the RocksDB write, while the writer still holds the
+//!   key's lock) update or drop the entries they change, after bumping the key's *stamp*.
+//! - **Fills** (a read that missed and went to RocksDB) take the key's stamp *before* the miss
+//!   and insert only if no write bumped it since, checked under the shard lock. A read that
+//!   raced a write either loses its fill or is overwritten by the writer's update, so an older
+//!   value can never be put back. FLUSHDB/FLUSHALL bump the epoch that every stamp includes.
+//!
+//! Admission and eviction: S3-FIFO (Yang et al., SOSP '23) per shard. New entries go to a small
+//! FIFO (10% of the bytes); those hit more than once while there move to the main FIFO, the
+//! others leave and their hash joins a ghost FIFO, so that a key coming back soon enters main
+//! directly. Main gives entries hit since their last pass another round (up to three). A scan
+//! of cold keys only ever churns the small FIFO, the hot set in main survives it, and every
+//! operation is O(1) with one short lock: chosen over W-TinyLFU (a frequency sketch to keep
+//! and age) and sampled LFU (sampling costs on every eviction) for that simplicity.
+//!
+//! Sharded 64 ways by key hash; bytes are accounted per entry (key, value, and a fixed
+//! overhead for the table slot, the queue slot and the allocations).
+
+use bytes::Bytes;
+use hashbrown::HashTable;
+use parking_lot::Mutex;
+use std::collections::VecDeque;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+const SHARDS: usize = 64;
+const STAMPS: usize = 1 << 16;
+/// Bytes charged per entry besides its key and value: the slab slot, the table and queue
+/// slots, and the heap blocks' headers.
+const ENTRY_OVERHEAD: usize = 96;
+/// Bytes charged per record of a whole collection besides its key and value.
+const MEMBER_OVERHEAD: usize = 48;
+/// Collections with more records than this are not kept whole (point reads are still cached).
+pub const MAX_MEMBERS: usize = 256;
+/// Nor those whose records add up to more bytes than this.
+pub const MAX_MEMBER_BYTES: usize = 32 << 10;
+/// Hits that move an entry of the small FIFO to main (S3-FIFO: more than once).
+const PROMOTE_FREQ: u8 = 2;
+const MAX_FREQ: u8 = 3;
+const HASH_SEED: u64 = 0x5354_5241_5441_4843;
+
+/// What kind of entry a key names: the same bytes are a different entry in each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    /// A metadata record by metadata key.
+    Meta = 0,
+    /// A `subkeys` record by its key.
+    Sub = 1,
+    /// All `subkeys` records under a collection prefix.
+    SubsOf = 2,
+    /// All `zset_score` records under a collection prefix.
+    ScoresOf = 3,
+}
+
+/// A collection's records in key order: (key suffix after the prefix, value). `whole` is false
+/// for a marker that the collection is too big to keep (so reads stop trying).
+#[derive(Debug, Default)]
+pub struct Members {
+    pub items: Vec<(Bytes, Bytes)>,
+    pub whole: bool,
+}
+
+impl Members {
+    fn charge(&self) -> usize {
+        self.items.iter().map(|(k, v)| k.len() + v.len() + MEMBER_OVERHEAD).sum()
+    }
+}
+
+/// A cached value.
+#[derive(Clone, Debug)]
+pub enum Cached {
+    /// A record, or None: the key has none.
+    Record(Option<Bytes>),
+    Members(Arc<Members>),
+}
+
+impl Cached {
+    fn charge(&self) -> usize {
+        match self {
+            Cached::Record(r) => r.as_ref().map_or(0, |b| b.len()),
+            Cached::Members(m) => m.charge(),
+        }
+    }
+}
+
+/// Taken before a read that missed; a fill with it succeeds only if no write came between.
+#[derive(Clone, Copy, Debug)]
+pub struct Ticket {
+    hash: u64,
+    epoch: u64,
+    stamp: u32,
+}
+
+/// Counters for INFO.
+#[derive(Debug, Default)]
+pub struct CacheStats {
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+    pub evictions: AtomicU64,
+}
+
+pub struct HotCache {
+    shards: Box<[Mutex<Shard>]>,
+    stamps: Box<[AtomicU32]>,
+    epoch: AtomicU64,
+    shard_capacity: AtomicUsize,
+    pub stats: CacheStats,
+}
+
+struct Entry {
+    hash: u64,
+    kind: Kind,
+    key: Box<[u8]>,
+    value: Cached,
+    charge: usize,
+    freq: u8,
+    in_main: bool,
+}
+
+/// A slab slot; `gen` changes whenever the slot is freed, so queue references to an entry
+/// removed early (an invalidated key) are recognised as stale and skipped.
+struct Slot {
+    gen: u32,
+    entry: Option<Entry>,
+}
+
+#[derive(Default)]
+struct Shard {
+    table: HashTable<u32>,
+    slab: Vec<Slot>,
+    free: Vec<u32>,
+    small: VecDeque<(u32, u32)>,
+    main: VecDeque<(u32, u32)>,
+    ghost: VecDeque<u64>,
+    ghosts: HashTable<u64>,
+    used: usize,
+    small_used: usize,
+    entries: usize,
+    main_entries: usize,
+}
+
+fn hash_of(kind: Kind, key: &[u8]) -> u64 {
+    let mut h = foldhash::fast::FixedState::with_seed(HASH_SEED).build_hasher();
+    h.write_u8(kind as u8);
+    h.write(key);
+    h.finish()
+}
+
+impl HotCache {
+    pub fn new(capacity: u64) -> HotCache {
+        HotCache {
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            stamps: (0..STAMPS).map(|_| AtomicU32::new(0)).collect(),
+            epoch: AtomicU64::new(0),
+            shard_capacity: AtomicUsize::new(per_shard(capacity)),
+            stats: CacheStats::default(),
+        }
+    }
+
+    fn shard(&self, hash: u64) -> &Mutex<Shard> {
+        &self.shards[(hash >> 58) as usize % SHARDS]
+    }
+
+    fn stamp(&self, hash: u64) -> &AtomicU32 {
+        &self.stamps[hash as usize % STAMPS]
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.shard_capacity.load(Ordering::Relaxed) > 0
+    }
+
+    /// The cached value of `key`, or a ticket to fill it with after reading RocksDB.
+    pub fn get(&self, kind: Kind, key: &[u8]) -> Result<Cached, Ticket> {
+        let hash = hash_of(kind, key);
+        // Taken before looking, so a write after this point makes the fill fail.
+        let ticket =
+            Ticket { hash, epoch: self.epoch.load(Ordering::Acquire), stamp: self.stamp(hash).load(Ordering::Acquire) };
+        if !self.enabled() {
+            return Err(ticket);
+        }
+        let mut shard = self.shard(hash).lock();
+        match shard.find_mut(hash, kind, key) {
+            Some(e) => {
+                e.freq = (e.freq + 1).min(MAX_FREQ);
+                let v = e.value.clone();
+                drop(shard);
+                self.stats.hits.fetch_add(1, Ordering::Relaxed);
+                Ok(v)
+            }
+            None => {
+                drop(shard);
+                self.stats.misses.fetch_add(1, Ordering::Relaxed);
+                Err(ticket)
+            }
+        }
+    }
+
+    /// Puts what a read found in RocksDB, unless a write (or flush) came since `ticket`.
+    pub fn fill(&self, kind: Kind, key: &[u8], ticket: Ticket, value: Cached) {
+        let cap = self.shard_capacity.load(Ordering::Relaxed);
+        let charge = key.len() + value.charge() + ENTRY_OVERHEAD;
+        if cap == 0 || charge > cap / 4 {
+            return;
+        }
+        let mut shard = self.shard(ticket.hash).lock();
+        if self.epoch.load(Ordering::Acquire) != ticket.epoch
+            || self.stamp(ticket.hash).load(Ordering::Acquire) != ticket.stamp
+        {
+            return;
+        }
+        if shard.find_mut(ticket.hash, kind, key).is_some() {
+            return;
+        }
+        shard.insert(Entry { hash: ticket.hash, kind, key: key.into(), value, charge, freq: 0, in_main: false });
+        let evicted = shard.evict(cap);
+        drop(shard);
+        self.note_evictions(evicted);
+    }
+
+    /// A committed write of `key`: `value` is its new content. With `insert`, an absent entry is
+    /// created (write-allocate); otherwise only an existing one is updated.
+    pub fn write(&self, kind: Kind, key: &[u8], value: Cached, insert: bool) {
+        let hash = hash_of(kind, key);
+        self.stamp(hash).fetch_add(1, Ordering::AcqRel);
+        let cap = self.shard_capacity.load(Ordering::Relaxed);
+        if cap == 0 {
+            return;
+        }
+        let charge = key.len() + value.charge() + ENTRY_OVERHEAD;
+        let mut shard = self.shard(hash).lock();
+        let too_big = charge > cap / 4;
+        match shard.find_mut(hash, kind, key) {
+            Some(_) if too_big => shard.remove(hash, kind, key),
+            Some(e) => {
+                let old = e.charge;
+                e.value = value;
+                e.charge = charge;
+                e.freq = (e.freq + 1).min(MAX_FREQ);
+                let in_main = e.in_main;
+                shard.used = shard.used + charge - old;
+                if !in_main {
+                    shard.small_used = shard.small_used + charge - old;
+                }
+            }
+            None if insert && !too_big => {
+                shard.insert(Entry { hash, kind, key: key.into(), value, charge, freq: 0, in_main: false });
+            }
+            None => return,
+        }
+        let evicted = shard.evict(cap);
+        drop(shard);
+        self.note_evictions(evicted);
+    }
+
+    /// A committed write that changed `key` in a way its entry can't follow: drops it.
+    pub fn invalidate(&self, kind: Kind, key: &[u8]) {
+        let hash = hash_of(kind, key);
+        self.stamp(hash).fetch_add(1, Ordering::AcqRel);
+        if self.enabled() {
+            self.shard(hash).lock().remove(hash, kind, key);
+        }
+    }
+
+    /// A committed write under a collection prefix: drops the collection kept whole. A marker
+    /// that the collection is too big stays (it most likely still is, and keeping it spares
+    /// each read after a write the bounded attempt to read it whole).
+    pub fn invalidate_members(&self, kind: Kind, prefix: &[u8]) {
+        let hash = hash_of(kind, prefix);
+        self.stamp(hash).fetch_add(1, Ordering::AcqRel);
+        if !self.enabled() {
+            return;
+        }
+        let mut shard = self.shard(hash).lock();
+        if shard.find_mut(hash, kind, prefix).is_some_and(|e| matches!(&e.value, Cached::Members(m) if m.whole)) {
+            shard.remove(hash, kind, prefix);
+        }
+    }
+
+    /// The cached value of `key` if there is one (a miss is not counted: for a second look,
+    /// such as a point read checking whether its whole collection is cached).
+    pub fn peek(&self, kind: Kind, key: &[u8]) -> Option<Cached> {
+        if !self.enabled() {
+            return None;
+        }
+        let hash = hash_of(kind, key);
+        let mut shard = self.shard(hash).lock();
+        let e = shard.find_mut(hash, kind, key)?;
+        e.freq = (e.freq + 1).min(MAX_FREQ);
+        let v = e.value.clone();
+        drop(shard);
+        self.stats.hits.fetch_add(1, Ordering::Relaxed);
+        Some(v)
+    }
+
+    /// Forgets everything (FLUSHDB, FLUSHALL, range deletes): fills begun before are refused.
+    pub fn clear(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        for s in self.shards.iter() {
+            *s.lock() = Shard::default();
+        }
+    }
+
+    /// Changes the capacity (CONFIG SET hot-cache-size), evicting at once down to it.
+    pub fn set_capacity(&self, bytes: u64) {
+        let cap = per_shard(bytes);
+        let was = self.shard_capacity.swap(cap, Ordering::AcqRel);
+        if cap == 0 {
+            self.clear();
+            return;
+        }
+        if was == 0 {
+            // Writes while off bumped stamps but fills taken then must not land now.
+            self.epoch.fetch_add(1, Ordering::AcqRel);
+        }
+        for s in self.shards.iter() {
+            let evicted = s.lock().evict(cap);
+            self.note_evictions(evicted);
+        }
+    }
+
+    fn note_evictions(&self, n: u64) {
+        if n > 0 {
+            self.stats.evictions.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    /// Bytes charged and entries held, over all shards.
+    pub fn usage(&self) -> (u64, u64) {
+        let mut bytes = 0;
+        let mut entries = 0;
+        for s in self.shards.iter() {
+            let s = s.lock();
+            bytes += s.used as u64;
+            entries += s.entries as u64;
+        }
+        (bytes, entries)
+    }
+
+    pub fn capacity(&self) -> u64 {
+        (self.shard_capacity.load(Ordering::Relaxed) * SHARDS) as u64
+    }
+}
+
+fn per_shard(bytes: u64) -> usize {
+    usize::try_from(bytes / SHARDS as u64).unwrap_or(usize::MAX)
+}
+
+impl Shard {
+    fn find_mut(&mut self, hash: u64, kind: Kind, key: &[u8]) -> Option<&mut Entry> {
+        let Shard { table, slab, .. } = self;
+        let idx = *table.find(hash, |&i| {
+            slab[i as usize].entry.as_ref().is_some_and(|e| e.hash == hash && e.kind == kind && &*e.key == key)
+        })?;
+        slab[idx as usize].entry.as_mut()
+    }
+
+    fn insert(&mut self, entry: Entry) {
+        let hash = entry.hash;
+        let charge = entry.charge;
+        // A key that left the small FIFO recently comes back straight into main.
+        let back = self.ghosts.find_entry(hash, |&g| g == hash).map(|e| e.remove()).is_ok();
+        let idx = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.slab.push(Slot { gen: 0, entry: None });
+                (self.slab.len() - 1) as u32
+            }
+        };
+        let slot = &mut self.slab[idx as usize];
+        let gen = slot.gen;
+        slot.entry = Some(Entry { in_main: back, ..entry });
+        let Shard { table, slab, .. } = self;
+        table.insert_unique(hash, idx, |&i| slab[i as usize].entry.as_ref().map_or(0, |e| e.hash));
+        self.used += charge;
+        self.entries += 1;
+        if back {
+            self.main.push_back((idx, gen));
+            self.main_entries += 1;
+        } else {
+            self.small.push_back((idx, gen));
+            self.small_used += charge;
+        }
+    }
+
+    fn remove(&mut self, hash: u64, kind: Kind, key: &[u8]) {
+        let Shard { table, slab, .. } = self;
+        let found = table.find_entry(hash, |&i| {
+            slab[i as usize].entry.as_ref().is_some_and(|e| e.hash == hash && e.kind == kind && &*e.key == key)
+        });
+        if let Ok(found) = found {
+            let (idx, _) = found.remove();
+            self.release(idx);
+        }
+    }
+
+    /// Frees slot `idx` (already out of the table); its queue references go stale.
+    fn release(&mut self, idx: u32) {
+        let slot = &mut self.slab[idx as usize];
+        let Some(e) = slot.entry.take() else { return };
+        slot.gen = slot.gen.wrapping_add(1);
+        self.free.push(idx);
+        self.used -= e.charge;
+        self.entries -= 1;
+        if e.in_main {
+            self.main_entries -= 1;
+        } else {
+            self.small_used -= e.charge;
+        }
+    }
+
+    fn live(&mut self, (idx, gen): (u32, u32)) -> Option<&mut Entry> {
+        let slot = &mut self.slab[idx as usize];
+        if slot.gen == gen {
+            slot.entry.as_mut()
+        } else {
+            None
+        }
+    }
+
+    /// Evicts until the shard holds at most `cap` bytes; returns how many entries left.
+    fn evict(&mut self, cap: usize) -> u64 {
+        let mut evicted = 0;
+        while self.used > cap {
+            let from_small = self.small_used > cap / 10 || self.main.is_empty();
+            let step = if from_small {
+                self.evict_small().or_else(|| self.evict_main())
+            } else {
+                self.evict_main().or_else(|| self.evict_small())
+            };
+            match step {
+                Some(gone) => evicted += u64::from(gone),
+                None => break,
+            }
+        }
+        evicted
+    }
+
+    /// One step of the small FIFO: its oldest entry moves to main (hit more than once) or leaves
+    /// for the ghost FIFO. Some(true) if an entry left, None if the FIFO is empty.
+    fn evict_small(&mut self) -> Option<bool> {
+        while let Some(r) = self.small.pop_front() {
+            let Some(e) = self.live(r) else { continue };
+            if e.freq >= PROMOTE_FREQ {
+                e.freq = 0;
+                e.in_main = true;
+                let charge = e.charge;
+                self.small_used -= charge;
+                self.main_entries += 1;
+                self.main.push_back(r);
+                return Some(false);
+            }
+            let hash = e.hash;
+            self.drop_entry(r.0);
+            self.remember(hash);
+            return Some(true);
+        }
+        None
+    }
+
+    /// One step of the main FIFO: its oldest entry goes round again if hit since (one hit
+    /// fewer), or leaves.
+    fn evict_main(&mut self) -> Option<bool> {
+        while let Some(r) = self.main.pop_front() {
+            let Some(e) = self.live(r) else { continue };
+            if e.freq > 0 {
+                e.freq -= 1;
+                self.main.push_back(r);
+                return Some(false);
+            }
+            self.drop_entry(r.0);
+            return Some(true);
+        }
+        None
+    }
+
+    fn drop_entry(&mut self, idx: u32) {
+        let Some(hash) = self.slab[idx as usize].entry.as_ref().map(|e| e.hash) else { return };
+        if let Ok(found) = self.table.find_entry(hash, |&i| i == idx) {
+            found.remove();
+        }
+        self.release(idx);
+    }
+
+    /// Notes a key that left the small FIFO; the ghost FIFO holds as many as main has entries.
+    fn remember(&mut self, hash: u64) {
+        self.ghost.push_back(hash);
+        self.ghosts.insert_unique(hash, hash, |&g| g);
+        let limit = self.main_entries.max(64);
+        while self.ghost.len() > limit {
+            if let Some(old) = self.ghost.pop_front() {
+                if let Ok(found) = self.ghosts.find_entry(old, |&g| g == old) {
+                    found.remove();
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(s: &str) -> Cached {
+        Cached::Record(Some(Bytes::copy_from_slice(s.as_bytes())))
+    }
+
+    fn text(c: Result<Cached, Ticket>) -> Option<String> {
+        match c {
+            Ok(Cached::Record(Some(b))) => Some(String::from_utf8_lossy(&b).into_owned()),
+            Ok(Cached::Record(None)) => Some("<none>".into()),
+            Ok(Cached::Members(m)) => Some(format!("<{} members>", m.items.len())),
+            Err(_) => None,
+        }
+    }
+
+    #[test]
+    fn fill_then_hit_and_writes_update() {
+        let c = HotCache::new(1 << 20);
+        let t = c.get(Kind::Meta, b"k").unwrap_err();
+        c.fill(Kind::Meta, b"k", t, rec("v1"));
+        assert_eq!(text(c.get(Kind::Meta, b"k")).as_deref(), Some("v1"));
+        c.write(Kind::Meta, b"k", rec("v2"), false);
+        assert_eq!(text(c.get(Kind::Meta, b"k")).as_deref(), Some("v2"));
+        c.write(Kind::Meta, b"k", Cached::Record(None), false);
+        assert_eq!(text(c.get(Kind::Meta, b"k")).as_deref(), Some("<none>"));
+        // The same bytes under another kind are another entry.
+        assert_eq!(text(c.get(Kind::Sub, b"k")), None);
+        c.invalidate(Kind::Meta, b"k");
+        assert_eq!(text(c.get(Kind::Meta, b"k")), None);
+        assert_eq!(c.stats.hits.load(Ordering::Relaxed), 3);
+    }
+
+    #[test]
+    fn a_fill_that_raced_a_write_or_flush_is_refused() {
+        let c = HotCache::new(1 << 20);
+        let t = c.get(Kind::Meta, b"k").unwrap_err();
+        // A write commits between the reader's RocksDB read (old value) and its fill.
+        c.write(Kind::Meta, b"k", rec("new"), false);
+        c.fill(Kind::Meta, b"k", t, rec("old"));
+        assert_eq!(text(c.get(Kind::Meta, b"k")), None);
+        let t = c.get(Kind::Meta, b"k").unwrap_err();
+        c.clear();
+        c.fill(Kind::Meta, b"k", t, rec("old"));
+        assert_eq!(text(c.get(Kind::Meta, b"k")), None);
+        // Turned off and on again: a ticket from before does not fill.
+        let t = c.get(Kind::Meta, b"k").unwrap_err();
+        c.set_capacity(0);
+        c.write(Kind::Meta, b"k", rec("newer"), true);
+        c.set_capacity(1 << 20);
+        c.fill(Kind::Meta, b"k", t, rec("old"));
+        assert_eq!(text(c.get(Kind::Meta, b"k")), None);
+    }
+
+    #[test]
+    fn stays_within_capacity_and_keeps_the_hot_set_through_a_scan() {
+        let cap = 64 * 4096;
+        let c = HotCache::new(cap as u64);
+        let value = "x".repeat(100);
+        let hot: Vec<String> = (0..200).map(|i| format!("hot{i}")).collect();
+        // The hot set is used a few times before the scans start, then once between scans
+        // ten times the cache's size (under LRU each scan would flush it).
+        for round in 0..8 {
+            for k in &hot {
+                match c.get(Kind::Meta, k.as_bytes()) {
+                    Ok(_) => {}
+                    Err(t) => c.fill(Kind::Meta, k.as_bytes(), t, rec(&value)),
+                }
+            }
+            if round < 3 {
+                continue;
+            }
+            for i in 0..10_000 {
+                let k = format!("cold{round}-{i}");
+                if let Err(t) = c.get(Kind::Meta, k.as_bytes()) {
+                    c.fill(Kind::Meta, k.as_bytes(), t, rec(&value));
+                }
+            }
+            let (bytes, _) = c.usage();
+            assert!(bytes <= cap as u64, "{bytes} > {cap}");
+        }
+        let kept = hot.iter().filter(|k| c.get(Kind::Meta, k.as_bytes()).is_ok()).count();
+        assert!(kept >= 180, "only {kept} of 200 hot keys survived the scans");
+        assert!(c.stats.evictions.load(Ordering::Relaxed) > 40_000);
+        assert!(c.stats.hits.load(Ordering::Relaxed) >= 200 * 7);
+    }
+
+    #[test]
+    fn too_big_entries_are_not_kept_and_capacity_changes_evict() {
+        let c = HotCache::new(64 * 1024);
+        let t = c.get(Kind::Meta, b"big").unwrap_err();
+        c.fill(Kind::Meta, b"big", t, rec(&"x".repeat(1024)));
+        assert_eq!(text(c.get(Kind::Meta, b"big")), None);
+        for i in 0..100 {
+            c.write(Kind::Meta, format!("k{i}").as_bytes(), rec("v"), true);
+        }
+        assert!(c.usage().1 > 0);
+        c.set_capacity(0);
+        assert_eq!(c.usage(), (0, 0));
+        assert!(!c.enabled());
+    }
+
+    #[test]
+    fn members_are_kept_whole() {
+        let c = HotCache::new(1 << 20);
+        let m = Members { items: vec![(Bytes::from_static(b"a"), Bytes::from_static(b"1"))], whole: true };
+        let t = c.get(Kind::SubsOf, b"p").unwrap_err();
+        c.fill(Kind::SubsOf, b"p", t, Cached::Members(Arc::new(m)));
+        assert_eq!(text(c.get(Kind::SubsOf, b"p")).as_deref(), Some("<1 members>"));
+        c.invalidate(Kind::SubsOf, b"p");
+        assert_eq!(text(c.get(Kind::SubsOf, b"p")), None);
+    }
+}
