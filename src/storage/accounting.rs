@@ -36,6 +36,7 @@ impl Storage {
     /// average element size from a sample of subkeys, and marks them present (an old directory,
     /// or a new one; run at open, before any write).
     pub(super) fn compute_accounting(&self) -> Result<(), StoreError> {
+        tracing::info!("no data-set counters in this directory yet: computing them (once) from its keys");
         let mut bytes = vec![0i64; MAX_DATABASES];
         let mut elements = vec![0i64; MAX_DATABASES];
         let mut it = self.db().raw_iterator_cf(self.cf(cf::METADATA));

@@ -409,6 +409,10 @@ impl Storage {
     /// than waited for, so eviction never stalls behind one.
     fn evict_key(&self, pdb: u8, key: &[u8], volatile: bool) -> Result<bool, StoreError> {
         {
+            // Held as every command holds it: FLUSH* and SWAPDB never interleave with the delete
+            // (a flush resetting the counters between the read and the commit would leave them
+            // one key short).
+            let _dbs = self.dbs();
             let Some(_g) = self.locks.try_lock_stripe(self.locks.stripe(pdb, key)) else { return Ok(false) };
             let Some(rec) = access::without_touch(|| self.get_record(pdb, key))? else { return Ok(false) };
             if volatile && rec.header.expire_at_ms == 0 {
