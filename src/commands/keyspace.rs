@@ -496,8 +496,8 @@ fn object_idletime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             "An LFU maxmemory policy is selected, idle time not tracked. {POLICY_SWITCH}"
         )));
     }
-    // An untracked key was used no later than the key holding its slot: that key's idle time
-    // is a lower bound.
+    // An untracked key (not used since start, or its slot taken by a key used later) reports
+    // the lower bound the table knows.
     let idle = access.idle_ms(&meta_key(p, &args[2])).unwrap_or_else(|lower| lower);
     Ok(Reply::Int((idle / 1000) as i64))
 }

@@ -51,13 +51,18 @@ pub struct AccessTable {
     lfu: AtomicBool,
     log_factor: AtomicU32,
     decay_minutes: AtomicU32,
+    /// The LRU clock when the table was made: a key not used since has been idle since then
+    /// (as Redis dates keys loaded at start-up to the load).
+    started: u64,
 }
 
 impl AccessTable {
     /// A table of `slots` slots (rounded up to a power of two).
     pub fn new(slots: usize, clock: std::sync::Arc<crate::clock::Clock>) -> AccessTable {
         let n = slots.max(1).next_power_of_two();
+        let started = (clock.now_ms() / 1000) & LRU_CLOCK_MAX;
         AccessTable {
+            started,
             slots: (0..n).map(|_| AtomicU32::new(0)).collect(),
             mask: n - 1,
             clock,
@@ -178,19 +183,17 @@ impl AccessTable {
         counter.saturating_sub(periods.min(255) as u8)
     }
 
-    /// The key's idle time in milliseconds (Redis's `estimateObjectIdleTime`), or None when its
-    /// slot holds another key: then Some of the other key's idle time is a lower bound, as the
-    /// returned `Err` carries.
+    /// The key's idle time in milliseconds (Redis's `estimateObjectIdleTime`); `Err` with a
+    /// lower bound when its slot holds another key (that key's idle time: ours was used no
+    /// later) or none (the time since the table was made).
     pub fn idle_ms(&self, meta_key: &[u8]) -> Result<u64, u64> {
         let (slot, fp) = self.slot(meta_key);
         let cur = slot.load(Ordering::Relaxed);
-        let then = u64::from(cur & 0xff_ffff);
+        let then = if cur == 0 { self.started } else { u64::from(cur & 0xff_ffff) };
         let now = self.lru_clock();
         let idle = if now >= then { now - then } else { now + (LRU_CLOCK_MAX - then) } * 1000;
         if cur >> 24 == fp {
             Ok(idle)
-        } else if cur == 0 {
-            Err(0)
         } else {
             Err(idle)
         }
@@ -253,7 +256,7 @@ mod tests {
         assert!(t.idle_ms(b"a").unwrap() >= 9_000, "no-touch lookups leave it");
         t.touch(b"a");
         assert!(t.idle_ms(b"a").unwrap() < 2000);
-        assert_eq!(t.idle_ms(b"never"), Err(0));
+        assert!(t.idle_ms(b"never").unwrap_err() >= 9_000, "untouched since the table was made");
         assert_eq!(t.eviction_score(b"never"), u64::MAX);
     }
 
