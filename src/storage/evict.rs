@@ -616,4 +616,44 @@ mod storage_tests {
         let live = (0..300).filter(|i| s.get_record(0, format!("k{i}").as_bytes()).unwrap().is_some()).count();
         assert_eq!(live as i64, s.key_count(0));
     }
+
+    #[test]
+    fn volatile_ttl_evicts_the_soonest_expiries_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = open(dir.path());
+        s.evict.background_off.store(true, Ordering::Relaxed);
+        let now = s.clock.now_ms();
+        for i in 0..200u64 {
+            let exp = ExpireUpdate::At(now + 3_600_000 + i * 1000);
+            StringStore::new(&s, 0).set(format!("t{i}").as_bytes(), &[b'x'; 100], SetCond::Always, exp, false).unwrap();
+        }
+        let limit = s.used_memory_dataset() / 2;
+        s.configure_eviction(limit, Policy::VolatileTtl, 5, 100, (10, 1));
+        assert_eq!(s.perform_evictions().unwrap(), Outcome::Ok);
+        let alive: Vec<u64> =
+            (0..200).filter(|i| s.get_record(0, format!("t{i}").as_bytes()).unwrap().is_some()).collect();
+        // Taken from the head of the expire index: exactly the soonest ones went.
+        assert_eq!(alive.first().copied(), Some(200 - alive.len() as u64), "{alive:?}");
+        assert!(alive.windows(2).all(|w| w[1] == w[0] + 1));
+    }
+
+    #[test]
+    fn lfu_keeps_frequently_used_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = open(dir.path());
+        s.evict.background_off.store(true, Ordering::Relaxed);
+        s.configure_eviction(0, Policy::AllKeysLfu, 10, 100, (10, 1));
+        fill(&s, 300, false);
+        for _ in 0..20 {
+            for i in 0..30 {
+                StringStore::new(&s, 0).get(format!("k{i}").as_bytes()).unwrap();
+            }
+        }
+        let limit = s.used_memory_dataset() / 3;
+        s.configure_eviction(limit, Policy::AllKeysLfu, 10, 100, (10, 1));
+        assert_eq!(s.perform_evictions().unwrap(), Outcome::Ok);
+        for i in 0..30 {
+            assert!(s.get_record(0, format!("k{i}").as_bytes()).unwrap().is_some(), "k{i} evicted");
+        }
+    }
 }
