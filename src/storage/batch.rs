@@ -16,6 +16,7 @@
 //! it. A command that needs a lock the pipeline does not hold, or the disk, gets
 //! `StoreError::WouldBlock`; the caller then commits what ran so far and runs the rest one by one.
 
+use super::cache::{Cached, Kind};
 use super::encoding::{self, CollMeta, CounterKind, KeyType};
 use super::events::{self, KeyEvent};
 use super::locks::{self, KeyGuard};
@@ -395,8 +396,11 @@ fn write_ops(store: &Storage, ops: &[Op], deltas: &[Delta], resets: &[u8]) -> Re
     // Watched keys a flush is about to delete (WATCH sees a flush only of keys that exist).
     let flushed_watched = if store.watches.any() { flushed_watched_keys(store, ops) } else { Vec::new() };
     let db = store.db();
-    tier::with_write_options(|wo| db.write_opt(wb, wo))?;
-    update_cache(store, ops);
+    let cached = CacheWrite::of(ops);
+    cached.begin(store);
+    let written = tier::with_write_options(|wo| db.write_opt(wb, wo));
+    cached.end(store, written.is_ok());
+    written?;
     // After the in-memory copies are current: a client watching from now on reads the new value.
     if store.watches.any() {
         touch_watched(store, ops, &flushed_watched);
@@ -411,44 +415,102 @@ fn write_ops(store: &Storage, ops: &[Op], deltas: &[Delta], resets: &[u8]) -> Re
     Ok(())
 }
 
-/// Brings the hot cache up to date with `ops`, just written, while the writer still holds their
-/// keys' locks (see `cache` for why a racing read can't put an older copy back). Metadata
-/// records are written through (a key written is likely read next); a subkey record is updated
-/// only if cached; a collection kept whole is dropped when any record under it changes.
-fn update_cache(store: &Storage, ops: &[Op]) {
-    use super::cache::{Cached, Kind};
-    let c = &store.cache;
-    let mut last: Option<(Kind, &[u8])> = None;
-    for op in ops {
-        let whole = match op.cf {
-            cf::METADATA => Kind::Meta,
-            cf::SUBKEYS => Kind::SubsOf,
-            cf::ZSET_SCORE => Kind::ScoresOf,
-            _ => continue,
-        };
-        let value = match op.kind {
-            OpKind::Put => Some(op.value.clone()),
-            OpKind::Delete | OpKind::SingleDelete => None,
-            OpKind::DeleteRange => {
-                c.clear();
-                last = None;
+/// The hot-cache entries one write changes, each once with its last value, so that the cache
+/// goes from the state before the write to the state after it without showing any in between
+/// (`HotCache::begin_write`). Metadata records are written through (a key written is likely
+/// read next); a subkey record is updated only if cached; a collection kept whole is dropped
+/// when any record under it changes; range deletes empty the cache.
+#[derive(Default)]
+struct CacheWrite<'o> {
+    /// (kind, key, last value written: None = deleted).
+    records: Vec<(Kind, &'o [u8], Option<Bytes>)>,
+    /// Index of `records` once it is long (a big batch stays linear).
+    index: HashMap<(Kind, &'o [u8]), usize>,
+    members: Vec<(Kind, &'o [u8])>,
+    clear: bool,
+}
+
+impl<'o> CacheWrite<'o> {
+    fn of(ops: &'o [Op]) -> CacheWrite<'o> {
+        let mut w = CacheWrite::default();
+        for op in ops {
+            let whole = match op.cf {
+                cf::METADATA => Kind::Meta,
+                cf::SUBKEYS => Kind::SubsOf,
+                cf::ZSET_SCORE => Kind::ScoresOf,
+                _ => continue,
+            };
+            let value = match op.kind {
+                OpKind::Put => Some(op.value.clone()),
+                OpKind::Delete | OpKind::SingleDelete => None,
+                OpKind::DeleteRange => {
+                    w.clear = true;
+                    continue;
+                }
+            };
+            if whole == Kind::Meta {
+                w.record(Kind::Meta, &op.key, value);
                 continue;
             }
+            if whole == Kind::SubsOf {
+                w.record(Kind::Sub, &op.key, value);
+            }
+            let Some((_, _, _, sub)) = encoding::decode_subkey(&op.key) else { continue };
+            let prefix = &op.key[..op.key.len() - sub.len()];
+            // A batch writes runs of records of one collection.
+            if w.members.last() != Some(&(whole, prefix)) && !w.members.contains(&(whole, prefix)) {
+                w.members.push((whole, prefix));
+            }
+        }
+        w
+    }
+
+    fn record(&mut self, kind: Kind, key: &'o [u8], value: Option<Bytes>) {
+        const INDEXED: usize = 16;
+        let at = if self.records.len() > INDEXED {
+            if self.index.is_empty() {
+                self.index = self.records.iter().enumerate().map(|(i, (k, key, _))| ((*k, *key), i)).collect();
+            }
+            self.index.get(&(kind, key)).copied()
+        } else {
+            self.records.iter().position(|(k, rk, _)| *k == kind && *rk == key)
         };
-        if whole == Kind::Meta {
-            let insert = value.is_some();
-            c.write(Kind::Meta, &op.key, Cached::Record(value), insert);
-            continue;
+        match at {
+            Some(i) => self.records[i].2 = value,
+            None => {
+                if !self.index.is_empty() {
+                    self.index.insert((kind, key), self.records.len());
+                }
+                self.records.push((kind, key, value));
+            }
         }
-        if whole == Kind::SubsOf {
-            c.write(Kind::Sub, &op.key, Cached::Record(value), false);
+    }
+
+    fn begin(&self, store: &Storage) {
+        let c = &store.cache;
+        if self.clear {
+            c.begin_clear();
         }
-        let Some((_, _, _, sub)) = encoding::decode_subkey(&op.key) else { continue };
-        let prefix = &op.key[..op.key.len() - sub.len()];
-        // A batch writes runs of records of one collection: drop its entry once.
-        if last != Some((whole, prefix)) {
-            c.invalidate_members(whole, prefix);
-            last = Some((whole, prefix));
+        for (kind, key, _) in &self.records {
+            c.begin_write(*kind, key);
+        }
+        for (kind, prefix) in &self.members {
+            c.begin_write(*kind, prefix);
+        }
+    }
+
+    /// `written`: whether the write reached RocksDB (if not, entries stay as they were).
+    fn end(self, store: &Storage, written: bool) {
+        let c = &store.cache;
+        for (kind, key, value) in self.records {
+            let insert = kind == Kind::Meta && value.is_some();
+            c.end_write(kind, key, written.then_some(Cached::Record(value)), insert);
+        }
+        for (kind, prefix) in self.members {
+            c.end_write(kind, prefix, None, false);
+        }
+        if self.clear {
+            c.end_clear();
         }
     }
 }

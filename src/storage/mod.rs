@@ -494,7 +494,10 @@ impl Storage {
         let stripe = self.locks.stripe(pdb, key);
         let _g = match batch::pipeline_holds(&self.locks, &[stripe]) {
             Some(true) => self.locks.none(),
-            _ => match self.locks.try_lock_stripe(stripe) {
+            // A pipeline without this key's lock would commit the delete after the lock below
+            // is released: leave the key to active expiry.
+            Some(false) => return Ok(()),
+            None => match self.locks.try_lock_stripe(stripe) {
                 Some(g) => g,
                 None => return Ok(()),
             },
