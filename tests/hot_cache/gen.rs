@@ -103,11 +103,11 @@ impl Gen<'_> {
     }
 
     fn val(&mut self) -> &'static str {
-        *self.rng.pick(STR_VALS)
+        self.rng.pick::<&str>(STR_VALS)
     }
 
     fn member(&mut self) -> &'static str {
-        *self.rng.pick(MEMBERS)
+        self.rng.pick::<&str>(MEMBERS)
     }
 
     fn score(&mut self) -> String {
@@ -488,7 +488,7 @@ impl Gen<'_> {
                     Some(Val::Set(s)) => s.len(),
                     _ => 0,
                 };
-                if len >= 2 && len <= 8 && self.rng.pct(50) {
+                if (2..=8).contains(&len) && self.rng.pct(50) {
                     Op::SpopRandom(c!["SPOP", k, 1 + self.rng.below(len - 1)])
                 } else if len >= 2 {
                     Op::SpopRandom(c!["SPOP", k])
