@@ -67,6 +67,21 @@ fn args(cmd: &[&str]) -> Vec<String> {
 #[derive(Clone, Debug)]
 struct Version {
     states: Vec<Option<Entry>>,
+    /// [`Ctx::tick`] when the server acknowledged the command that made it (`IN_FLIGHT` before):
+    /// a read that starts later must not return anything older.
+    acked: u64,
+}
+
+const IN_FLIGHT: u64 = u64::MAX;
+
+impl Version {
+    fn initial() -> Version {
+        Version { states: vec![None], acked: 0 }
+    }
+
+    fn new(states: Vec<Option<Entry>>) -> Version {
+        Version { states, acked: IN_FLIGHT }
+    }
 }
 
 /// A writer's model and the history of every key it owns, as (db, key).
@@ -74,15 +89,18 @@ struct Version {
 struct Owner {
     model: Model,
     hist: HashMap<(usize, String), Vec<Version>>,
+    /// The key written last, where readers aim most of their reads.
+    last: Option<(usize, String)>,
 }
 
 impl Owner {
     /// Appends the new state of every key the model marked dirty.
     fn publish(&mut self) {
         for (db, k) in std::mem::take(&mut self.model.dirty) {
+            self.last = Some((db, k.clone()));
             let st = self.model.dbs[db].get(&k).cloned();
-            let h = self.hist.entry((db, k)).or_insert_with(|| vec![Version { states: vec![None] }]);
-            h.push(Version { states: vec![st] });
+            let h = self.hist.entry((db, k)).or_insert_with(|| vec![Version::initial()]);
+            h.push(Version::new(vec![st]));
         }
     }
 
@@ -103,6 +121,13 @@ impl Owner {
             if let Some(v) = h.last_mut() {
                 v.states.iter_mut().flatten().for_each(fix);
             }
+        }
+    }
+
+    /// The server acknowledged every version in flight at `tick`.
+    fn ack(&mut self, tick: u64) {
+        for v in self.hist.values_mut().filter_map(|h| h.last_mut()).filter(|v| v.acked == IN_FLIGHT) {
+            v.acked = tick;
         }
     }
 
@@ -133,17 +158,30 @@ impl Owner {
         let mut out = String::new();
         for (i, v) in h.iter().enumerate().skip(h.len().saturating_sub(12)) {
             let states: Vec<String> = v.states.iter().map(|s| show_state(s.as_ref())).collect();
-            out += &format!("  {i}: {}\n", states.join(" | "));
+            let acked = if v.acked == IN_FLIGHT { "in flight".to_string() } else { v.acked.to_string() };
+            out += &format!("  {i} @{acked}: {}\n", states.join(" | "));
         }
         out
     }
 
     /// Finds the first state at or after `from` (2i = version i live, 2i+1 = version i
     /// expired) that explains `got`, for a read sent at `sent` and answered at `recv`.
-    fn explain(&self, db: usize, cmd: &[String], got: &Reply, from: usize, sent: i64, recv: i64) -> Option<usize> {
-        let initial = [Version { states: vec![None] }];
+    /// `start` is [`Ctx::tick`] before the read was sent: versions acknowledged by then are
+    /// a lower bound too (reads are linearizable, not only monotonic).
+    fn explain(
+        &self,
+        db: usize,
+        cmd: &[String],
+        got: &Reply,
+        from: usize,
+        start: u64,
+        sent: i64,
+        recv: i64,
+    ) -> Option<usize> {
+        let initial = [Version::initial()];
         let versions = self.hist.get(&(db, cmd[1].clone())).map_or(&initial[..], |h| &h[..]);
-        (from..2 * versions.len()).find(|pos| {
+        let done = versions.iter().rposition(|v| v.acked <= start).unwrap_or(0);
+        (from.max(2 * done)..2 * versions.len()).find(|pos| {
             let v = &versions[pos / 2];
             if pos % 2 == 0 {
                 v.states.iter().any(|st| {
@@ -216,6 +254,15 @@ struct Ctx {
     gate: Gate,
     writers_done: AtomicUsize,
     stats: Stats,
+    /// Counts acknowledged commands: orders acknowledgements before the reads that follow.
+    tick: AtomicU64,
+}
+
+impl Ctx {
+    /// A new tick for a command the server just acknowledged.
+    fn acked(&self) -> u64 {
+        self.tick.fetch_add(1, SeqCst) + 1
+    }
 }
 
 impl Ctx {
@@ -270,22 +317,34 @@ fn foreign_read(
     if Some(o) == me {
         o = (o + 1) % WRITERS;
     }
-    let db = rng.below(DBS);
-    let key = rng.pick(&ctx.keys[o]).clone();
-    let cmd = Gen { rng, keys: &ctx.keys[o], now: 0, batch: false }.read_cmd(key.clone(), true);
+    // Mostly the key its owner wrote last, with a read that suits its type: the reads most
+    // likely to race a write of the same key.
+    let cmd;
+    let (db, key) = {
+        let owner = lock(&ctx.owners[o]);
+        let (db, key) = match &owner.last {
+            Some(last) if rng.pct(70) => last.clone(),
+            _ => (rng.below(DBS), rng.pick(&ctx.keys[o]).clone()),
+        };
+        let mut g = Gen { rng, keys: &ctx.keys[o], now: 0, batch: false, focus: None };
+        let ty = owner.model.dbs[db].get(&key).map(|e| e.val.type_name());
+        cmd = if g.rng.pct(80) { g.typed_read(ty, key.clone()) } else { g.read_cmd(key.clone(), true) };
+        (db, key)
+    };
     conn.select(db);
+    let start = ctx.tick.load(SeqCst);
     let (got, sent, recv) = conn.timed(&cmd);
     let got = normalize(&cmd, got);
     let owner = lock(&ctx.owners[o]);
     let slot = (o, db, key);
     let from = seen.get(&slot).copied().unwrap_or(0);
-    match owner.explain(db, &cmd, &got, from, sent, recv) {
+    match owner.explain(db, &cmd, &got, from, start, sent, recv) {
         Some(pos) => {
             seen.insert(slot, pos);
         }
         None => ctx.fail(format!(
-            "stale or impossible read in db {db} at {sent}..{recv}: {cmd:?} -> {}\nalready seen: position {from} \
-             (2i = version i, 2i+1 = version i expired); history of the key:\n{}",
+            "stale or impossible read in db {db} at {sent}..{recv} (tick {start}): {cmd:?} -> {}\nalready seen: \
+             position {from} (2i = version i, 2i+1 = version i expired); history of the key (acknowledged at tick):\n{}",
             show(&got),
             owner.show_history(db, &cmd[1])
         )),
@@ -350,7 +409,11 @@ impl Writer<'_> {
         let conn = if use_aux { &mut self.aux } else { &mut self.main };
         conn.select(db);
         let (got, _, recv) = conn.timed(&cmd);
-        self.owner().resolve(sent, recv);
+        let tick = self.ctx.acked();
+        let mut o = self.owner();
+        o.resolve(sent, recv);
+        o.ack(tick);
+        drop(o);
         self.check(&cmd, &ex[0], &normalize(&cmd, got), sent, recv);
     }
 
@@ -381,7 +444,11 @@ impl Writer<'_> {
             self.main.raw.call(&["EXEC"])
         };
         let recv = now_ms();
-        self.owner().resolve(sent, recv);
+        let tick = self.ctx.acked();
+        let mut o = self.owner();
+        o.resolve(sent, recv);
+        o.ack(tick);
+        drop(o);
         let got = match got {
             Reply::Array(a) if a.len() == cmds.len() => {
                 Reply::Array(a.into_iter().zip(cmds).map(|(r, c)| normalize(c, r)).collect())
@@ -392,7 +459,7 @@ impl Writer<'_> {
         self.check(&(if lua { "EVAL" } else { "EXEC" }, cmds), &Expect::Exact(want), &got, sent, recv);
     }
 
-    fn step(&mut self) {
+    fn step(&mut self, focus: Option<String>) {
         // Never act inside a short deadline's window: wait until it has surely passed.
         let deadline = self.owner().short_deadline();
         if let Some(hi) = deadline {
@@ -409,7 +476,7 @@ impl Writer<'_> {
         let keys = &self.ctx.keys[self.id];
         let op = {
             let o = lock(&self.ctx.owners[self.id]);
-            Gen { rng: &mut self.rng, keys, now: now_ms(), batch: false }.op(&o.model)
+            Gen { rng: &mut self.rng, keys, now: now_ms(), batch: false, focus }.op(&o.model)
         };
         self.ctx.stats.ops.fetch_add(1, SeqCst);
         let db = self.owner().model.db;
@@ -484,10 +551,11 @@ impl Writer<'_> {
         let entry = |rest: &BTreeSet<String>| Entry { val: model::Val::Set(rest.clone()), exp };
         {
             let mut o = self.owner();
-            let h = o.hist.entry((db, key.clone())).or_insert_with(|| vec![Version { states: vec![None] }]);
-            h.push(Version { states: outcomes.iter().map(|(_, rest)| Some(entry(rest))).collect() });
+            let h = o.hist.entry((db, key.clone())).or_insert_with(|| vec![Version::initial()]);
+            h.push(Version::new(outcomes.iter().map(|(_, rest)| Some(entry(rest))).collect()));
         }
         let (got, sent, recv) = self.main.timed(&cmd);
+        let tick = self.ctx.acked();
         let got = normalize(&cmd, got);
         let Some((_, rest)) = outcomes.iter().find(|(r, _)| *r == got) else {
             self.ctx.fail(format!("writer {}: {cmd:?} -> {}, not a part of {members:?}", self.id, show(&got)))
@@ -495,6 +563,7 @@ impl Writer<'_> {
         let mut o = self.owner();
         if let Some(v) = o.hist.get_mut(&(db, key.clone())).and_then(|h| h.last_mut()) {
             v.states = vec![Some(entry(rest))];
+            v.acked = tick;
         }
         o.model.dbs[db].insert(key, entry(rest));
         drop(o);
@@ -512,12 +581,14 @@ fn run_writer(ctx: &Ctx, id: usize) {
         aux: Conn::new(ctx.port),
         seen: HashMap::new(),
     };
-    for _ in 0..PHASES {
+    for phase in 0..PHASES {
+        // Odd phases race: most commands aim at one key, which readers follow.
+        let focus = (phase % 2 == 1).then(|| ctx.keys[id][phase / 2 % KEYS_PER_WRITER].clone());
         for _ in 0..OPS_PER_PHASE {
             if ctx.gate.aborted.load(SeqCst) {
                 return;
             }
-            w.step();
+            w.step(focus.clone());
         }
         ctx.writers_done.fetch_add(1, SeqCst);
         if !ctx.gate.wait() || !ctx.gate.wait() {
@@ -581,6 +652,7 @@ fn expire_some(ctx: &Ctx, conn: &mut Conn, rng: &mut Rng, owners: &mut [MutexGua
         }
         owner.model.dirty.insert((db, key));
         owner.publish();
+        owner.ack(ctx.acked());
     }
 }
 
@@ -680,7 +752,11 @@ fn global_op(ctx: &Ctx, conn: &mut Conn, rng: &mut Rng, owners: &mut [MutexGuard
         }
         _ => return,
     }
-    owners.iter_mut().for_each(|o| o.publish());
+    let tick = ctx.acked();
+    owners.iter_mut().for_each(|o| {
+        o.publish();
+        o.ack(tick);
+    });
     ctx.stats.global_ops.fetch_add(1, SeqCst);
 }
 
@@ -718,6 +794,7 @@ fn run(cache_size: u64) {
         },
         writers_done: AtomicUsize::new(0),
         stats: Stats::default(),
+        tick: AtomicU64::new(0),
     };
     let mut conn = Conn::new(server.port);
     let mut rng = Rng::new(seed ^ 0x3000);

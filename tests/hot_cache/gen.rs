@@ -85,11 +85,16 @@ pub struct Gen<'a> {
     /// Generating for MULTI or a script: long TTLs only (a deadline passing between two
     /// commands of one transaction would be a guess for the model).
     pub batch: bool,
+    /// A key most commands aim at (phases that race reads against writes on few keys).
+    pub focus: Option<String>,
 }
 
 impl Gen<'_> {
     /// A key of type `ty` in the model when there is one (most of the time), else any key.
     fn key(&mut self, m: &Model, ty: &str) -> String {
+        if let Some(f) = self.focused() {
+            return f;
+        }
         let typed: Vec<&String> =
             self.keys.iter().filter(|k| m.dbs[m.db].get(*k).is_some_and(|e| e.val.type_name() == ty)).collect();
         if !typed.is_empty() && self.rng.pct(70) {
@@ -98,7 +103,15 @@ impl Gen<'_> {
         self.rng.pick(self.keys).clone()
     }
 
+    fn focused(&mut self) -> Option<String> {
+        let f = self.focus.clone()?;
+        self.rng.pct(75).then_some(f)
+    }
+
     fn any_key(&mut self) -> String {
+        if let Some(f) = self.focused() {
+            return f;
+        }
         self.rng.pick(self.keys).clone()
     }
 
@@ -397,8 +410,29 @@ impl Gen<'_> {
         }
     }
 
+    /// A read that suits `ty`, the type of `key` (a point read, a whole read or a count).
+    pub fn typed_read(&mut self, ty: Option<&str>, key: String) -> Vec<String> {
+        let f = self.rng.pick::<&str>(FIELDS);
+        let mb = self.rng.pick::<&str>(MEMBERS);
+        let pick = self.rng.below(3);
+        match ty {
+            Some("hash") => [c!["HGET", key, f], c!["HGETALL", key], c!["HMGET", key, f, "f1"]][pick].clone(),
+            Some("set") => [c!["SISMEMBER", key, mb], c!["SMEMBERS", key], c!["SCARD", key]][pick].clone(),
+            Some("list") => [c!["LINDEX", key, -1], c!["LRANGE", key, 0, -1], c!["LLEN", key]][pick].clone(),
+            Some("zset") => {
+                [c!["ZSCORE", key, mb], c!["ZRANGE", key, 0, -1, "WITHSCORES"], c!["ZCARD", key]][pick].clone()
+            }
+            Some(_) => [c!["GET", key], c!["STRLEN", key], c!["GETRANGE", key, 0, 2]][pick].clone(),
+            None => self.read_cmd(key, false),
+        }
+    }
+
     /// A read the owner checks exactly (some over several keys).
     fn own_read(&mut self, m: &Model) -> Vec<String> {
+        if let Some(f) = self.focused() {
+            let ty = m.dbs[m.db].get(&f).map(|e| e.val.type_name());
+            return self.typed_read(ty, f);
+        }
         match self.rng.below(8) {
             0 => c!["MGET", self.any_key(), self.any_key(), self.any_key()],
             1 => c!["EXISTS", self.any_key(), self.any_key()],
@@ -415,9 +449,10 @@ impl Gen<'_> {
     }
 
     /// A large collection (built in one command) at a random key.
-    fn big_cmd(&mut self) -> Vec<String> {
+    /// A collection of `min..min + spread` elements at a random key (added to what is there).
+    fn big_cmd(&mut self, min: usize, spread: usize) -> Vec<String> {
         let k = self.any_key();
-        let n = BIG + self.rng.below(BIG);
+        let n = min + self.rng.below(spread);
         let items = |i: usize| format!("m{i}");
         match self.rng.below(4) {
             0 => [c!["HSET", k], (0..n).flat_map(|i| [items(i), i.to_string()]).collect()].concat(),
@@ -430,14 +465,29 @@ impl Gen<'_> {
     /// One command; `deterministic` excludes what only the writer's own loop can resolve
     /// (random SPOP, TTL reads) for use inside MULTI and scripts.
     pub fn cmd(&mut self, m: &Model, deterministic: bool) -> Vec<String> {
-        match self.rng.below(100) {
+        // With a focus, mostly collections: their cached copies are filled by reads, which is
+        // where a fill racing a write could put back an older copy.
+        let mut roll = self.rng.below(100);
+        if let Some(f) = &self.focus {
+            // Mostly commands for the focus key's type; now and then a medium collection
+            // (kept whole by the cache, yet slow enough to read that a write can race it).
+            roll = match m.dbs[m.db].get(f).map(|e| e.val.type_name()) {
+                _ if self.rng.pct(8) => return self.big_cmd(100, 150),
+                Some("hash") if self.rng.pct(70) => 30,
+                Some("set") if self.rng.pct(70) => 41,
+                Some("list") if self.rng.pct(70) => 51,
+                Some("zset") if self.rng.pct(70) => 63,
+                _ => 12 + self.rng.below(88),
+            };
+        }
+        match roll {
             0..=17 => self.str_cmd(m),
             18..=29 => self.keyspace_cmd(),
             30..=40 => self.hash_cmd(m),
             41..=50 => self.set_cmd(m, deterministic),
             51..=62 => self.list_cmd(m),
             63..=73 => self.zset_cmd(m),
-            74..=75 => self.big_cmd(),
+            74..=75 => self.big_cmd(BIG, BIG),
             _ if deterministic => {
                 let k = self.any_key();
                 self.read_cmd(k, false)
