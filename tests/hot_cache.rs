@@ -70,17 +70,20 @@ struct Version {
     /// [`Ctx::tick`] when the server acknowledged the command that made it (`IN_FLIGHT` before):
     /// a read that starts later must not return anything older.
     acked: u64,
+    /// The owner's operation (command, transaction, script) that made it: a reader that saw one
+    /// effect of an operation must see all of them in later reads (atomicity across keys).
+    op: u64,
 }
 
 const IN_FLIGHT: u64 = u64::MAX;
 
 impl Version {
     fn initial() -> Version {
-        Version { states: vec![None], acked: 0 }
+        Version { states: vec![None], acked: 0, op: 0 }
     }
 
-    fn new(states: Vec<Option<Entry>>) -> Version {
-        Version { states, acked: IN_FLIGHT }
+    fn new(states: Vec<Option<Entry>>, op: u64) -> Version {
+        Version { states, acked: IN_FLIGHT, op }
     }
 }
 
@@ -91,16 +94,20 @@ struct Owner {
     hist: HashMap<(usize, String), Vec<Version>>,
     /// The key written last, where readers aim most of their reads.
     last: Option<(usize, String)>,
+    /// Operations published so far.
+    ops: u64,
 }
 
 impl Owner {
     /// Appends the new state of every key the model marked dirty.
     fn publish(&mut self) {
+        self.ops += 1;
+        let op = self.ops;
         for (db, k) in std::mem::take(&mut self.model.dirty) {
             self.last = Some((db, k.clone()));
             let st = self.model.dbs[db].get(&k).cloned();
             let h = self.hist.entry((db, k)).or_insert_with(|| vec![Version::initial()]);
-            h.push(Version::new(vec![st]));
+            h.push(Version::new(vec![st], op));
         }
     }
 
@@ -153,34 +160,41 @@ impl Owner {
         }
     }
 
-    fn show_history(&self, db: usize, key: &str) -> String {
-        let Some(h) = self.hist.get(&(db, key.to_string())) else { return "  (never written)".into() };
+    /// The last versions of the key `cmd` read, each with how `got` differs from what that
+    /// version would answer (elements missing from `got`, elements only in `got`).
+    fn show_history(&self, db: usize, cmd: &[String], got: &Reply) -> String {
+        let Some(h) = self.hist.get(&(db, cmd[1].clone())) else { return "  (never written)".into() };
+        let items = |r: &Reply| match r {
+            Reply::Array(a) => a.iter().map(show).collect::<Vec<_>>(),
+            other => vec![show(other)],
+        };
         let mut out = String::new();
         for (i, v) in h.iter().enumerate().skip(h.len().saturating_sub(12)) {
             let states: Vec<String> = v.states.iter().map(|s| show_state(s.as_ref())).collect();
             let acked = if v.acked == IN_FLIGHT { "in flight".to_string() } else { v.acked.to_string() };
-            out += &format!("  {i} @{acked}: {}\n", states.join(" | "));
+            out += &format!("  {i} @{acked}, op {}: {}", v.op, states.join(" | "));
+            if let (Some(st), Reply::Array(_)) = (v.states.first(), got) {
+                if let Expect::Exact(want) = read(st.as_ref(), cmd) {
+                    let (w, g) = (items(&want), items(got));
+                    let missing: Vec<&String> = w.iter().filter(|x| !g.contains(x)).take(6).collect();
+                    let extra: Vec<&String> = g.iter().filter(|x| !w.contains(x)).take(6).collect();
+                    out += &format!("   [read differs: -{missing:?} +{extra:?}]");
+                }
+            }
+            out += "\n";
         }
         out
     }
 
     /// Finds the first state at or after `from` (2i = version i live, 2i+1 = version i
     /// expired) that explains `got`, for a read sent at `sent` and answered at `recv`.
-    /// `start` is [`Ctx::tick`] before the read was sent: versions acknowledged by then are
-    /// a lower bound too (reads are linearizable, not only monotonic).
-    fn explain(
-        &self,
-        db: usize,
-        cmd: &[String],
-        got: &Reply,
-        from: usize,
-        start: u64,
-        sent: i64,
-        recv: i64,
-    ) -> Option<usize> {
-        let initial = [Version::initial()];
+    /// Versions acknowledged before the read started, and those of operations whose effect
+    /// the reader already saw on another key, are lower bounds too (reads are linearizable
+    /// and operations atomic, not only reads monotonic).
+    fn explain(&self, db: usize, cmd: &[String], got: &Reply, from: usize, at: &ReadAt) -> Option<usize> {
+        let (ReadAt { start, sent, recv, op }, initial) = (*at, [Version::initial()]);
         let versions = self.hist.get(&(db, cmd[1].clone())).map_or(&initial[..], |h| &h[..]);
-        let done = versions.iter().rposition(|v| v.acked <= start).unwrap_or(0);
+        let done = versions.iter().rposition(|v| v.acked <= start || v.op <= op).unwrap_or(0);
         (from.max(2 * done)..2 * versions.len()).find(|pos| {
             let v = &versions[pos / 2];
             if pos % 2 == 0 {
@@ -305,14 +319,29 @@ fn through_lua(r: Reply) -> Reply {
     }
 }
 
+/// When a read ran, and the latest operation of its owner it must reflect.
+#[derive(Clone, Copy)]
+struct ReadAt {
+    /// [`Ctx::tick`] before the read was sent.
+    start: u64,
+    /// Unix ms before sending and after the reply.
+    sent: i64,
+    recv: i64,
+    /// The owner's latest operation this reader saw an effect of.
+    op: u64,
+}
+
+/// What one reading client has seen of other writers' keys.
+#[derive(Default)]
+struct Seen {
+    /// Latest history position seen, by (owner, db, key).
+    pos: HashMap<(usize, usize, String), usize>,
+    /// Latest operation seen an effect of, by owner.
+    ops: HashMap<usize, u64>,
+}
+
 /// Reads a key of some writer (not `me`) on `conn` and checks it against that writer's history.
-fn foreign_read(
-    ctx: &Ctx,
-    conn: &mut Conn,
-    rng: &mut Rng,
-    me: Option<usize>,
-    seen: &mut HashMap<(usize, usize, String), usize>,
-) {
+fn foreign_read(ctx: &Ctx, conn: &mut Conn, rng: &mut Rng, me: Option<usize>, seen: &mut Seen) {
     let mut o = rng.below(WRITERS);
     if Some(o) == me {
         o = (o + 1) % WRITERS;
@@ -337,16 +366,20 @@ fn foreign_read(
     let got = normalize(&cmd, got);
     let owner = lock(&ctx.owners[o]);
     let slot = (o, db, key);
-    let from = seen.get(&slot).copied().unwrap_or(0);
-    match owner.explain(db, &cmd, &got, from, start, sent, recv) {
+    let from = seen.pos.get(&slot).copied().unwrap_or(0);
+    let op = seen.ops.get(&o).copied().unwrap_or(0);
+    match owner.explain(db, &cmd, &got, from, &ReadAt { start, sent, recv, op }) {
         Some(pos) => {
-            seen.insert(slot, pos);
+            let op_seen = owner.hist.get(&(db, cmd[1].clone())).map_or(0, |h| h[pos / 2].op);
+            seen.ops.insert(o, op.max(op_seen));
+            seen.pos.insert(slot, pos);
         }
         None => ctx.fail(format!(
-            "stale or impossible read in db {db} at {sent}..{recv} (tick {start}): {cmd:?} -> {}\nalready seen: \
-             position {from} (2i = version i, 2i+1 = version i expired); history of the key (acknowledged at tick):\n{}",
+            "stale or impossible read in db {db} at {sent}..{recv} (tick {start}, after operation {op}): {cmd:?} -> {}\n\
+             already seen: position {from} (2i = version i, 2i+1 = version i expired); history of the key \
+             (version @acknowledged tick, operation):\n{}",
             show(&got),
-            owner.show_history(db, &cmd[1])
+            owner.show_history(db, &cmd, &got)
         )),
     }
     ctx.stats.foreign_reads.fetch_add(1, SeqCst);
@@ -358,7 +391,7 @@ struct Writer<'a> {
     rng: Rng,
     main: Conn,
     aux: Conn,
-    seen: HashMap<(usize, usize, String), usize>,
+    seen: Seen,
 }
 
 impl Writer<'_> {
@@ -551,8 +584,10 @@ impl Writer<'_> {
         let entry = |rest: &BTreeSet<String>| Entry { val: model::Val::Set(rest.clone()), exp };
         {
             let mut o = self.owner();
+            o.ops += 1;
+            let op = o.ops;
             let h = o.hist.entry((db, key.clone())).or_insert_with(|| vec![Version::initial()]);
-            h.push(Version::new(outcomes.iter().map(|(_, rest)| Some(entry(rest))).collect()));
+            h.push(Version::new(outcomes.iter().map(|(_, rest)| Some(entry(rest))).collect(), op));
         }
         let (got, sent, recv) = self.main.timed(&cmd);
         let tick = self.ctx.acked();
@@ -579,7 +614,7 @@ fn run_writer(ctx: &Ctx, id: usize) {
         rng: Rng::new(ctx.seed ^ (0x1000 + id as u64).wrapping_mul(0x9E37_79B9)),
         main: Conn::new(ctx.port),
         aux: Conn::new(ctx.port),
-        seen: HashMap::new(),
+        seen: Seen::default(),
     };
     for phase in 0..PHASES {
         // Odd phases race: most commands aim at one key, which readers follow.
@@ -601,7 +636,7 @@ fn run_reader(ctx: &Ctx, id: usize) {
     let _guard = AbortOnPanic(&ctx.gate);
     let mut rng = Rng::new(ctx.seed ^ (0x2000 + id as u64).wrapping_mul(0x9E37_79B9));
     let mut conn = Conn::new(ctx.port);
-    let mut seen = HashMap::new();
+    let mut seen = Seen::default();
     for _ in 0..PHASES {
         while ctx.writers_done.load(SeqCst) < WRITERS && !ctx.gate.aborted.load(SeqCst) {
             foreign_read(ctx, &mut conn, &mut rng, None, &mut seen);
@@ -779,7 +814,9 @@ fn run(cache_size: u64) {
     let mut server = if common::target_is_redis() {
         TestServer::start()
     } else {
-        TestServer::start_with(&["--hot-cache-size", &size])
+        // Several network threads: with the default one, commands never run at the same time
+        // and a read's cache fill could never race a write.
+        TestServer::start_with(&["--hot-cache-size", &size, "--io-threads", "4"])
     };
     let ctx = Ctx {
         seed,

@@ -116,7 +116,7 @@ pub fn parse_int(s: &str) -> Option<i64> {
 }
 
 /// The float forms the generator lets INCRBYFLOAT/HINCRBYFLOAT see: plain decimals parse, words
-/// fail; anything else (e.g. "5\0") the generator avoids, `None` here.
+/// fail; anything else (e.g. "5\0", "3.512") the generator avoids, `None` here.
 pub fn float_form(s: &str) -> Option<Result<f64, ()>> {
     let body = s.strip_prefix('-').unwrap_or(s);
     let mut parts = body.split('.');
@@ -127,7 +127,9 @@ pub fn float_form(s: &str) -> Option<Result<f64, ()>> {
         && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
         && parts.next().is_none();
     if decimal {
-        return s.parse().ok().map(Ok);
+        // Only values whose sums are exact both in f64 and in Redis's long double (so both
+        // print the same): multiples of 1/1024 of moderate size. "3.512" is left out.
+        return s.parse::<f64>().ok().filter(|f| (f * 1024.0).fract() == 0.0 && f.abs() < 1e12).map(Ok);
     }
     let word = !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase()) && !s.starts_with(['i', 'n']);
     word.then_some(Err(()))
