@@ -73,18 +73,30 @@ struct Version {
     /// The owner's operation (command, transaction, script) that made it: a reader that saw one
     /// effect of an operation must see all of them in later reads (atomicity across keys).
     op: u64,
+    /// What the operation was, for failure reports.
+    what: String,
 }
 
 const IN_FLIGHT: u64 = u64::MAX;
 
 impl Version {
     fn initial() -> Version {
-        Version { states: vec![None], acked: 0, op: 0 }
+        Version { states: vec![None], acked: 0, op: 0, what: String::new() }
     }
 
-    fn new(states: Vec<Option<Entry>>, op: u64) -> Version {
-        Version { states, acked: IN_FLIGHT, op }
+    fn new(states: Vec<Option<Entry>>, op: u64, what: String) -> Version {
+        Version { states, acked: IN_FLIGHT, op, what }
     }
+}
+
+/// Commands in a line, long ones cut.
+fn describe(cmds: &[Vec<String>]) -> String {
+    let one = |c: &Vec<String>| {
+        let words: Vec<&str> = c.iter().take(6).map(String::as_str).collect();
+        let more = if c.len() > 6 { " …" } else { "" };
+        format!("{}{more}", words.join(" "))
+    };
+    cmds.iter().map(one).collect::<Vec<_>>().join("; ")
 }
 
 /// A writer's model and the history of every key it owns, as (db, key).
@@ -100,14 +112,14 @@ struct Owner {
 
 impl Owner {
     /// Appends the new state of every key the model marked dirty.
-    fn publish(&mut self) {
+    fn publish(&mut self, what: String) {
         self.ops += 1;
         let op = self.ops;
         for (db, k) in std::mem::take(&mut self.model.dirty) {
             self.last = Some((db, k.clone()));
             let st = self.model.dbs[db].get(&k).cloned();
             let h = self.hist.entry((db, k)).or_insert_with(|| vec![Version::initial()]);
-            h.push(Version::new(vec![st], op));
+            h.push(Version::new(vec![st], op, what.clone()));
         }
     }
 
@@ -172,7 +184,7 @@ impl Owner {
         for (i, v) in h.iter().enumerate().skip(h.len().saturating_sub(12)) {
             let states: Vec<String> = v.states.iter().map(|s| show_state(s.as_ref())).collect();
             let acked = if v.acked == IN_FLIGHT { "in flight".to_string() } else { v.acked.to_string() };
-            out += &format!("  {i} @{acked}, op {}: {}", v.op, states.join(" | "));
+            out += &format!("  {i} @{acked}, op {} ({}): {}", v.op, v.what, states.join(" | "));
             if let (Some(st), Reply::Array(_)) = (v.states.first(), got) {
                 if let Expect::Exact(want) = read(st.as_ref(), cmd) {
                     let (w, g) = (items(&want), items(got));
@@ -414,7 +426,7 @@ impl Writer<'_> {
         }) {
             self.ctx.stats.short_ttls.fetch_add(1, SeqCst);
         }
-        o.publish();
+        o.publish(describe(cmds));
         (ex, now)
     }
 
@@ -425,8 +437,15 @@ impl Writer<'_> {
                 Expect::Exact(r) => show(r),
                 other => format!("{other:?}"),
             };
+            // The history of every key the command names, in the database it ran in.
+            let text = format!("{what:?}");
+            let mut hist = String::new();
+            for k in self.ctx.keys[self.id].iter().filter(|k| text.contains(&format!("\"{k}\""))) {
+                let probe = args(&["GET", k]);
+                hist += &format!("history of {k}:\n{}", o.show_history(o.model.db, &probe, &Reply::Nil));
+            }
             self.ctx.fail(format!(
-                "writer {} db {}: {what:?}\nexpected {want}\n     got {}\nmodel after the command:\n{}",
+                "writer {} db {}: {what:?}\nexpected {want}\n     got {}\nmodel after the command:\n{}{hist}",
                 self.id,
                 o.model.db,
                 show(got),
@@ -587,7 +606,11 @@ impl Writer<'_> {
             o.ops += 1;
             let op = o.ops;
             let h = o.hist.entry((db, key.clone())).or_insert_with(|| vec![Version::initial()]);
-            h.push(Version::new(outcomes.iter().map(|(_, rest)| Some(entry(rest))).collect(), op));
+            h.push(Version::new(
+                outcomes.iter().map(|(_, rest)| Some(entry(rest))).collect(),
+                op,
+                describe(std::slice::from_ref(&cmd)),
+            ));
         }
         let (got, sent, recv) = self.main.timed(&cmd);
         let tick = self.ctx.acked();
@@ -685,8 +708,8 @@ fn expire_some(ctx: &Ctx, conn: &mut Conn, rng: &mut Rng, owners: &mut [MutexGua
         if let Some(e) = owner.model.dbs[db].get_mut(&key) {
             e.exp = Some(model::Exp { lo: sent + ms, hi: recv + ms });
         }
-        owner.model.dirty.insert((db, key));
-        owner.publish();
+        owner.model.dirty.insert((db, key.clone()));
+        owner.publish(format!("PEXPIRE {key} {ms} (between phases)"));
         owner.ack(ctx.acked());
     }
 }
@@ -765,7 +788,7 @@ fn global_op(ctx: &Ctx, conn: &mut Conn, rng: &mut Rng, owners: &mut [MutexGuard
             }
         }
     };
-    match rng.below(10) {
+    let what = match rng.below(10) {
         0..=3 => {
             call_ok(ctx, conn, &["SWAPDB", "0", "1"], common::ok());
             for (o, owner) in owners.iter_mut().enumerate() {
@@ -774,22 +797,25 @@ fn global_op(ctx: &Ctx, conn: &mut Conn, rng: &mut Rng, owners: &mut [MutexGuard
                 }
                 owner.model.dbs.swap(0, 1);
             }
+            "SWAPDB 0 1".to_string()
         }
         4 | 5 => {
             let db = rng.below(DBS);
             conn.select(db);
             call_ok(ctx, conn, &["FLUSHDB"], common::ok());
             flush(owners, db);
+            format!("FLUSHDB in db {db}")
         }
         6 => {
             call_ok(ctx, conn, &["FLUSHALL"], common::ok());
             (0..DBS).for_each(|db| flush(owners, db));
+            "FLUSHALL".to_string()
         }
         _ => return,
-    }
+    };
     let tick = ctx.acked();
     owners.iter_mut().for_each(|o| {
-        o.publish();
+        o.publish(format!("{what} (between phases)"));
         o.ack(tick);
     });
     ctx.stats.global_ops.fetch_add(1, SeqCst);
