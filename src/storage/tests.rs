@@ -166,6 +166,51 @@ fn cache_only_reads_report_would_block_after_flush() {
     assert_eq!(get(&s, 0, "k").as_deref(), Some(&b"v"[..]));
 }
 
+/// Flushes every family's memtable, so a read not served by the hot cache needs the disk (the
+/// block cache is off in these tests).
+fn flush_all_families(s: &Storage) {
+    for name in cf::ALL {
+        s.db().flush_cf(s.cf(name)).unwrap();
+    }
+}
+
+#[test]
+fn hot_cache_serves_strings_and_small_collections_from_memory_and_follows_writes() {
+    use super::types::hash::HashStore;
+    let dir = tempfile::tempdir().unwrap();
+    let opts = StorageOptions { dir: dir.path().to_path_buf(), block_cache_size: 0, ..StorageOptions::default() };
+    let s = Storage::open(&opts, Arc::new(Clock::new())).unwrap();
+    let pair = |f: &str, v: &str| (Bytes::copy_from_slice(f.as_bytes()), Bytes::copy_from_slice(v.as_bytes()));
+    let small: Vec<_> = (0..10).map(|i| pair(&format!("f{i}"), "v")).collect();
+    let big: Vec<_> = (0..(cache::MAX_MEMBERS + 1)).map(|i| pair(&format!("f{i}"), "v")).collect();
+    HashStore::new(&s, 0).set(b"small", &small, false).unwrap();
+    HashStore::new(&s, 0).set(b"big", &big, false).unwrap();
+    set(&s, 0, "str", "v1", ExpireUpdate::Clear);
+    // Read once from RocksDB (filling the cache), then with the disk out of reach.
+    assert_eq!(HashStore::new(&s, 0).all(b"small").unwrap().unwrap().len(), 10);
+    assert_eq!(HashStore::new(&s, 0).all(b"big").unwrap().unwrap().len(), cache::MAX_MEMBERS + 1);
+    flush_all_families(&s);
+    assert_eq!(tier::cache_only(|| get(&s, 0, "str")).as_deref(), Some(&b"v1"[..]));
+    let all = tier::cache_only(|| HashStore::new(&s, 0).all(b"small")).unwrap().unwrap();
+    assert_eq!(all.len(), 10);
+    assert_eq!(tier::cache_only(|| HashStore::new(&s, 0).get(b"small", b"f3")).unwrap().as_deref(), Some(&b"v"[..]));
+    // Too big to keep whole: its walk needs RocksDB.
+    assert_eq!(tier::cache_only(|| HashStore::new(&s, 0).all(b"big")), Err(StoreError::WouldBlock));
+    // A write drops the collection kept whole and updates the string: no stale read.
+    HashStore::new(&s, 0).set(b"small", &[pair("f3", "changed"), pair("new", "x")], false).unwrap();
+    set(&s, 0, "str", "v2", ExpireUpdate::Clear);
+    assert_eq!(get(&s, 0, "str").as_deref(), Some(&b"v2"[..]));
+    let all = HashStore::new(&s, 0).all(b"small").unwrap().unwrap();
+    assert_eq!(all.len(), 11);
+    assert!(all.contains(&pair("f3", "changed")));
+    assert_eq!(HashStore::new(&s, 0).get(b"small", b"f3").unwrap().as_deref(), Some(&b"changed"[..]));
+    assert!(s.cache.stats.hits.load(Ordering::Relaxed) >= 3);
+    // Off: every read goes to RocksDB.
+    s.cache.set_capacity(0);
+    flush_all_families(&s);
+    assert_eq!(tier::cache_only(|| StringStore::new(&s, 0).get(b"str")), Err(StoreError::WouldBlock));
+}
+
 #[test]
 fn metadata_filter_drops_long_expired_records_on_compaction() {
     let dir = tempfile::tempdir().unwrap();
