@@ -33,7 +33,7 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clients::{run_reader, run_writer, Conn};
-use common::{Reply, TestServer};
+use common::{RawConn, Reply, TestServer};
 use gen::Rng;
 use history::Owner;
 use model::{normalize, read, show, DBS, SLACK_MS};
@@ -41,8 +41,8 @@ use model::{normalize, read, show, DBS, SLACK_MS};
 pub const WRITERS: usize = 3;
 pub const READERS: usize = 2;
 pub const KEYS_PER_WRITER: usize = 6;
-pub const PHASES: usize = 6;
-pub const OPS_PER_PHASE: usize = 130;
+pub const PHASES: usize = 8;
+pub const OPS_PER_PHASE: usize = 100;
 /// Deadlines closer than this are "short": writers wait them out instead of guessing.
 pub const SHORT_MS: i64 = 60_000;
 
@@ -252,7 +252,7 @@ fn global_op(ctx: &Ctx, conn: &mut Conn, rng: &mut Rng, owners: &mut [MutexGuard
         }
     };
     let what = match rng.below(10) {
-        0..=3 => {
+        0..=4 => {
             call_ok(ctx, conn, &["SWAPDB", "0", "1"], common::ok());
             for (o, owner) in owners.iter_mut().enumerate() {
                 for k in &ctx.keys[o] {
@@ -262,14 +262,14 @@ fn global_op(ctx: &Ctx, conn: &mut Conn, rng: &mut Rng, owners: &mut [MutexGuard
             }
             "SWAPDB 0 1".to_string()
         }
-        4 | 5 => {
+        5..=7 => {
             let db = rng.below(DBS);
             conn.select(db);
             call_ok(ctx, conn, &["FLUSHDB"], common::ok());
             flush(owners, db);
             format!("FLUSHDB in db {db}")
         }
-        6 => {
+        8 => {
             call_ok(ctx, conn, &["FLUSHALL"], common::ok());
             (0..DBS).for_each(|db| flush(owners, db));
             "FLUSHALL".to_string()
@@ -293,22 +293,24 @@ fn cache_stat(conn: &mut Conn, field: &str) -> u64 {
         .unwrap_or_else(|| panic!("{field} in INFO hot_cache:\n{info}"))
 }
 
+/// Strata with `hot-cache-size` and several network threads (with the default one, commands
+/// never run at the same time and a read's cache fill could never race a write;
+/// HOT_CACHE_IO_THREADS=1 runs them one at a time), or redis-server.
+fn start_server(cache_size: u64) -> TestServer {
+    if common::target_is_redis() {
+        return TestServer::start();
+    }
+    let threads = std::env::var("HOT_CACHE_IO_THREADS").unwrap_or_else(|_| "4".into());
+    TestServer::start_with(&["--hot-cache-size", &cache_size.to_string(), "--io-threads", &threads])
+}
+
 fn run(cache_size: u64) {
     let seed = match std::env::var("HOT_CACHE_SEED") {
         Ok(s) => s.parse().expect("HOT_CACHE_SEED is a number"),
         Err(_) => SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64),
     };
     println!("hot cache test: seed {seed} (HOT_CACHE_SEED={seed}), hot-cache-size {cache_size}");
-    let size = cache_size.to_string();
-    let mut server = if common::target_is_redis() {
-        TestServer::start()
-    } else {
-        // Several network threads: with the default one, commands never run at the same time
-        // and a read's cache fill could never race a write. HOT_CACHE_IO_THREADS=1 runs them
-        // one at a time (model and write paths only).
-        let threads = std::env::var("HOT_CACHE_IO_THREADS").unwrap_or_else(|_| "4".into());
-        TestServer::start_with(&["--hot-cache-size", &size, "--io-threads", &threads])
-    };
+    let mut server = start_server(cache_size);
     let ctx = Ctx {
         seed,
         port: server.port,
@@ -404,4 +406,92 @@ fn tiny_cache_never_serves_stale_data() {
 #[test]
 fn large_cache_never_serves_stale_data() {
     run(64 << 20);
+}
+
+// ---- Focused races ------------------------------------------------------------------------
+// Each loops one writer against readers on a couple of keys, so a window that the randomized
+// run hits only now and then is hit thousands of times.
+
+/// Runs `write` `rounds` times on one connection while `readers` connections call `read`
+/// until it is done; returns every reply the readers got (distinct, with counts).
+fn race(server: &TestServer, rounds: usize, write: &[&[&str]], read: &[&str]) -> Vec<(Reply, usize)> {
+    let done = AtomicBool::new(false);
+    let seen = Mutex::new(Vec::<(Reply, usize)>::new());
+    std::thread::scope(|s| {
+        for _ in 0..READERS {
+            s.spawn(|| {
+                let mut c = RawConn::connect(server.port);
+                while !done.load(SeqCst) {
+                    let r = c.call(read);
+                    let mut seen = lock(&seen);
+                    match seen.iter_mut().find(|(x, _)| *x == r) {
+                        Some((_, n)) => *n += 1,
+                        None => seen.push((r, 1)),
+                    }
+                }
+            });
+        }
+        let mut c = RawConn::connect(server.port);
+        for _ in 0..rounds {
+            for cmd in write {
+                let r = c.call(cmd);
+                assert!(!r.is_err(), "{cmd:?} -> {r:?}");
+            }
+        }
+        done.store(true, SeqCst);
+    });
+    seen.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
+fn show_counts(seen: &[&(Reply, usize)]) -> String {
+    seen.iter().map(|(r, n)| format!("{} ×{n}", show(r))).collect::<Vec<_>>().join(", ")
+}
+
+/// A transaction is atomic for other clients too: nobody reads a state from its middle, even
+/// while the cache takes in its writes.
+#[test]
+fn transactions_never_show_their_middle() {
+    let server = start_server(64 << 20);
+    let tx: &[&[&str]] = &[
+        &["MULTI"],
+        &["SET", "s", "middle"],
+        &["DEL", "z"],
+        &["ZADD", "z", "1", "a"],
+        &["SET", "s", "done"],
+        &["ZADD", "z", "2", "b", "3", "c"],
+        &["EXEC"],
+    ];
+    // Once first, so that between transactions s is always "done" and z has 3 members.
+    let mut c = RawConn::connect(server.port);
+    for cmd in tx {
+        assert!(!c.call(cmd).is_err(), "{cmd:?}");
+    }
+    let strings = race(&server, 1500, tx, &["GET", "s"]);
+    let bad: Vec<_> = strings.iter().filter(|(r, _)| *r != common::bulk("done")).collect();
+    assert!(bad.is_empty(), "GET saw states inside MULTI/EXEC: {}", show_counts(&bad));
+    let sizes = race(&server, 1500, tx, &["ZCARD", "z"]);
+    let bad: Vec<_> = sizes.iter().filter(|(r, _)| *r != Reply::Int(3)).collect();
+    assert!(bad.is_empty(), "ZCARD saw states inside MULTI/EXEC (3 between them): {}", show_counts(&bad));
+}
+
+/// A read of a collection is one state of it: member "a" is always there while "b" comes and
+/// goes, so ZRANGE answers [a] or [b, a] and never [b]; with the cache off and on.
+#[test]
+fn collection_reads_never_mix_two_states() {
+    for cache in [0, 64 << 20] {
+        let server = start_server(cache);
+        let mut c = RawConn::connect(server.port);
+        assert_eq!(c.call(&["ZADD", "z", "1", "a"]), Reply::Int(1));
+        let write: &[&[&str]] = &[&["ZADD", "z", "0", "b"], &["ZREM", "z", "b"]];
+        let seen = race(&server, 3000, write, &["ZRANGE", "z", "0", "-1"]);
+        let ok = [common::bulks(&["a"]), common::bulks(&["b", "a"])];
+        let bad: Vec<_> = seen.iter().filter(|(r, _)| !ok.contains(r)).collect();
+        let all: Vec<_> = seen.iter().collect();
+        assert!(
+            bad.is_empty(),
+            "hot-cache-size {cache}: ZRANGE read states that never were: {} (all: {})",
+            show_counts(&bad),
+            show_counts(&all)
+        );
+    }
 }
