@@ -19,6 +19,10 @@
 //! against the reference redis-server (`STRATA_TEST_TARGET=redis`), which validates the model.
 //! `HOT_CACHE_SEED=<n>` replays a seed (the interleaving of clients still varies).
 
+#[path = "hot_cache/clients.rs"]
+mod clients;
+#[path = "hot_cache/collections.rs"]
+mod collections;
 mod common;
 #[path = "hot_cache/exec.rs"]
 mod exec;
