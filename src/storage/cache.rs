@@ -647,7 +647,7 @@ mod tests {
         c.begin_write(Kind::Meta, b"k");
         c.end_write(Kind::Meta, b"k", None, false);
         assert_eq!(text(c.get(Kind::Meta, b"k")).as_deref(), Some("v3"));
-        assert_eq!(c.stats.hits.load(Ordering::Relaxed), 5);
+        assert_eq!(c.stats.hits.load(Ordering::Relaxed), 6);
     }
 
     #[test]
@@ -728,7 +728,14 @@ mod tests {
             c.write(Kind::SubsOf, b"p", Cached::Record(None), false);
             c.write(Kind::Meta, format!("k{}", i % 10).as_bytes(), rec("v"), true);
         }
-        let queued: usize = c.shards.iter().map(|s| s.lock().small.len() + s.lock().main.len()).sum();
+        let queued: usize = c
+            .shards
+            .iter()
+            .map(|s| {
+                let s = s.lock();
+                s.small.len() + s.main.len()
+            })
+            .sum();
         assert!(queued < 64 * 2 * 80, "{queued} queue references for {} entries", c.usage().1);
         assert_eq!(c.usage().1, 10);
     }
