@@ -50,6 +50,10 @@ pub enum CmdError {
     /// A full error text with its own prefix (e.g. `NOPROTO ...`).
     #[error("{0}")]
     Raw(String),
+    /// A command that may add data while the data set is over `maxmemory` and nothing is left
+    /// to evict.
+    #[error("OOM command not allowed when used memory > 'maxmemory'.")]
+    Oom,
     /// Storage failed; the detail was logged.
     #[error("ERR internal error")]
     Internal,

@@ -65,17 +65,19 @@ async fn active_expiry_removes_untouched_keys() {
     let s = TestServer::start();
     let mut c = s.client().await;
     for i in 0..100 {
-        assert_eq!(call(&mut c, &["SET", &format!("k:{i}"), "v", "PX", "100"]).await, ok());
+        assert_eq!(call(&mut c, &["SET", &format!("k:{i}"), "v", "PX", "1000"]).await, ok());
     }
     assert_eq!(call(&mut c, &["SELECT", "3"]).await, ok());
     for i in 0..20 {
-        assert_eq!(call(&mut c, &["SET", &format!("k3:{i}"), "v", "PX", "100"]).await, ok());
+        assert_eq!(call(&mut c, &["SET", &format!("k3:{i}"), "v", "PX", "1000"]).await, ok());
     }
     assert_eq!(call(&mut c, &["SET", "keep3", "v"]).await, ok());
     assert_eq!(call(&mut c, &["SELECT", "0"]).await, ok());
     assert_eq!(call(&mut c, &["SET", "keep", "v"]).await, ok());
     assert_eq!(call(&mut c, &["DBSIZE"]).await, int(101));
-    sleep_ms(100).await;
+    // (TTLs of a second: the writes above must all land before any expires, even on a
+    // loaded machine.)
+    sleep_ms(1000).await;
     // Poll DBSIZE only: nothing reads the expired keys themselves.
     let deadline = Instant::now() + Duration::from_secs(1);
     let mut size = call(&mut c, &["DBSIZE"]).await.int();

@@ -8,6 +8,8 @@ use crate::error::{CmdError, CmdResult};
 use crate::glob::glob_match;
 use crate::reply::Reply;
 use crate::state::notify::flush_key_events;
+use crate::storage::access::without_touch;
+use crate::storage::encoding::meta_key;
 use crate::storage::encoding::KeyType;
 use crate::storage::keyspace::{ExpireCond, RenameOutcome};
 use crate::{acl, cmd, flags};
@@ -21,7 +23,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "generic", "4.0.0", "Asynchronously deletes one or more keys.", "O(1) for each key removed regardless of its size."),
     cmd!("exists", -2, flags!(READONLY, FAST), 1, -1, 1, acl!(KEYSPACE, READ, FAST), exists,
         "generic", "1.0.0", "Determines whether one or more keys exist.", "O(N) where N is the number of keys to check."),
-    cmd!("touch", -2, flags!(READONLY, FAST), 1, -1, 1, acl!(KEYSPACE, READ, FAST), exists,
+    cmd!("touch", -2, flags!(READONLY, FAST), 1, -1, 1, acl!(KEYSPACE, READ, FAST), touch,
         "generic", "3.2.1", "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "O(N) where N is the number of keys that will be touched."),
     cmd!("type", 2, flags!(READONLY, FAST), 1, 1, 1, acl!(KEYSPACE, READ, FAST), type_,
         "generic", "1.0.0", "Determines the type of value stored at a key.", "O(1)"),
@@ -115,14 +117,21 @@ fn del(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     Ok(Reply::Int(deleted.len() as i64))
 }
 
+/// EXISTS and TYPE leave the keys' access times as they were (Redis's LOOKUP_NOTOUCH).
 fn exists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    let (_dbs, p) = pdb(ctx);
+    Ok(Reply::Int(without_touch(|| ctx.storage().exists(p, &args[1..]))?))
+}
+
+/// TOUCH: EXISTS that counts as an access of each key.
+fn touch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (_dbs, p) = pdb(ctx);
     Ok(Reply::Int(ctx.storage().exists(p, &args[1..])?))
 }
 
 fn type_(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (_dbs, p) = pdb(ctx);
-    let t = ctx.storage().key_type(p, &args[1])?;
+    let t = without_touch(|| ctx.storage().key_type(p, &args[1]))?;
     Ok(Reply::Simple(t.map(KeyType::name).unwrap_or("none")))
 }
 
@@ -201,7 +210,8 @@ fn pexpireat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 fn ttl_generic(ctx: &mut Ctx<'_>, key: &[u8], f: impl Fn(u64, u64) -> i64) -> CmdResult<Reply> {
     let (_dbs, p) = pdb(ctx);
     let now = ctx.storage().clock.now_ms();
-    Ok(Reply::Int(match ctx.storage().get_alive(p, key)? {
+    // TTL and PTTL leave the access time alone, as in Redis.
+    Ok(Reply::Int(match without_touch(|| ctx.storage().get_alive(p, key))? {
         Some(r) => match r.header.expire_at_ms {
             0 => -1,
             at => f(at.max(now), now),
@@ -425,7 +435,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 
 fn object_encoding(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (_dbs, p) = pdb(ctx);
-    let Some(rec) = ctx.storage().get_alive(p, &args[2])? else { return Ok(Reply::Null) };
+    let Some(rec) = without_touch(|| ctx.storage().get_alive(p, &args[2]))? else { return Ok(Reply::Null) };
     let enc = match rec.key_type() {
         KeyType::String => {
             let v = rec.body();
@@ -449,26 +459,47 @@ fn object_encoding(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 
 fn object_refcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (_dbs, p) = pdb(ctx);
-    let Some(rec) = ctx.storage().get_alive(p, &args[2])? else { return Ok(Reply::Null) };
+    let Some(rec) = without_touch(|| ctx.storage().get_alive(p, &args[2]))? else { return Ok(Reply::Null) };
     // Redis shares the integers 0..10000 (OBJ_SHARED_INTEGERS) and reports them as INT_MAX.
     let shared =
         rec.key_type() == KeyType::String && parse_i64_strict(&rec.body()).is_some_and(|n| (0..10_000).contains(&n));
     Ok(Reply::Int(if shared { i64::from(i32::MAX) } else { 1 }))
 }
 
-fn object_freq(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
-    // Strata has no LFU policy yet (maxmemory-policy is noeviction), so Redis's reply applies.
-    Err(CmdError::err(
-        "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
-    ))
+/// Redis's note on switching between LRU and LFU policies, ending both OBJECT errors.
+const POLICY_SWITCH: &str =
+    "Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+
+fn object_freq(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    let (_dbs, p) = pdb(ctx);
+    if without_touch(|| ctx.storage().get_alive(p, &args[2]))?.is_none() {
+        return Ok(Reply::Null);
+    }
+    let access = &ctx.storage().access;
+    if !access.is_lfu() {
+        return Err(CmdError::err(format!(
+            "An LFU maxmemory policy is not selected, access frequency not tracked. {POLICY_SWITCH}"
+        )));
+    }
+    // An untracked key (its slot taken by a hotter key) is as rare as can be.
+    Ok(Reply::Int(i64::from(access.freq(&meta_key(p, &args[2])).unwrap_or(0))))
 }
 
 fn object_idletime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (_dbs, p) = pdb(ctx);
-    if ctx.storage().get_alive(p, &args[2])?.is_none() {
+    if without_touch(|| ctx.storage().get_alive(p, &args[2]))?.is_none() {
         return Ok(Reply::Null);
     }
-    Err(CmdError::err("OBJECT IDLETIME is not tracked by this server yet (access times arrive with the hot cache)"))
+    let access = &ctx.storage().access;
+    if access.is_lfu() {
+        return Err(CmdError::err(format!(
+            "An LFU maxmemory policy is selected, idle time not tracked. {POLICY_SWITCH}"
+        )));
+    }
+    // An untracked key (not used since start, or its slot taken by a key used later) reports
+    // the lower bound the table knows.
+    let idle = access.idle_ms(&meta_key(p, &args[2])).unwrap_or_else(|lower| lower);
+    Ok(Reply::Int((idle / 1000) as i64))
 }
 
 fn object_help(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {

@@ -9,6 +9,7 @@ pub mod hash;
 pub mod introspection;
 pub mod keyspace;
 pub mod list;
+mod maxmemory;
 pub mod multi;
 pub mod parse;
 pub mod pubsub;
@@ -142,6 +143,13 @@ pub(crate) fn truncate_lossy(b: &[u8], max: usize) -> String {
 /// fails them makes the transaction abort at EXEC.
 pub fn call(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> CmdResult<Reply> {
     let mut checked = check(ctx, spec, args);
+    if let Ok(s) = checked {
+        match maxmemory::before_command(ctx, s) {
+            Ok(()) => {}
+            Err(CmdError::WouldBlock) => return Err(CmdError::WouldBlock),
+            Err(e) => checked = Err(e),
+        }
+    }
     if ctx.session.multi.is_some() {
         if matches!(&checked, Ok(s) if s.flags.contains(Flags::NO_MULTI)) {
             checked = Err(CmdError::err("Command not allowed inside a transaction"));
@@ -161,11 +169,53 @@ pub fn call(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> Cm
         }
     }
     let spec = checked?;
-    let r = (spec.handler)(ctx, args);
+    let r = if reads_several_records(spec) {
+        run_locked_read(ctx, spec, args)
+    } else {
+        maxmemory::nested(|| (spec.handler)(ctx, args))
+    };
     // Key events its writes reported and did not announce themselves; then key misses.
     crate::state::notify::flush_key_events(ctx.shared);
     if r.is_ok() {
         pubsub::keymiss_after(ctx, spec, args);
+    }
+    r
+}
+
+/// Whether `spec` is a read that takes several records (a collection's metadata and members,
+/// or several keys): it runs holding its keys' locks, so a write can't land between its reads
+/// and it never shows a state that did not exist (a string read takes one record: no lock).
+fn reads_several_records(spec: &CommandSpec) -> bool {
+    const COLLECTIONS: Acl = Acl::HASH.union(Acl::LIST).union(Acl::SET).union(Acl::SORTEDSET).union(Acl::STREAM);
+    spec.flags.contains(Flags::READONLY)
+        && spec.first_key > 0
+        && (spec.acl.intersects(COLLECTIONS) || spec.last_key != spec.first_key)
+}
+
+/// Runs a read under its keys' locks, as one pipeline write of its own (lazy expiry deletes
+/// it makes commit with it). Inside a pipeline or an all-or-nothing write the keys are already
+/// held. On the network thread a busy lock means running on a blocking thread, which waits.
+fn run_locked_read(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> CmdResult<Reply> {
+    use crate::storage::batch;
+    if batch::pipeline_is_open() {
+        return maxmemory::nested(|| (spec.handler)(ctx, args));
+    }
+    let shared = ctx.shared;
+    let storage = &shared.storage;
+    let dbs = storage.dbs();
+    let pdb = dbs.physical(ctx.session.db);
+    let keys = spec.keys(args);
+    let Some(locked) = storage.begin_pipeline(dbs, keys.iter().map(|k| (pdb, k.as_ref()))) else {
+        return Err(CmdError::WouldBlock);
+    };
+    crate::state::notify::defer_begin();
+    let r = maxmemory::nested(|| (spec.handler)(ctx, args));
+    match locked.commit() {
+        Ok(()) => crate::state::notify::defer_flush(shared),
+        Err(e) => {
+            crate::state::notify::defer_discard();
+            tracing::error!(error = %e, "write of a read's lazy expiry failed");
+        }
     }
     r
 }

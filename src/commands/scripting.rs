@@ -223,6 +223,7 @@ impl ScriptHost<'_, '_> {
         if self.read_only && spec.flags.contains(Flags::WRITE) {
             return Err(CmdError::err("Write commands are not allowed from read-only scripts."));
         }
+        super::maxmemory::check_script_call(spec)?;
         self.ctx.shared.stats.total_commands_processed.fetch_add(1, Ordering::Relaxed);
         super::call(self.ctx, spec, args)
     }
@@ -321,6 +322,7 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, read_only: bool
     // `#!lua flags=no-writes` makes the script read-only.
     let shebang = crate::scripting::parse_eval_shebang(&body).map_err(CmdError::Raw)?;
     let read_only = read_only || shebang.flags.iter().any(|f| f == "no-writes");
+    super::maxmemory::check_script_start(shebang.present.then_some(shebang.flags.as_slice()))?;
     run(ctx, Target::Eval { sha: &sha, body: &body }, keys, argv, read_only, args)
 }
 
@@ -350,12 +352,9 @@ fn fcall_generic(ctx: &mut Ctx<'_>, args: &[Bytes], ro_command: bool) -> CmdResu
         let Some((lib_name, lib)) = found else {
             return Err(CmdError::err("Function not found"));
         };
-        let no_writes = lib
-            .info
-            .functions
-            .iter()
-            .find(|f| f.name.eq_ignore_ascii_case(&name))
-            .is_some_and(|f| f.flags.iter().any(|fl| fl == "no-writes"));
+        let flags = lib.info.functions.iter().find(|f| f.name.eq_ignore_ascii_case(&name)).map(|f| f.flags.clone());
+        let no_writes = flags.as_ref().is_some_and(|fl| fl.iter().any(|f| f == "no-writes"));
+        super::maxmemory::check_script_start(Some(flags.as_deref().unwrap_or_default()))?;
         (lib_name.clone(), lib.code.clone(), no_writes)
     };
     if ro_command && !no_writes {

@@ -76,6 +76,7 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     storage.expire_effort.store(u64::from(cfg.active_expire_effort), Ordering::Relaxed);
     storage.cache.set_capacity(cfg.hot_cache_size);
     apply_encoding_limits(&cfg, storage);
+    apply_eviction(&cfg, storage);
     drop(cfg);
     crate::state::notify::apply_config(ctx.shared);
     let cfg = ctx.shared.config.read();
@@ -95,6 +96,24 @@ pub fn apply_encoding_limits(cfg: &crate::config::Config, storage: &crate::stora
     l.zset_max_listpack_value.store(cfg.zset_max_listpack_value, Ordering::Relaxed);
 }
 
+/// Hands `maxmemory` and its policy settings to storage's evictor.
+pub fn apply_eviction(cfg: &crate::config::Config, storage: &crate::storage::Storage) {
+    use crate::config::MaxmemoryPolicy as M;
+    use crate::storage::evict::Policy as P;
+    let policy = match cfg.maxmemory_policy {
+        M::VolatileLru => P::VolatileLru,
+        M::VolatileLfu => P::VolatileLfu,
+        M::VolatileRandom => P::VolatileRandom,
+        M::VolatileTtl => P::VolatileTtl,
+        M::AllkeysLru => P::AllKeysLru,
+        M::AllkeysLfu => P::AllKeysLfu,
+        M::AllkeysRandom => P::AllKeysRandom,
+        M::Noeviction => P::NoEviction,
+    };
+    let lfu = (cfg.lfu_log_factor, cfg.lfu_decay_time);
+    storage.configure_eviction(cfg.maxmemory, policy, cfg.maxmemory_samples, cfg.maxmemory_eviction_tenacity, lfu);
+}
+
 pub fn fsync_policy(a: AppendFsync) -> FsyncPolicy {
     match a {
         AppendFsync::Always => FsyncPolicy::Always,
@@ -106,6 +125,7 @@ pub fn fsync_policy(a: AppendFsync) -> FsyncPolicy {
 fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
     ctx.shared.stats.reset();
     ctx.shared.storage.stats.expired_keys.store(0, Ordering::Relaxed);
+    ctx.shared.storage.evict.evicted_keys.store(0, Ordering::Relaxed);
     Ok(Reply::Ok)
 }
 
@@ -262,17 +282,27 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
         }
         "memory" => {
             out.push_str("# Memory\r\n");
+            // used_memory is the logical data set, what maxmemory limits (DESIGN.md §6).
             let rss = resident_bytes();
-            kv(out, "used_memory", &rss);
+            let used = storage.used_memory_dataset();
+            let peak = storage.evict.note_peak(used);
+            kv(out, "used_memory", &used);
+            kv(out, "used_memory_human", &bytes_to_human(used));
             kv(out, "used_memory_rss", &rss);
+            kv(out, "used_memory_rss_human", &bytes_to_human(rss));
+            kv(out, "used_memory_peak", &peak);
+            kv(out, "used_memory_peak_human", &bytes_to_human(peak));
+            kv(out, "used_memory_dataset", &used);
             kv(out, "number_of_cached_scripts", &shared.scripts.bodies.read().len());
             {
                 let functions = shared.scripts.functions.read();
                 kv(out, "number_of_functions", &functions.function_count());
                 kv(out, "number_of_libraries", &functions.libs.len());
             }
-            kv(out, "maxmemory", &0);
-            kv(out, "maxmemory_policy", &"noeviction");
+            kv(out, "maxmemory", &cfg.maxmemory);
+            kv(out, "maxmemory_human", &bytes_to_human(cfg.maxmemory));
+            kv(out, "maxmemory_policy", &cfg.maxmemory_policy);
+            kv(out, "strata_access_table_bytes", &storage.access.bytes());
             let (cache_bytes, cache_entries) = storage.cache.usage();
             kv(out, "hot_cache_size", &storage.cache.capacity());
             kv(out, "hot_cache_used_bytes", &cache_bytes);
@@ -305,7 +335,7 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
             kv(out, "total_net_output_bytes", &l(&st.total_net_output_bytes));
             kv(out, "rejected_connections", &l(&st.rejected_connections));
             kv(out, "expired_keys", &l(&storage.stats.expired_keys));
-            kv(out, "evicted_keys", &0);
+            kv(out, "evicted_keys", &l(&storage.evict.evicted_keys));
             kv(out, "keyspace_hits", &l(&st.keyspace_hits));
             kv(out, "keyspace_misses", &l(&st.keyspace_misses));
             kv(out, "pubsub_channels", &shared.pubsub.distinct(crate::state::pubsub::Kind::Channel));
@@ -370,6 +400,18 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
             }
         }
         _ => {}
+    }
+}
+
+/// Redis's `bytesToHuman`: 1023B, 1.00K, 2.50M, 1.00G.
+fn bytes_to_human(n: u64) -> String {
+    let d = n as f64;
+    match n {
+        0..1024 => format!("{n}B"),
+        1024..1_048_576 => format!("{:.2}K", d / 1024.0),
+        1_048_576..1_073_741_824 => format!("{:.2}M", d / 1_048_576.0),
+        1_073_741_824..1_099_511_627_776 => format!("{:.2}G", d / 1_073_741_824.0),
+        _ => format!("{:.2}T", d / 1_099_511_627_776.0),
     }
 }
 

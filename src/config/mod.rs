@@ -110,6 +110,21 @@ config_enum! {
     }
 }
 
+config_enum! {
+    /// What happens when the data set reaches `maxmemory` (`maxmemory-policy`), as in Redis.
+    MaxmemoryPolicy {
+        VolatileLru => "volatile-lru",
+        VolatileLfu => "volatile-lfu",
+        VolatileRandom => "volatile-random",
+        VolatileTtl => "volatile-ttl",
+        AllkeysLru => "allkeys-lru",
+        AllkeysLfu => "allkeys-lfu",
+        AllkeysRandom => "allkeys-random",
+        /// Refuse commands that may add data (`-OOM`).
+        Noeviction => "noeviction",
+    }
+}
+
 const KB: u64 = 1024;
 const MB: u64 = 1024 * KB;
 const GB: u64 = 1024 * MB;
@@ -154,6 +169,18 @@ pub const DEFAULT_CLIENT_QUERY_BUFFER_LIMIT: u64 = GB;
 pub const DEFAULT_HZ: u32 = 10;
 /// Default `active-expire-effort`.
 pub const DEFAULT_ACTIVE_EXPIRE_EFFORT: u32 = 1;
+/// Default `maxmemory` (0: no limit).
+pub const DEFAULT_MAXMEMORY: u64 = 0;
+/// Default `maxmemory-policy`.
+pub const DEFAULT_MAXMEMORY_POLICY: MaxmemoryPolicy = MaxmemoryPolicy::Noeviction;
+/// Default `maxmemory-samples`.
+pub const DEFAULT_MAXMEMORY_SAMPLES: u32 = 5;
+/// Default `maxmemory-eviction-tenacity`.
+pub const DEFAULT_MAXMEMORY_EVICTION_TENACITY: u32 = 10;
+/// Default `lfu-log-factor`.
+pub const DEFAULT_LFU_LOG_FACTOR: u32 = 10;
+/// Default `lfu-decay-time` (minutes).
+pub const DEFAULT_LFU_DECAY_TIME: u32 = 1;
 /// Default `hash-max-listpack-entries`.
 pub const DEFAULT_HASH_MAX_LISTPACK_ENTRIES: u64 = 512;
 /// Default `hash-max-listpack-value`.
@@ -229,6 +256,18 @@ pub struct Config {
     pub hz: u32,
     /// Active expiry effort, 1..=10.
     pub active_expire_effort: u32,
+    /// Limit of the logical data set in bytes (`used_memory`); 0 = none.
+    pub maxmemory: u64,
+    /// What to do at the limit.
+    pub maxmemory_policy: MaxmemoryPolicy,
+    /// Keys sampled per database for each eviction.
+    pub maxmemory_samples: u32,
+    /// How long one command may spend evicting, 0..=100 (Redis's time limit scale).
+    pub maxmemory_eviction_tenacity: u32,
+    /// LFU counter growth: higher values need more hits per step.
+    pub lfu_log_factor: u32,
+    /// Minutes per halving step of an LFU counter; 0 = never decay.
+    pub lfu_decay_time: u32,
     /// `hash-max-listpack-entries`.
     pub hash_max_listpack_entries: u64,
     /// `hash-max-listpack-value`.
@@ -287,6 +326,12 @@ impl Default for Config {
             notify_keyspace_events: NotifyFlags::empty(),
             hz: DEFAULT_HZ,
             active_expire_effort: DEFAULT_ACTIVE_EXPIRE_EFFORT,
+            maxmemory: DEFAULT_MAXMEMORY,
+            maxmemory_policy: DEFAULT_MAXMEMORY_POLICY,
+            maxmemory_samples: DEFAULT_MAXMEMORY_SAMPLES,
+            maxmemory_eviction_tenacity: DEFAULT_MAXMEMORY_EVICTION_TENACITY,
+            lfu_log_factor: DEFAULT_LFU_LOG_FACTOR,
+            lfu_decay_time: DEFAULT_LFU_DECAY_TIME,
             hash_max_listpack_entries: DEFAULT_HASH_MAX_LISTPACK_ENTRIES,
             hash_max_listpack_value: DEFAULT_HASH_MAX_LISTPACK_VALUE,
             set_max_intset_entries: DEFAULT_SET_MAX_INTSET_ENTRIES,

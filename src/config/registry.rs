@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 pub(super) use super::directive::{Directive, Kind, Value, ValueError, KB, MB};
-use super::{AppendFsync, Compression, LogFormat, LogLevel};
+use super::{AppendFsync, Compression, LogFormat, LogLevel, MaxmemoryPolicy};
 
 /// Largest memory size accepted (C `LLONG_MAX`, as in Redis).
 const MEM_MAX: u64 = i64::MAX as u64;
@@ -178,6 +178,13 @@ pub(super) static DIRECTIVES: &[Directive] = &[
         RUNTIME,
         int active_expire_effort
     ),
+    // Memory management (DESIGN.md §6): the limit applies to the logical data set.
+    directive!("maxmemory", Kind::Memory { min: 0, max: MEM_MAX }, RUNTIME, int maxmemory),
+    directive!("maxmemory-policy", RUNTIME, enum MaxmemoryPolicy maxmemory_policy),
+    directive!("maxmemory-samples", Kind::Int { min: 1, max: 64 }, RUNTIME, int maxmemory_samples),
+    directive!("maxmemory-eviction-tenacity", Kind::Int { min: 0, max: 100 }, RUNTIME, int maxmemory_eviction_tenacity),
+    directive!("lfu-log-factor", Kind::Int { min: 0, max: INT_MAX }, RUNTIME, int lfu_log_factor),
+    directive!("lfu-decay-time", Kind::Int { min: 0, max: INT_MAX }, RUNTIME, int lfu_decay_time),
     // Collection encodings (the names OBJECT ENCODING reports).
     directive!("hash-max-listpack-entries", Kind::Int { min: 0, max: MEM_MAX }, RUNTIME, int hash_max_listpack_entries),
     directive!("hash-max-listpack-value", Kind::Int { min: 0, max: MEM_MAX }, RUNTIME, int hash_max_listpack_value),

@@ -216,6 +216,12 @@ proto-max-bulk-len 1mb
 client-query-buffer-limit 2g
 hz 500
 active-expire-effort 10
+maxmemory 100mb
+maxmemory-policy ALLKEYS-LFU
+maxmemory-samples 10
+maxmemory-eviction-tenacity 100
+lfu-log-factor 0
+lfu-decay-time 0
 hash-max-listpack-entries 0
 hash-max-listpack-value 1
 set-max-intset-entries 2
@@ -261,6 +267,12 @@ notify-keyspace-events Ex
         notify_keyspace_events: crate::config::NotifyFlags::KEYEVENT | crate::config::NotifyFlags::EXPIRED,
         hz: 500,
         active_expire_effort: 10,
+        maxmemory: 100 * 1024 * 1024,
+        maxmemory_policy: crate::config::MaxmemoryPolicy::AllkeysLfu,
+        maxmemory_samples: 10,
+        maxmemory_eviction_tenacity: 100,
+        lfu_log_factor: 0,
+        lfu_decay_time: 0,
         hash_max_listpack_entries: 0,
         hash_max_listpack_value: 1,
         set_max_intset_entries: 2,
@@ -433,6 +445,10 @@ fn get_with_patterns() {
         vec![
             "maxclients",
             "proto-max-bulk-len",
+            "maxmemory",
+            "maxmemory-policy",
+            "maxmemory-samples",
+            "maxmemory-eviction-tenacity",
             "hash-max-listpack-entries",
             "hash-max-listpack-value",
             "set-max-intset-entries",
@@ -615,6 +631,12 @@ fn immutable_directives() {
         "notify-keyspace-events",
         "hz",
         "active-expire-effort",
+        "maxmemory",
+        "maxmemory-policy",
+        "maxmemory-samples",
+        "maxmemory-eviction-tenacity",
+        "lfu-log-factor",
+        "lfu-decay-time",
         "hash-max-listpack-entries",
         "hash-max-listpack-value",
         "set-max-intset-entries",
@@ -771,4 +793,30 @@ fn enum_spellings() {
     assert_eq!(LogLevel::from_name("loud"), None);
     assert_eq!(Compression::Zstd.to_string(), "zstd");
     assert_eq!(LogFormat::Json.as_str(), "json");
+}
+
+#[test]
+fn maxmemory_directives_validate_as_redis() {
+    let mut c = Config::default();
+    set(&mut c, &[("maxmemory", "100mb"), ("maxmemory-policy", "ALLKEYS-LRU"), ("lfu-log-factor", "0")]).unwrap();
+    assert_eq!((c.maxmemory, c.maxmemory_policy), (100 * 1024 * 1024, crate::config::MaxmemoryPolicy::AllkeysLru));
+    assert_eq!(get(&c, &["maxmemory-policy"]), vec![("maxmemory-policy", "allkeys-lru".to_owned())]);
+    assert_eq!(
+        set(&mut c, &[("maxmemory-policy", "lru")]).unwrap_err(),
+        "ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the \
+         following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, \
+         allkeys-random, noeviction"
+    );
+    assert_eq!(
+        set(&mut c, &[("maxmemory-samples", "0")]).unwrap_err(),
+        "ERR CONFIG SET failed (possibly related to argument 'maxmemory-samples') - argument must be between 1 and 64 inclusive"
+    );
+    assert_eq!(
+        set(&mut c, &[("maxmemory-eviction-tenacity", "101")]).unwrap_err(),
+        "ERR CONFIG SET failed (possibly related to argument 'maxmemory-eviction-tenacity') - argument must be between 0 and 100 inclusive"
+    );
+    assert_eq!(
+        set(&mut c, &[("maxmemory", "1x")]).unwrap_err(),
+        "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value"
+    );
 }

@@ -61,6 +61,7 @@ impl Server {
     pub async fn bind(cfg: Config) -> Result<Server, StartError> {
         let storage = Storage::open(&storage_options(&cfg), Arc::new(Clock::new()))?;
         crate::commands::server::apply_encoding_limits(&cfg, &storage);
+        crate::commands::server::apply_eviction(&cfg, &storage);
         let mut listeners = Vec::new();
         let mut port = cfg.port;
         for addr in &cfg.bind {

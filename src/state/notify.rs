@@ -175,6 +175,14 @@ pub fn install(shared: &Arc<Shared>) {
             announce(&shared, KeyEvent::Expired, pdb, key);
         }
     }));
+    let weak: Weak<Shared> = Arc::downgrade(shared);
+    shared.storage.evict.set_hook(Box::new(move |pdb, key| {
+        if let Some(shared) = weak.upgrade() {
+            if let Some(db) = shared.storage.logical(pdb) {
+                notify(&shared, db, NotifyFlags::EVICTED, "evicted", key);
+            }
+        }
+    }));
 }
 
 #[cfg(test)]

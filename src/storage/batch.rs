@@ -16,6 +16,7 @@
 //! it. A command that needs a lock the pipeline does not hold, or the disk, gets
 //! `StoreError::WouldBlock`; the caller then commits what ran so far and runs the rest one by one.
 
+use super::cache::{Cached, Kind};
 use super::encoding::{self, CollMeta, CounterKind, KeyType};
 use super::events::{self, KeyEvent};
 use super::locks::{self, KeyGuard};
@@ -45,8 +46,13 @@ struct Op {
     value: Bytes,
 }
 
-/// Counter changes of one physical database: (db, keys delta, expires delta).
-type Delta = (u8, i64, i64);
+/// Counter changes of one physical database: (db, one delta per `CounterKind::ALL`).
+type Delta = (u8, [i64; COUNTERS]);
+
+/// How many counters each physical database has (`CounterKind::ALL`).
+pub(crate) const COUNTERS: usize = CounterKind::ALL.len();
+const KEYS: usize = 0;
+const EXPIRES: usize = 1;
 
 /// A collection at least this large, when deleted or overwritten, has its subkey range compacted
 /// soon after (DESIGN.md §3: deleted-heavy ranges are compacted), rather than whenever RocksDB
@@ -105,8 +111,8 @@ impl<'s> Batch<'s> {
         self.ops.push(Op { cf, kind, key, value: value.into() });
     }
 
-    fn delta(&mut self, pdb: u8, keys: i64, expires: i64) {
-        add_delta(&mut self.deltas, (pdb, keys, expires));
+    fn delta(&mut self, pdb: u8, d: [i64; COUNTERS]) {
+        add_delta(&mut self.deltas, (pdb, d));
     }
 
     /// Writes `record` (an encoded metadata value whose expiry is `expire_at_ms`) for `key`,
@@ -132,6 +138,12 @@ impl<'s> Batch<'s> {
         if let Some(old) = old {
             self.note_dropped(pdb, key, old, Some(&record));
         }
+        let new_len = (meta_key_len(key) + record.len()) as i64;
+        let new_elements = encoding::coll_size(&record) as i64;
+        // A new key starts fresh for LRU/LFU (an overwritten one keeps its history, as Redis).
+        if old.is_none_or(|o| !o.alive(self.store.clock.now_ms())) {
+            self.store.access.created(&meta_key);
+        }
         self.op(cf::METADATA, OpKind::Put, meta_key, record);
         let old_expire = old.map(|r| r.header.expire_at_ms).unwrap_or(0);
         if old_expire != expire_at_ms {
@@ -154,7 +166,9 @@ impl<'s> Batch<'s> {
         }
         let keys = i64::from(old.is_none());
         let expires = i64::from(expire_at_ms != 0) - i64::from(old_expire != 0);
-        self.delta(pdb, keys, expires);
+        let old_len = old.map_or(0, |o| (meta_key_len(key) + o.raw.len()) as i64);
+        let elements = new_elements - old.map_or(0, |o| encoding::coll_size(&o.raw) as i64);
+        self.delta(pdb, [keys, expires, new_len - old_len, elements, 0, 0]);
         if self.store.key_events() {
             match old {
                 None => self.events.push((KeyEvent::New, pdb, key.to_vec())),
@@ -180,7 +194,8 @@ impl<'s> Batch<'s> {
         if expire != 0 {
             self.op(cf::EXPIRE_INDEX, OpKind::Delete, encoding::expire_index_key(expire, pdb, key), Bytes::new());
         }
-        self.delta(pdb, -1, -i64::from(expire != 0));
+        let bytes = (meta_key_len(key) + old.raw.len()) as i64;
+        self.delta(pdb, [-1, -i64::from(expire != 0), -bytes, -(encoding::coll_size(&old.raw) as i64), 0, 0]);
     }
 
     /// Notes that `key`'s record, removed or replaced by this batch, had expired (an
@@ -214,8 +229,16 @@ impl<'s> Batch<'s> {
         }
     }
 
-    /// Writes one subkey (`subkeys` or `zset_score` family).
+    /// Writes one subkey (`subkeys` or `zset_score` family). Its size feeds the average
+    /// element size that `used_memory` estimates collections with.
     pub fn put_sub(&mut self, cf: &'static str, key: Vec<u8>, value: impl Into<Bytes>) {
+        let value: Bytes = value.into();
+        if let Some((pdb, _, _, sub)) = encoding::decode_subkey(&key) {
+            // One record per element in `subkeys` and `stream`; `zset_score` adds bytes only
+            // (a sorted-set member has a record in both families).
+            let writes = i64::from(cf != cf::ZSET_SCORE);
+            self.delta(pdb, [0, 0, 0, 0, (sub.len() + value.len()) as i64, writes]);
+        }
         self.op(cf, OpKind::Put, key, value);
     }
 
@@ -295,7 +318,7 @@ impl<'s> Batch<'s> {
     }
 
     fn reset_counters(&mut self, pdb: u8) {
-        for kind in [CounterKind::Keys, CounterKind::Expires] {
+        for kind in CounterKind::ALL {
             let key = encoding::counter_key(kind, pdb).to_vec();
             self.op(cf::DEFAULT, OpKind::Put, key, 0i64.to_le_bytes().to_vec());
         }
@@ -330,17 +353,23 @@ impl<'s> Batch<'s> {
     }
 }
 
-fn add_delta(deltas: &mut Vec<Delta>, (pdb, keys, expires): Delta) {
-    if keys == 0 && expires == 0 {
+fn add_delta(deltas: &mut Vec<Delta>, (pdb, d): Delta) {
+    if d.iter().all(|&x| x == 0) {
         return;
     }
-    match deltas.iter_mut().find(|d| d.0 == pdb) {
-        Some(d) => {
-            d.1 += keys;
-            d.2 += expires;
+    match deltas.iter_mut().find(|x| x.0 == pdb) {
+        Some(x) => {
+            for (a, b) in x.1.iter_mut().zip(d) {
+                *a += b;
+            }
         }
-        None => deltas.push((pdb, keys, expires)),
+        None => deltas.push((pdb, d)),
     }
+}
+
+/// Length of `key`'s metadata key (db · slot · key).
+fn meta_key_len(key: &[u8]) -> usize {
+    3 + key.len()
 }
 
 /// Writes `ops` plus the counter merges of `deltas` as one RocksDB write, then applies the
@@ -357,19 +386,21 @@ fn write_ops(store: &Storage, ops: &[Op], deltas: &[Delta], resets: &[u8]) -> Re
         }
     }
     let d = store.cf(cf::DEFAULT);
-    for &(pdb, keys, expires) in deltas {
-        if keys != 0 {
-            wb.merge_cf(d, encoding::counter_key(CounterKind::Keys, pdb), keys.to_le_bytes());
-        }
-        if expires != 0 {
-            wb.merge_cf(d, encoding::counter_key(CounterKind::Expires, pdb), expires.to_le_bytes());
+    for &(pdb, values) in deltas {
+        for (kind, v) in CounterKind::ALL.into_iter().zip(values) {
+            if v != 0 {
+                wb.merge_cf(d, encoding::counter_key(kind, pdb), v.to_le_bytes());
+            }
         }
     }
     // Watched keys a flush is about to delete (WATCH sees a flush only of keys that exist).
     let flushed_watched = if store.watches.any() { flushed_watched_keys(store, ops) } else { Vec::new() };
     let db = store.db();
-    tier::with_write_options(|wo| db.write_opt(wb, wo))?;
-    update_cache(store, ops);
+    let cached = CacheWrite::of(ops);
+    cached.begin(store);
+    let written = tier::with_write_options(|wo| db.write_opt(wb, wo));
+    cached.end(store, written.is_ok());
+    written?;
     // After the in-memory copies are current: a client watching from now on reads the new value.
     if store.watches.any() {
         touch_watched(store, ops, &flushed_watched);
@@ -377,51 +408,109 @@ fn write_ops(store: &Storage, ops: &[Op], deltas: &[Delta], resets: &[u8]) -> Re
     for &pdb in resets {
         store.reset_counters(pdb);
     }
-    for &(pdb, keys, expires) in deltas {
-        store.add_counters(pdb, keys, expires);
+    for &(pdb, values) in deltas {
+        store.add_counters(pdb, &values);
     }
     tier::note_write_seq(store.note_written());
     Ok(())
 }
 
-/// Brings the hot cache up to date with `ops`, just written, while the writer still holds their
-/// keys' locks (see `cache` for why a racing read can't put an older copy back). Metadata
-/// records are written through (a key written is likely read next); a subkey record is updated
-/// only if cached; a collection kept whole is dropped when any record under it changes.
-fn update_cache(store: &Storage, ops: &[Op]) {
-    use super::cache::{Cached, Kind};
-    let c = &store.cache;
-    let mut last: Option<(Kind, &[u8])> = None;
-    for op in ops {
-        let whole = match op.cf {
-            cf::METADATA => Kind::Meta,
-            cf::SUBKEYS => Kind::SubsOf,
-            cf::ZSET_SCORE => Kind::ScoresOf,
-            _ => continue,
-        };
-        let value = match op.kind {
-            OpKind::Put => Some(op.value.clone()),
-            OpKind::Delete | OpKind::SingleDelete => None,
-            OpKind::DeleteRange => {
-                c.clear();
-                last = None;
+/// The hot-cache entries one write changes, each once with its last value, so that the cache
+/// goes from the state before the write to the state after it without showing any in between
+/// (`HotCache::begin_write`). Metadata records are written through (a key written is likely
+/// read next); a subkey record is updated only if cached; a collection kept whole is dropped
+/// when any record under it changes; range deletes empty the cache.
+#[derive(Default)]
+struct CacheWrite<'o> {
+    /// (kind, key, last value written: None = deleted).
+    records: Vec<(Kind, &'o [u8], Option<Bytes>)>,
+    /// Index of `records` once it is long (a big batch stays linear).
+    index: HashMap<(Kind, &'o [u8]), usize>,
+    members: Vec<(Kind, &'o [u8])>,
+    clear: bool,
+}
+
+impl<'o> CacheWrite<'o> {
+    fn of(ops: &'o [Op]) -> CacheWrite<'o> {
+        let mut w = CacheWrite::default();
+        for op in ops {
+            let whole = match op.cf {
+                cf::METADATA => Kind::Meta,
+                cf::SUBKEYS => Kind::SubsOf,
+                cf::ZSET_SCORE => Kind::ScoresOf,
+                _ => continue,
+            };
+            let value = match op.kind {
+                OpKind::Put => Some(op.value.clone()),
+                OpKind::Delete | OpKind::SingleDelete => None,
+                OpKind::DeleteRange => {
+                    w.clear = true;
+                    continue;
+                }
+            };
+            if whole == Kind::Meta {
+                w.record(Kind::Meta, &op.key, value);
                 continue;
             }
+            if whole == Kind::SubsOf {
+                w.record(Kind::Sub, &op.key, value);
+            }
+            let Some((_, _, _, sub)) = encoding::decode_subkey(&op.key) else { continue };
+            let prefix = &op.key[..op.key.len() - sub.len()];
+            // A batch writes runs of records of one collection.
+            if w.members.last() != Some(&(whole, prefix)) && !w.members.contains(&(whole, prefix)) {
+                w.members.push((whole, prefix));
+            }
+        }
+        w
+    }
+
+    fn record(&mut self, kind: Kind, key: &'o [u8], value: Option<Bytes>) {
+        const INDEXED: usize = 16;
+        let at = if self.records.len() > INDEXED {
+            if self.index.is_empty() {
+                self.index = self.records.iter().enumerate().map(|(i, (k, key, _))| ((*k, *key), i)).collect();
+            }
+            self.index.get(&(kind, key)).copied()
+        } else {
+            self.records.iter().position(|(k, rk, _)| *k == kind && *rk == key)
         };
-        if whole == Kind::Meta {
-            let insert = value.is_some();
-            c.write(Kind::Meta, &op.key, Cached::Record(value), insert);
-            continue;
+        match at {
+            Some(i) => self.records[i].2 = value,
+            None => {
+                if !self.index.is_empty() {
+                    self.index.insert((kind, key), self.records.len());
+                }
+                self.records.push((kind, key, value));
+            }
         }
-        if whole == Kind::SubsOf {
-            c.write(Kind::Sub, &op.key, Cached::Record(value), false);
+    }
+
+    fn begin(&self, store: &Storage) {
+        let c = &store.cache;
+        if self.clear {
+            c.begin_clear();
         }
-        let Some((_, _, _, sub)) = encoding::decode_subkey(&op.key) else { continue };
-        let prefix = &op.key[..op.key.len() - sub.len()];
-        // A batch writes runs of records of one collection: drop its entry once.
-        if last != Some((whole, prefix)) {
-            c.invalidate_members(whole, prefix);
-            last = Some((whole, prefix));
+        for (kind, key, _) in &self.records {
+            c.begin_write(*kind, key);
+        }
+        for (kind, prefix) in &self.members {
+            c.begin_write(*kind, prefix);
+        }
+    }
+
+    /// `written`: whether the write reached RocksDB (if not, entries stay as they were).
+    fn end(self, store: &Storage, written: bool) {
+        let c = &store.cache;
+        for (kind, key, value) in self.records {
+            let insert = kind == Kind::Meta && value.is_some();
+            c.end_write(kind, key, written.then_some(Cached::Record(value)), insert);
+        }
+        for (kind, prefix) in self.members {
+            c.end_write(kind, prefix, None, false);
+        }
+        if self.clear {
+            c.end_clear();
         }
     }
 }
@@ -501,7 +590,7 @@ thread_local! {
 }
 
 /// Whether a pipeline write is open on this thread.
-fn pipeline_is_open() -> bool {
+pub fn pipeline_is_open() -> bool {
     ACTIVE.with(|a| a.borrow().is_some())
 }
 
@@ -631,7 +720,10 @@ pub(crate) fn atomic_get(cf: &'static str, key: &[u8]) -> Option<Option<Bytes>> 
 /// on this thread holds uncommitted: DBSIZE inside a transaction counts its own writes.
 pub(crate) fn pending_counts(pdb: u8) -> (i64, i64) {
     ACTIVE.with(|a| {
-        a.borrow().as_ref().and_then(|act| act.deltas.iter().find(|d| d.0 == pdb).map(|d| (d.1, d.2))).unwrap_or((0, 0))
+        a.borrow()
+            .as_ref()
+            .and_then(|act| act.deltas.iter().find(|d| d.0 == pdb).map(|d| (d.1[KEYS], d.1[EXPIRES])))
+            .unwrap_or((0, 0))
     })
 }
 

@@ -28,16 +28,17 @@ use hashbrown::HashTable;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 const SHARDS: usize = 64;
 const STAMPS: usize = 1 << 16;
 /// Bytes charged per entry besides its key and value: the slab slot, the table and queue
-/// slots, and the heap blocks' headers.
-const ENTRY_OVERHEAD: usize = 96;
-/// Bytes charged per record of a whole collection besides its key and value.
-const MEMBER_OVERHEAD: usize = 48;
+/// slots, the key's heap block and the value's shared header (with the allocator's rounding).
+const ENTRY_OVERHEAD: usize = std::mem::size_of::<Slot>() + 80;
+/// Bytes charged per record of a whole collection besides its key and value: the pair of
+/// `Bytes` and the two heap blocks behind them.
+const MEMBER_OVERHEAD: usize = std::mem::size_of::<(Bytes, Bytes)>() + 64;
 /// Collections with more records than this are not kept whole (point reads are still cached).
 pub const MAX_MEMBERS: usize = 256;
 /// Nor those whose records add up to more bytes than this.
@@ -46,9 +47,11 @@ pub const MAX_MEMBER_BYTES: usize = 32 << 10;
 const PROMOTE_FREQ: u8 = 2;
 const MAX_FREQ: u8 = 3;
 const HASH_SEED: u64 = 0x5354_5241_5441_4843;
+/// Stamps and the epoch count writes under way in their high 32 bits (see `begin_write`).
+const WRITER: u64 = 1 << 32;
 
 /// What kind of entry a key names: the same bytes are a different entry in each.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum Kind {
     /// A metadata record by metadata key.
@@ -97,7 +100,7 @@ impl Cached {
 pub struct Ticket {
     hash: u64,
     epoch: u64,
-    stamp: u32,
+    stamp: u64,
 }
 
 /// Counters for INFO.
@@ -110,7 +113,7 @@ pub struct CacheStats {
 
 pub struct HotCache {
     shards: Box<[Mutex<Shard>]>,
-    stamps: Box<[AtomicU32]>,
+    stamps: Box<[AtomicU64]>,
     epoch: AtomicU64,
     shard_capacity: AtomicUsize,
     pub stats: CacheStats,
@@ -124,6 +127,8 @@ struct Entry {
     charge: usize,
     freq: u8,
     in_main: bool,
+    /// Writes of this key under way (`begin_write`): not served while any is.
+    pending: u32,
 }
 
 /// A slab slot; `gen` changes whenever the slot is freed, so queue references to an entry
@@ -146,6 +151,9 @@ struct Shard {
     small_used: usize,
     entries: usize,
     main_entries: usize,
+    /// Queue references to entries removed early (invalidated): swept out when they outnumber
+    /// the live entries, so a cache below its size under churn does not grow its queues.
+    stale: usize,
 }
 
 fn hash_of(kind: Kind, key: &[u8]) -> u64 {
@@ -159,7 +167,7 @@ impl HotCache {
     pub fn new(capacity: u64) -> HotCache {
         HotCache {
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
-            stamps: (0..STAMPS).map(|_| AtomicU32::new(0)).collect(),
+            stamps: (0..STAMPS).map(|_| AtomicU64::new(0)).collect(),
             epoch: AtomicU64::new(0),
             shard_capacity: AtomicUsize::new(per_shard(capacity)),
             stats: CacheStats::default(),
@@ -170,7 +178,7 @@ impl HotCache {
         &self.shards[(hash >> 58) as usize % SHARDS]
     }
 
-    fn stamp(&self, hash: u64) -> &AtomicU32 {
+    fn stamp(&self, hash: u64) -> &AtomicU64 {
         &self.stamps[hash as usize % STAMPS]
     }
 
@@ -188,12 +196,15 @@ impl HotCache {
             return Err(ticket);
         }
         let mut shard = self.shard(hash).lock();
-        match shard.find_mut(hash, kind, key) {
+        match shard.find_mut(hash, kind, key).filter(|e| e.pending == 0) {
             Some(e) => {
                 e.freq = (e.freq + 1).min(MAX_FREQ);
                 let v = e.value.clone();
                 drop(shard);
-                self.stats.hits.fetch_add(1, Ordering::Relaxed);
+                // A too-big marker serves nothing: the read goes to RocksDB.
+                let served = !matches!(&v, Cached::Members(m) if !m.whole);
+                let counter = if served { &self.stats.hits } else { &self.stats.misses };
+                counter.fetch_add(1, Ordering::Relaxed);
                 Ok(v)
             }
             None => {
@@ -201,87 +212,6 @@ impl HotCache {
                 self.stats.misses.fetch_add(1, Ordering::Relaxed);
                 Err(ticket)
             }
-        }
-    }
-
-    /// Puts what a read found in RocksDB, unless a write (or flush) came since `ticket`.
-    pub fn fill(&self, kind: Kind, key: &[u8], ticket: Ticket, value: Cached) {
-        let cap = self.shard_capacity.load(Ordering::Relaxed);
-        let charge = key.len() + value.charge() + ENTRY_OVERHEAD;
-        if cap == 0 || charge > cap / 4 {
-            return;
-        }
-        let mut shard = self.shard(ticket.hash).lock();
-        if self.epoch.load(Ordering::Acquire) != ticket.epoch
-            || self.stamp(ticket.hash).load(Ordering::Acquire) != ticket.stamp
-        {
-            return;
-        }
-        if shard.find_mut(ticket.hash, kind, key).is_some() {
-            return;
-        }
-        shard.insert(Entry { hash: ticket.hash, kind, key: key.into(), value, charge, freq: 0, in_main: false });
-        let evicted = shard.evict(cap);
-        drop(shard);
-        self.note_evictions(evicted);
-    }
-
-    /// A committed write of `key`: `value` is its new content. With `insert`, an absent entry is
-    /// created (write-allocate); otherwise only an existing one is updated.
-    pub fn write(&self, kind: Kind, key: &[u8], value: Cached, insert: bool) {
-        let hash = hash_of(kind, key);
-        self.stamp(hash).fetch_add(1, Ordering::AcqRel);
-        let cap = self.shard_capacity.load(Ordering::Relaxed);
-        if cap == 0 {
-            return;
-        }
-        let charge = key.len() + value.charge() + ENTRY_OVERHEAD;
-        let mut shard = self.shard(hash).lock();
-        let too_big = charge > cap / 4;
-        match shard.find_mut(hash, kind, key) {
-            Some(_) if too_big => shard.remove(hash, kind, key),
-            Some(e) => {
-                let old = e.charge;
-                e.value = value;
-                e.charge = charge;
-                e.freq = (e.freq + 1).min(MAX_FREQ);
-                let in_main = e.in_main;
-                shard.used = shard.used + charge - old;
-                if !in_main {
-                    shard.small_used = shard.small_used + charge - old;
-                }
-            }
-            None if insert && !too_big => {
-                shard.insert(Entry { hash, kind, key: key.into(), value, charge, freq: 0, in_main: false });
-            }
-            None => return,
-        }
-        let evicted = shard.evict(cap);
-        drop(shard);
-        self.note_evictions(evicted);
-    }
-
-    /// A committed write that changed `key` in a way its entry can't follow: drops it.
-    pub fn invalidate(&self, kind: Kind, key: &[u8]) {
-        let hash = hash_of(kind, key);
-        self.stamp(hash).fetch_add(1, Ordering::AcqRel);
-        if self.enabled() {
-            self.shard(hash).lock().remove(hash, kind, key);
-        }
-    }
-
-    /// A committed write under a collection prefix: drops the collection kept whole. A marker
-    /// that the collection is too big stays (it most likely still is, and keeping it spares
-    /// each read after a write the bounded attempt to read it whole).
-    pub fn invalidate_members(&self, kind: Kind, prefix: &[u8]) {
-        let hash = hash_of(kind, prefix);
-        self.stamp(hash).fetch_add(1, Ordering::AcqRel);
-        if !self.enabled() {
-            return;
-        }
-        let mut shard = self.shard(hash).lock();
-        if shard.find_mut(hash, kind, prefix).is_some_and(|e| matches!(&e.value, Cached::Members(m) if m.whole)) {
-            shard.remove(hash, kind, prefix);
         }
     }
 
@@ -293,7 +223,7 @@ impl HotCache {
         }
         let hash = hash_of(kind, key);
         let mut shard = self.shard(hash).lock();
-        let e = shard.find_mut(hash, kind, key)?;
+        let e = shard.find_mut(hash, kind, key).filter(|e| e.pending == 0)?;
         e.freq = (e.freq + 1).min(MAX_FREQ);
         let v = e.value.clone();
         drop(shard);
@@ -301,9 +231,159 @@ impl HotCache {
         Some(v)
     }
 
-    /// Forgets everything (FLUSHDB, FLUSHALL, range deletes): fills begun before are refused.
+    /// Puts what a read found in RocksDB, unless a write (or flush) came since `ticket` or was
+    /// under way then.
+    pub fn fill(&self, kind: Kind, key: &[u8], ticket: Ticket, value: Cached) {
+        if ticket.stamp >= WRITER || ticket.epoch >= WRITER {
+            return;
+        }
+        self.insert_checked(kind, key, ticket, value, true);
+    }
+
+    fn insert_checked(&self, kind: Kind, key: &[u8], ticket: Ticket, value: Cached, check_stamp: bool) {
+        let cap = self.shard_capacity.load(Ordering::Relaxed);
+        let charge = key.len() + value.charge() + ENTRY_OVERHEAD;
+        if cap == 0 || charge > cap / 4 {
+            return;
+        }
+        let mut shard = self.shard(ticket.hash).lock();
+        // Re-read under the lock: a cache turned off meanwhile was emptied shard by shard
+        // under these locks, and must stay empty.
+        let cap = self.shard_capacity.load(Ordering::Acquire);
+        if cap == 0
+            || self.epoch.load(Ordering::Acquire) != ticket.epoch
+            || (check_stamp && self.stamp(ticket.hash).load(Ordering::Acquire) != ticket.stamp)
+        {
+            return;
+        }
+        if shard.find_mut(ticket.hash, kind, key).is_some() {
+            return;
+        }
+        shard.insert(Entry {
+            hash: ticket.hash,
+            kind,
+            key: key.into(),
+            value,
+            charge,
+            freq: 0,
+            in_main: false,
+            pending: 0,
+        });
+        let evicted = shard.evict(cap);
+        drop(shard);
+        self.note_evictions(evicted);
+    }
+
+    /// Before a write of `key` reaches RocksDB: from now until its `end_write`, the entry is
+    /// not served (readers go to RocksDB, which applies the whole write at once) and no read
+    /// may fill it. So the cache never shows part of a write batch (one of a transaction's keys
+    /// new and another old, or a value the batch itself overwrote).
+    pub fn begin_write(&self, kind: Kind, key: &[u8]) {
+        let hash = hash_of(kind, key);
+        self.stamp(hash).fetch_add(WRITER + 1, Ordering::AcqRel);
+        if !self.enabled() {
+            return;
+        }
+        let mut shard = self.shard(hash).lock();
+        match kind {
+            // A collection kept whole is dropped; a marker that it is too big stays (it most
+            // likely still is, and keeping it spares each read after a write the bounded
+            // attempt to read it whole).
+            Kind::SubsOf | Kind::ScoresOf => {
+                if shard.find_mut(hash, kind, key).is_some_and(|e| matches!(&e.value, Cached::Members(m) if m.whole)) {
+                    shard.remove(hash, kind, key);
+                }
+            }
+            Kind::Meta | Kind::Sub => {
+                if let Some(e) = shard.find_mut(hash, kind, key) {
+                    e.pending += 1;
+                }
+            }
+        }
+    }
+
+    /// After the write begun with `begin_write` (`value`: its committed content for a record,
+    /// None if the write failed and the entry stays as it was). With `insert`, an absent entry
+    /// is created (write-allocate); otherwise only an existing one is updated. A `Sub` value is
+    /// copied when kept: it may be a slice of a client's read buffer, which the entry would
+    /// otherwise keep alive uncharged (metadata records are always freshly encoded).
+    pub fn end_write(&self, kind: Kind, key: &[u8], value: Option<Cached>, insert: bool) {
+        let hash = hash_of(kind, key);
+        // One writer fewer, and a new version: fills begun during the write stay refused.
+        self.stamp(hash).fetch_add(1u64.wrapping_sub(WRITER), Ordering::AcqRel);
+        if !self.enabled() || matches!(kind, Kind::SubsOf | Kind::ScoresOf) {
+            return;
+        }
+        let mut shard = self.shard(hash).lock();
+        let cap = self.shard_capacity.load(Ordering::Acquire);
+        let Some(value) = value else {
+            if let Some(e) = shard.find_mut(hash, kind, key) {
+                e.pending = e.pending.saturating_sub(1);
+            }
+            return;
+        };
+        let charge = key.len() + value.charge() + ENTRY_OVERHEAD;
+        let too_big = charge > cap / 4;
+        match shard.find_mut(hash, kind, key) {
+            Some(_) if too_big => shard.remove(hash, kind, key),
+            Some(e) => {
+                let old = e.charge;
+                e.value = match value {
+                    Cached::Record(Some(v)) if kind == Kind::Sub => Cached::Record(Some(Bytes::copy_from_slice(&v))),
+                    v => v,
+                };
+                e.charge = charge;
+                e.freq = (e.freq + 1).min(MAX_FREQ);
+                e.pending = e.pending.saturating_sub(1);
+                let in_main = e.in_main;
+                shard.used = shard.used + charge - old;
+                if !in_main {
+                    shard.small_used = shard.small_used + charge - old;
+                }
+            }
+            None if insert && !too_big && cap > 0 => {
+                shard.insert(Entry { hash, kind, key: key.into(), value, charge, freq: 0, in_main: false, pending: 0 });
+            }
+            None => return,
+        }
+        let evicted = shard.evict(cap);
+        drop(shard);
+        self.note_evictions(evicted);
+    }
+
+    /// A whole write of `key` (begin and end at once; for callers with nothing in between).
+    pub fn write(&self, kind: Kind, key: &[u8], value: Cached, insert: bool) {
+        self.begin_write(kind, key);
+        self.end_write(kind, key, Some(value), insert);
+    }
+
+    /// Notes that the collection under `prefix` is too big to keep whole. Holding no data, the
+    /// marker needs no ticket: a write racing it can't make it stale.
+    pub fn mark_too_big(&self, kind: Kind, prefix: &[u8]) {
+        let hash = hash_of(kind, prefix);
+        let ticket = Ticket { hash, epoch: self.epoch.load(Ordering::Acquire), stamp: 0 };
+        self.insert_checked(kind, prefix, ticket, Cached::Members(Arc::new(Members::default())), false);
+    }
+
+    /// Before a write that deletes ranges (FLUSHDB, FLUSHALL): empties the cache and refuses
+    /// every fill until `end_clear`.
+    pub fn begin_clear(&self) {
+        self.epoch.fetch_add(WRITER + 1, Ordering::AcqRel);
+        self.drop_all();
+    }
+
+    pub fn end_clear(&self) {
+        self.drop_all();
+        self.epoch.fetch_add(1u64.wrapping_sub(WRITER), Ordering::AcqRel);
+    }
+
+    /// Forgets everything; fills begun before are refused.
     pub fn clear(&self) {
         self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.drop_all();
+    }
+
+    fn drop_all(&self) {
         for s in self.shards.iter() {
             *s.lock() = Shard::default();
         }
@@ -318,8 +398,9 @@ impl HotCache {
             return;
         }
         if was == 0 {
-            // Writes while off bumped stamps but fills taken then must not land now.
-            self.epoch.fetch_add(1, Ordering::AcqRel);
+            // Writes while off bumped stamps but fills taken then must not land now, and
+            // nothing may be left from before.
+            self.clear();
         }
         for s in self.shards.iter() {
             let evicted = s.lock().evict(cap);
@@ -399,7 +480,20 @@ impl Shard {
         if let Ok(found) = found {
             let (idx, _) = found.remove();
             self.release(idx);
+            self.stale += 1;
+            if self.stale > self.entries + 64 {
+                self.sweep();
+            }
         }
+    }
+
+    /// Drops the queue references of removed entries.
+    fn sweep(&mut self) {
+        let Shard { slab, small, main, .. } = self;
+        let live = |&(idx, gen): &(u32, u32)| slab[idx as usize].gen == gen && slab[idx as usize].entry.is_some();
+        small.retain(live);
+        main.retain(live);
+        self.stale = 0;
     }
 
     /// Frees slot `idx` (already out of the table); its queue references go stale.
@@ -448,7 +542,10 @@ impl Shard {
     /// for the ghost FIFO. Some(true) if an entry left, None if the FIFO is empty.
     fn evict_small(&mut self) -> Option<bool> {
         while let Some(r) = self.small.pop_front() {
-            let Some(e) = self.live(r) else { continue };
+            let Some(e) = self.live(r) else {
+                self.stale = self.stale.saturating_sub(1);
+                continue;
+            };
             if e.freq >= PROMOTE_FREQ {
                 e.freq = 0;
                 e.in_main = true;
@@ -470,7 +567,10 @@ impl Shard {
     /// fewer), or leaves.
     fn evict_main(&mut self) -> Option<bool> {
         while let Some(r) = self.main.pop_front() {
-            let Some(e) = self.live(r) else { continue };
+            let Some(e) = self.live(r) else {
+                self.stale = self.stale.saturating_sub(1);
+                continue;
+            };
             if e.freq > 0 {
                 e.freq -= 1;
                 self.main.push_back(r);
@@ -534,9 +634,20 @@ mod tests {
         assert_eq!(text(c.get(Kind::Meta, b"k")).as_deref(), Some("<none>"));
         // The same bytes under another kind are another entry.
         assert_eq!(text(c.get(Kind::Sub, b"k")), None);
-        c.invalidate(Kind::Meta, b"k");
+        // While a write is under way the entry is not served, and a read then can't fill.
+        c.begin_write(Kind::Meta, b"k");
+        let t = c.get(Kind::Meta, b"k").unwrap_err();
+        c.fill(Kind::Meta, b"k", t, rec("old"));
         assert_eq!(text(c.get(Kind::Meta, b"k")), None);
-        assert_eq!(c.stats.hits.load(Ordering::Relaxed), 3);
+        c.end_write(Kind::Meta, b"k", Some(rec("v3")), false);
+        assert_eq!(text(c.get(Kind::Meta, b"k")).as_deref(), Some("v3"));
+        c.fill(Kind::Meta, b"k", t, rec("old"));
+        assert_eq!(text(c.get(Kind::Meta, b"k")).as_deref(), Some("v3"));
+        // A write that failed leaves the entry as it was.
+        c.begin_write(Kind::Meta, b"k");
+        c.end_write(Kind::Meta, b"k", None, false);
+        assert_eq!(text(c.get(Kind::Meta, b"k")).as_deref(), Some("v3"));
+        assert_eq!(c.stats.hits.load(Ordering::Relaxed), 6);
     }
 
     #[test]
@@ -609,13 +720,44 @@ mod tests {
     }
 
     #[test]
+    fn churn_below_capacity_does_not_grow_the_queues() {
+        let c = HotCache::new(1 << 30);
+        for i in 0..20_000 {
+            let t = c.get(Kind::SubsOf, b"p").unwrap_err();
+            c.fill(Kind::SubsOf, b"p", t, Cached::Members(Arc::new(Members { items: Vec::new(), whole: true })));
+            c.write(Kind::SubsOf, b"p", Cached::Record(None), false);
+            c.write(Kind::Meta, format!("k{}", i % 10).as_bytes(), rec("v"), true);
+        }
+        let queued: usize = c
+            .shards
+            .iter()
+            .map(|s| {
+                let s = s.lock();
+                s.small.len() + s.main.len()
+            })
+            .sum();
+        assert!(queued < 64 * 2 * 80, "{queued} queue references for {} entries", c.usage().1);
+        assert_eq!(c.usage().1, 10);
+    }
+
+    #[test]
+    fn a_too_big_marker_survives_writes_and_serves_nothing() {
+        let c = HotCache::new(1 << 20);
+        c.mark_too_big(Kind::ScoresOf, b"p");
+        c.write(Kind::ScoresOf, b"p", Cached::Record(None), false);
+        let misses = c.stats.misses.load(Ordering::Relaxed);
+        assert!(matches!(c.get(Kind::ScoresOf, b"p"), Ok(Cached::Members(m)) if !m.whole));
+        assert_eq!(c.stats.misses.load(Ordering::Relaxed), misses + 1, "a marker is no hit");
+    }
+
+    #[test]
     fn members_are_kept_whole() {
         let c = HotCache::new(1 << 20);
         let m = Members { items: vec![(Bytes::from_static(b"a"), Bytes::from_static(b"1"))], whole: true };
         let t = c.get(Kind::SubsOf, b"p").unwrap_err();
         c.fill(Kind::SubsOf, b"p", t, Cached::Members(Arc::new(m)));
         assert_eq!(text(c.get(Kind::SubsOf, b"p")).as_deref(), Some("<1 members>"));
-        c.invalidate(Kind::SubsOf, b"p");
+        c.write(Kind::SubsOf, b"p", Cached::Record(None), false);
         assert_eq!(text(c.get(Kind::SubsOf, b"p")), None);
     }
 }

@@ -350,6 +350,42 @@ pub fn counter_key(kind: CounterKind, db: u8) -> [u8; 3] {
 pub enum CounterKind {
     Keys = b'k',
     Expires = b'e',
+    /// Σ over keys of metadata key length + metadata record length (`used_memory_dataset`).
+    DataBytes = b'b',
+    /// Σ of collection sizes (elements).
+    Elements = b'n',
+    /// Σ of the bytes (key suffix + value) of collection subkeys written.
+    SubBytes = b's',
+    /// Number of collection subkeys written (in the families holding one record per element).
+    SubWrites = b'c',
+}
+
+impl CounterKind {
+    /// Every kind, in the order of `Storage`'s in-memory counters.
+    pub const ALL: [CounterKind; 6] = [
+        CounterKind::Keys,
+        CounterKind::Expires,
+        CounterKind::DataBytes,
+        CounterKind::Elements,
+        CounterKind::SubBytes,
+        CounterKind::SubWrites,
+    ];
+}
+
+/// The `default`-family key marking that the data-set counters (`DataBytes` ..`SubWrites`)
+/// are kept: a directory written before them gets them computed once at open.
+pub const ACCOUNTING_KEY: &[u8] = b"#accounting";
+
+/// The element count of a collection record (`size`), 0 for a string or a short record; read
+/// in place, without decoding the rest.
+pub fn coll_size(raw: &[u8]) -> u64 {
+    if raw.first().copied() == Some(KeyType::String as u8) {
+        return 0;
+    }
+    raw.get(META_HEADER_LEN + 8..META_HEADER_LEN + 16)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(u64::from_be_bytes)
+        .unwrap_or(0)
 }
 
 #[cfg(test)]

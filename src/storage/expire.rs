@@ -20,7 +20,7 @@ pub(crate) fn spawn(storage: Weak<Storage>) -> std::thread::JoinHandle<()> {
                     return;
                 }
                 if s.active_expire_enabled.load(Ordering::Relaxed) {
-                    if let Err(e) = s.active_expire_cycle() {
+                    if let Err(e) = super::access::without_touch(|| s.active_expire_cycle()) {
                         tracing::warn!(error = %e, "active expiry cycle failed");
                     }
                 }

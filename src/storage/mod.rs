@@ -5,11 +5,14 @@
 //! WAL sync (`sync`), active expiry (`expire`), the compaction filters (`filter`) and the typed
 //! stores (`types`). It knows nothing of RESP, clients or commands.
 
+pub mod access;
+mod accounting;
 pub mod batch;
 pub mod cache;
 pub mod cf;
 pub mod encoding;
 pub mod events;
+pub mod evict;
 pub mod expire;
 pub mod filter;
 mod functions;
@@ -131,8 +134,13 @@ pub struct Storage {
     pub cache: cache::HotCache,
     databases: usize,
     db_map: RwLock<Vec<u8>>,
-    /// Per physical database: [keys, keys with an expiry], exact.
-    counters: Vec<[AtomicI64; 2]>,
+    /// Per physical database, one per `CounterKind::ALL`: keys and keys with an expiry
+    /// (exact), then the data-set accounting (`accounting`).
+    counters: Vec<[AtomicI64; batch::COUNTERS]>,
+    /// Last access of each key, for LRU/LFU eviction and OBJECT IDLETIME/FREQ.
+    pub access: access::AccessTable,
+    /// `maxmemory` and its policy, and the eviction pool.
+    pub evict: evict::Evictor,
     fsync: AtomicU8,
     sync: sync::SyncGroup,
     pub stats: StorageStats,
@@ -195,6 +203,7 @@ impl Storage {
             .map_err(|e| OpenError::Rocks { path: db_path.clone(), message: e.into_string() })?;
         let (reclaim, reclaim_rx) = reclaim::Reclaimer::new();
         let storage = Storage {
+            access: access::AccessTable::new(access::SLOTS, clock.clone()),
             db,
             path: db_path,
             clock,
@@ -202,7 +211,8 @@ impl Storage {
             cache: cache::HotCache::new(opts.hot_cache_size),
             databases: opts.databases.clamp(1, MAX_DATABASES),
             db_map: RwLock::new(Vec::new()),
-            counters: (0..MAX_DATABASES).map(|_| [AtomicI64::new(0), AtomicI64::new(0)]).collect(),
+            counters: (0..MAX_DATABASES).map(|_| std::array::from_fn(|_| AtomicI64::new(0))).collect(),
+            evict: evict::Evictor::default(),
             fsync: AtomicU8::new(opts.appendfsync as u8),
             sync: sync::SyncGroup::default(),
             stats: StorageStats::default(),
@@ -228,6 +238,7 @@ impl Storage {
         threads.push(reclaim::spawn(Arc::downgrade(&storage), reclaim_rx));
         threads.push(sync::spawn(Arc::downgrade(&storage)));
         threads.push(expire::spawn(Arc::downgrade(&storage)));
+        threads.push(evict::spawn(Arc::downgrade(&storage)));
         drop(threads);
         Ok(storage)
     }
@@ -242,12 +253,15 @@ impl Storage {
         }
         *self.db_map.write() = map;
         for db in 0..MAX_DATABASES {
-            for (slot, kind) in [CounterKind::Keys, CounterKind::Expires].into_iter().enumerate() {
+            for (slot, kind) in CounterKind::ALL.into_iter().enumerate() {
                 let key = encoding::counter_key(kind, db as u8);
                 if let Some(v) = self.db.get_cf(cf, key)? {
                     self.counters[db][slot].store(decode_counter(&v), Ordering::Relaxed);
                 }
             }
+        }
+        if self.db.get_cf(cf, encoding::ACCOUNTING_KEY)?.is_none() {
+            self.compute_accounting()?;
         }
         Ok(())
     }
@@ -355,16 +369,24 @@ impl Storage {
         (self.counters[pdb as usize][1].load(Ordering::Relaxed) + batch::pending_counts(pdb).1).max(0)
     }
 
-    pub(crate) fn add_counters(&self, pdb: u8, keys: i64, expires: i64) {
-        let c = &self.counters[pdb as usize];
-        c[0].fetch_add(keys, Ordering::Relaxed);
-        c[1].fetch_add(expires, Ordering::Relaxed);
+    pub(crate) fn add_counters(&self, pdb: u8, deltas: &[i64; batch::COUNTERS]) {
+        for (c, d) in self.counters[pdb as usize].iter().zip(deltas) {
+            if *d != 0 {
+                c.fetch_add(*d, Ordering::Relaxed);
+            }
+        }
     }
 
     pub(crate) fn reset_counters(&self, pdb: u8) {
-        let c = &self.counters[pdb as usize];
-        c[0].store(0, Ordering::Relaxed);
-        c[1].store(0, Ordering::Relaxed);
+        for c in &self.counters[pdb as usize] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// One committed counter of physical database `pdb`.
+    pub(crate) fn counter(&self, pdb: u8, kind: CounterKind) -> i64 {
+        let i = CounterKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+        self.counters[pdb as usize][i].load(Ordering::Relaxed)
     }
 
     pub fn fsync_policy(&self) -> FsyncPolicy {
@@ -411,6 +433,9 @@ impl Storage {
             Some(mine) => mine,
             None => self.read_meta(meta_key)?,
         };
+        if raw.is_some() {
+            self.access.touch(meta_key);
+        }
         match raw {
             None => Ok(None),
             Some(raw) => {
@@ -472,7 +497,10 @@ impl Storage {
         let stripe = self.locks.stripe(pdb, key);
         let _g = match batch::pipeline_holds(&self.locks, &[stripe]) {
             Some(true) => self.locks.none(),
-            _ => match self.locks.try_lock_stripe(stripe) {
+            // A pipeline without this key's lock would commit the delete after the lock below
+            // is released: leave the key to active expiry.
+            Some(false) => return Ok(()),
+            None => match self.locks.try_lock_stripe(stripe) {
                 Some(g) => g,
                 None => return Ok(()),
             },

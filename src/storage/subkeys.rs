@@ -187,9 +187,14 @@ impl Storage {
             it.next();
         }
         it.status()?;
+        if !whole {
+            self.cache.mark_too_big(kind, prefix);
+            return Ok(None);
+        }
+        items.shrink_to_fit();
         let m = Arc::new(Members { items, whole });
         self.cache.fill(kind, prefix, ticket, Cached::Members(m.clone()));
-        Ok(whole.then_some(m))
+        Ok(Some(m))
     }
 
     /// `sub_scan` inside an all-or-nothing write that wrote under `prefix`: RocksDB's records
