@@ -115,7 +115,7 @@ DISK_MIB=$(( $(du -sk "$WORK/data" | cut -f1) / 1024 ))
 measure "zipfian GET" "$BUDGET" --distribution zipfian --theta 0.99
 measure "uniform GET" "$BUDGET" --distribution uniform
 measure "zipfian GET 90% / SET 10%" "$BUDGET" --distribution zipfian --theta 0.99 --ratio 1:9
-ROCKS="$(redis-cli -p "$PORT" info memory | tr -d '\r' | grep '^rocksdb_' | paste -sd' ')"
+ROCKS="$(redis-cli -p "$PORT" info memory | tr -d '\r' | grep -E '^(rocksdb_|hot_cache_used_bytes|strata_access_table_bytes|used_memory:)' | paste -sd' ')"
 HWM_TIERED=$(( $(kib VmHWM) / 1024 ))
 stop
 
