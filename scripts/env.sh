@@ -23,7 +23,7 @@ ensure_packages() {
 
 # The RocksDB bindings run bindgen, which needs libclang; RocksDB itself needs a C++ compiler.
 ensure_build_deps() {
-  ensure_packages libclang-dev g++
+  ensure_packages libclang-dev g++ make
 }
 
 # Prints a free TCP port on the loopback interface (benchmarks start servers on one).

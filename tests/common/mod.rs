@@ -146,6 +146,31 @@ fn ping_ready(port: u16) -> bool {
     line.starts_with("+PONG") || line.starts_with("-NOAUTH")
 }
 
+/// The process id the server on `port` reports in INFO, or None if it can't tell (not ready,
+/// or it wants a password not given here).
+fn server_pid(port: u16, password: Option<&str>) -> Option<u32> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_millis(500))).ok()?;
+    let mut req = Vec::new();
+    if let Some(p) = password {
+        req.extend_from_slice(format!("*2\r\n$4\r\nAUTH\r\n${}\r\n{p}\r\n", p.len()).as_bytes());
+    }
+    req.extend_from_slice(b"*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n");
+    s.write_all(&req).ok()?;
+    let mut r = BufReader::new(s);
+    let mut line = String::new();
+    for _ in 0..100 {
+        line.clear();
+        if r.read_line(&mut line).ok()? == 0 || line.starts_with("-NOAUTH") {
+            return None;
+        }
+        if let Some(v) = line.strip_prefix("process_id:") {
+            return v.trim().parse().ok();
+        }
+    }
+    None
+}
+
 /// Name of the config file written into the data directory.
 pub const CONFIG_FILE: &str = "strata.conf";
 
@@ -242,7 +267,11 @@ impl TestServer {
                     }
                     panic!("server exited during start-up with {status}\n{out}");
                 }
-                if ping_ready(self.port) {
+                // The port was free when picked; another test's server may have taken it
+                // since (then ours fails to bind and exits): answer only for our own process.
+                if ping_ready(self.port)
+                    && server_pid(self.port, self.password.as_deref()).is_none_or(|pid| pid == child.id())
+                {
                     self.child = Some(child);
                     return;
                 }
