@@ -22,7 +22,8 @@ impl Storage {
     pub fn used_memory_dataset(&self) -> u64 {
         let (mut bytes, mut elements, mut sub_bytes, mut sub_writes) = (0i64, 0i64, 0i64, 0i64);
         // Physical databases are 0..databases (the map is a permutation of them).
-        for pdb in 0..self.databases() as u8 {
+        // (`databases` may be 256: count in usize.)
+        for pdb in (0..self.databases()).map(|p| p as u8) {
             bytes += self.counter(pdb, CounterKind::DataBytes);
             elements += self.counter(pdb, CounterKind::Elements);
             sub_bytes += self.counter(pdb, CounterKind::SubBytes);
@@ -239,7 +240,7 @@ mod tests {
             expected = kept(&s);
             // As a directory written before the counters existed.
             let d = s.cf(cf::DEFAULT);
-            for pdb in 0..MAX_DATABASES as u8 {
+            for pdb in (0..MAX_DATABASES).map(|p| p as u8) {
                 for kind in
                     [CounterKind::DataBytes, CounterKind::Elements, CounterKind::SubBytes, CounterKind::SubWrites]
                 {

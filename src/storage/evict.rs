@@ -28,6 +28,8 @@ use std::sync::{OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 /// Redis's EVPOOL_SIZE.
+/// Stale expire-index entries one volatile sample removes before giving up for this round.
+const MAX_STALE: usize = 1000;
 const POOL_SIZE: usize = 16;
 /// Evictions between two looks at the clock (as Redis).
 const TIME_CHECK_EVERY: u64 = 16;
@@ -234,12 +236,19 @@ impl Storage {
                         return Ok(Outcome::Running);
                     }
                 }
-                Err(e) => {
+                Err(StoreError::WouldBlock) => {
                     // Not evicted: the rerun may take it again.
                     if !policy.random() {
                         pool_insert(&mut pool, (u64::MAX, pdb, key));
                     }
-                    return Err(e);
+                    return Err(StoreError::WouldBlock);
+                }
+                // A key that can't be read or deleted (a corrupt record, a refused write) is
+                // dropped from this round: the command that asked goes on, and no later
+                // command fails for it.
+                Err(e) => {
+                    tracing::warn!(error = %e, "eviction of a key failed");
+                    return Ok(Outcome::Running);
                 }
             }
         }
@@ -278,7 +287,7 @@ impl Storage {
                 self.sample_volatile(samples, policy == Policy::VolatileTtl, &mut found)?;
             } else {
                 let mut total = 0;
-                for pdb in 0..self.databases() as u8 {
+                for pdb in (0..self.databases()).map(|p| p as u8) {
                     if self.key_count(pdb) > 0 {
                         total += 1;
                         self.sample_db(pdb, samples, &mut found)?;
@@ -305,7 +314,7 @@ impl Storage {
     }
 
     fn total_expires(&self) -> i64 {
-        (0..self.databases() as u8).map(|p| self.expires_count(p)).sum()
+        (0..self.databases()).map(|p| self.expires_count(p as u8)).sum()
     }
 
     /// Up to `n` keys of physical database `pdb` from a random place in the metadata family,
@@ -377,6 +386,7 @@ impl Storage {
         }
         let mut wrapped = head;
         let mut taken = 0;
+        let mut stale = 0;
         while taken < n {
             if !it.valid() {
                 it.status()?;
@@ -393,13 +403,37 @@ impl Storage {
                 }
                 if let Some((at, mk)) = decode_expire_index_key(k) {
                     if let Some((pdb, key)) = encoding::decode_meta_key(mk) {
-                        let score = if head { u64::MAX - at } else { self.access.eviction_score(mk) };
-                        out.push((score, pdb, Bytes::copy_from_slice(key)));
-                        taken += 1;
+                        // An entry whose key is gone or has another expiry (a flushed
+                        // database's stay until their time) is removed, not sampled again.
+                        let live = access::without_touch(|| self.get_record_raw(mk))?
+                            .is_some_and(|r| r.header.expire_at_ms == at);
+                        if live {
+                            let score = if head { u64::MAX - at } else { self.access.eviction_score(mk) };
+                            out.push((score, pdb, Bytes::copy_from_slice(key)));
+                            taken += 1;
+                        } else if stale < MAX_STALE {
+                            stale += 1;
+                            self.drop_stale_index_entry(k.to_vec(), pdb, key.to_vec(), at)?;
+                        } else {
+                            break;
+                        }
                     }
                 }
             }
             it.next();
+        }
+        Ok(())
+    }
+
+    /// Removes expire-index entry `index_key` if its key (still) has no record expiring `at`.
+    fn drop_stale_index_entry(&self, index_key: Vec<u8>, pdb: u8, key: Vec<u8>, at: u64) -> Result<(), StoreError> {
+        let _dbs = self.dbs();
+        let Some(_g) = self.locks.try_lock_stripe(self.locks.stripe(pdb, &key)) else { return Ok(()) };
+        let live = access::without_touch(|| self.get_record(pdb, &key))?.is_some_and(|r| r.header.expire_at_ms == at);
+        if !live {
+            let mut b = self.batch();
+            b.delete_index_entry(&index_key);
+            b.commit()?;
         }
         Ok(())
     }
@@ -468,6 +502,10 @@ pub(crate) fn spawn(storage: Weak<Storage>) -> std::thread::JoinHandle<()> {
                     && s.evict.policy() != Policy::NoEviction
                     && matches!(s.perform_evictions(), Ok(Outcome::Running))
                 {
+                    // A breath between rounds: a round that found only keys gone or busy
+                    // returns at once, and must not spin.
+                    drop(s);
+                    std::thread::sleep(Duration::from_millis(1));
                     continue;
                 }
             }

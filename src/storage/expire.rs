@@ -78,6 +78,9 @@ impl Storage {
                 continue;
             };
             let Some((pdb, user_key)) = encoding::decode_meta_key(meta_key) else { continue };
+            // Held as every command holds it: a FLUSH resetting the counters between this read
+            // and the commit would leave them short of the key deleted here.
+            let _dbs = self.dbs();
             let _guard = self.locks.lock(pdb, user_key);
             let mut b = self.batch();
             match self.get_record_raw(meta_key)? {
