@@ -76,8 +76,20 @@ pub struct Members {
 
 impl Members {
     fn charge(&self) -> usize {
-        self.items.iter().map(|(k, v)| k.len() + v.len() + MEMBER_OVERHEAD).sum()
+        self.items.iter().map(|(k, v)| alloc_size(k.len()) + alloc_size(v.len()) + MEMBER_OVERHEAD).sum()
     }
+}
+
+/// The bytes an allocation of `n` takes: jemalloc's size class (four classes per doubling,
+/// 16 bytes apart below 128), so that values just past a class boundary are charged what they
+/// really cost (a 1,030-byte value takes 1,280).
+fn alloc_size(n: usize) -> usize {
+    if n <= 16 {
+        return 16;
+    }
+    let k = usize::BITS - 1 - (n - 1).leading_zeros();
+    let step = (1usize << (k - 2)).max(16);
+    n.div_ceil(step) * step
 }
 
 /// A cached value.
@@ -91,7 +103,7 @@ pub enum Cached {
 impl Cached {
     fn charge(&self) -> usize {
         match self {
-            Cached::Record(r) => r.as_ref().map_or(0, |b| b.len()),
+            Cached::Record(r) => r.as_ref().map_or(0, |b| alloc_size(b.len())),
             Cached::Members(m) => m.charge(),
         }
     }
@@ -243,7 +255,7 @@ impl HotCache {
 
     fn insert_checked(&self, kind: Kind, key: &[u8], ticket: Ticket, value: Cached, check_stamp: bool) {
         let cap = self.shard_capacity.load(Ordering::Relaxed);
-        let charge = key.len() + value.charge() + ENTRY_OVERHEAD;
+        let charge = alloc_size(key.len()) + value.charge() + ENTRY_OVERHEAD;
         if cap == 0 || charge > cap / 4 {
             return;
         }
@@ -323,7 +335,7 @@ impl HotCache {
             }
             return;
         };
-        let charge = key.len() + value.charge() + ENTRY_OVERHEAD;
+        let charge = alloc_size(key.len()) + value.charge() + ENTRY_OVERHEAD;
         let too_big = charge > cap / 4;
         match shard.find_mut(hash, kind, key) {
             Some(_) if too_big => shard.remove(hash, kind, key),
@@ -749,6 +761,15 @@ mod tests {
         let misses = c.stats.misses.load(Ordering::Relaxed);
         assert!(matches!(c.get(Kind::ScoresOf, b"p"), Ok(Cached::Members(m)) if !m.whole));
         assert_eq!(c.stats.misses.load(Ordering::Relaxed), misses + 1, "a marker is no hit");
+    }
+
+    #[test]
+    fn charges_follow_the_allocators_size_classes() {
+        assert_eq!(
+            [alloc_size(1), alloc_size(17), alloc_size(33), alloc_size(100), alloc_size(1030)],
+            [16, 32, 48, 112, 1280]
+        );
+        assert_eq!([alloc_size(1024), alloc_size(1025), alloc_size(4096)], [1024, 1280, 4096]);
     }
 
     #[test]
