@@ -202,6 +202,18 @@ fn noeviction_refuses_denyoom_commands_in_multi_exec_and_scripts() {
     config_set(&mut con, "maxmemory", "0");
     assert_eq!(call_sync(&mut con, &["SET", "w", "1"]), ok());
     assert_eq!(call_sync(&mut con, &["EVAL", "return redis.call('set','w','2')", "0"]), ok());
+    // `allow-oom` is its own script's: a later script of the same EXEC is still refused.
+    assert_eq!(call_sync(&mut con, &["MULTI"]), ok());
+    let allow = "#!lua flags=allow-oom\nreturn redis.call('set','x','3')";
+    assert_eq!(call_sync(&mut con, &["EVAL", allow, "0"]), status("QUEUED"));
+    assert_eq!(call_sync(&mut con, &["EVAL", "return redis.call('set','v','4')", "0"]), status("QUEUED"));
+    config_set(&mut other, "maxmemory", "1");
+    // (The client reports EXEC's reply by its error element.)
+    let r = call_sync(&mut con, &["EXEC"]);
+    assert!(matches!(&r, Reply::Err(e) if e.starts_with(OOM)), "{r:?}");
+    config_set(&mut other, "maxmemory", "0");
+    assert_eq!(call_sync(&mut con, &["GET", "x"]), bulk("3"), "the allow-oom script ran");
+    assert_eq!(call_sync(&mut con, &["EXISTS", "v"]), int(0));
 }
 
 /// Writes cold keys in rounds while reading a hot set; the limit holds about two rounds.

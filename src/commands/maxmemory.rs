@@ -22,6 +22,9 @@ thread_local! {
     static SCRIPT_OOM: Cell<bool> = const { Cell::new(false) };
     /// The running script made a write.
     static SCRIPT_WROTE: Cell<bool> = const { Cell::new(false) };
+    /// The running script declared `allow-oom` (its own: `SCRIPT_OOM` stays for the next
+    /// script of the same EXEC).
+    static SCRIPT_ALLOW_OOM: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Runs `f` (a command's handler) as a nested level: commands it runs are not checked.
@@ -100,21 +103,24 @@ fn queued_denyoom(ctx: &Ctx<'_>) -> bool {
 /// or `allow-oom`; an `allow-oom` one then calls anything.
 pub(super) fn check_script_start(flags: Option<&[String]>) -> CmdResult<()> {
     SCRIPT_WROTE.with(|c| c.set(false));
+    SCRIPT_ALLOW_OOM.with(|c| c.set(false));
     let Some(flags) = flags else { return Ok(()) };
     let has = |name: &str| flags.iter().any(|f| f == name);
     if SCRIPT_OOM.with(|c| c.get()) && !has("no-writes") && !has("allow-oom") {
         return Err(CmdError::Oom);
     }
-    if has("allow-oom") {
-        SCRIPT_OOM.with(|c| c.set(false));
-    }
+    SCRIPT_ALLOW_OOM.with(|c| c.set(has("allow-oom")));
     Ok(())
 }
 
 /// A script's `redis.call` of `spec`: refused if the script started over the limit, has not
 /// written yet and `spec` may add data (Redis's `scriptVerifyOOM`).
 pub(super) fn check_script_call(spec: &CommandSpec) -> CmdResult<()> {
-    if spec.flags.contains(Flags::DENYOOM) && SCRIPT_OOM.with(|c| c.get()) && !SCRIPT_WROTE.with(|c| c.get()) {
+    if spec.flags.contains(Flags::DENYOOM)
+        && SCRIPT_OOM.with(|c| c.get())
+        && !SCRIPT_ALLOW_OOM.with(|c| c.get())
+        && !SCRIPT_WROTE.with(|c| c.get())
+    {
         return Err(CmdError::Oom);
     }
     if spec.flags.contains(Flags::WRITE) {
