@@ -237,7 +237,7 @@ impl<'s> Batch<'s> {
             // One record per element in `subkeys` and `stream`; `zset_score` adds bytes only
             // (a sorted-set member has a record in both families).
             let writes = i64::from(cf != cf::ZSET_SCORE);
-            self.delta(pdb, [0, 0, 0, 0, (sub.len() + value.len()) as i64, writes]);
+            self.store.note_sub_writes(pdb, (sub.len() + value.len()) as i64, writes);
         }
         self.op(cf, OpKind::Put, key, value);
     }

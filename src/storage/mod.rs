@@ -160,6 +160,8 @@ pub struct Storage {
     pub limits: types::EncodingLimits,
     /// Record key events for keyspace notifications (`events`).
     key_events_on: AtomicBool,
+    /// The average-size counters changed since they were last written (`accounting`).
+    average_dirty: AtomicBool,
     expired_hook: std::sync::OnceLock<events::ExpiredHook>,
     /// The block cache and the memtable budget, for `memory_usage`.
     memory: options::MemoryPools,
@@ -227,6 +229,7 @@ impl Storage {
             reclaim,
             limits: types::EncodingLimits::default(),
             key_events_on: AtomicBool::new(false),
+            average_dirty: AtomicBool::new(false),
             expired_hook: std::sync::OnceLock::new(),
             memory,
         };
@@ -291,6 +294,7 @@ impl Storage {
         for t in threads {
             let _ = t.join();
         }
+        self.persist_average();
         if let Err(e) = self.db.flush_wal(true) {
             tracing::error!(error = %e, "WAL sync at shutdown failed");
         }

@@ -75,10 +75,15 @@ pub(crate) fn spawn(storage: Weak<Storage>) -> std::thread::JoinHandle<()> {
 
 fn run(weak: Weak<Storage>) {
     let mut last_everysec = Instant::now();
+    let mut last_average = Instant::now();
     loop {
         let Some(storage) = weak.upgrade() else { return };
         if storage.is_stopped() {
             return;
+        }
+        if last_average.elapsed() >= Duration::from_secs(1) {
+            storage.persist_average();
+            last_average = Instant::now();
         }
         let group = &storage.sync;
         {
