@@ -364,8 +364,9 @@ impl HotCache {
         self.note_evictions(evicted);
     }
 
-    /// A whole write of `key` (begin and end at once; for callers with nothing in between).
-    pub fn write(&self, kind: Kind, key: &[u8], value: Cached, insert: bool) {
+    /// A whole write of `key` (begin and end at once).
+    #[cfg(test)]
+    fn write(&self, kind: Kind, key: &[u8], value: Cached, insert: bool) {
         self.begin_write(kind, key);
         self.end_write(kind, key, Some(value), insert);
     }

@@ -338,30 +338,17 @@ impl Storage {
             }
             it.next();
         }
-        let mut wrapped = false;
         let mut taken = 0;
-        while taken < n {
-            if !it.valid() {
-                it.status()?;
-                if wrapped {
-                    break;
-                }
-                wrapped = true;
-                it.seek(&lo);
-                continue;
+        walk_around(&mut it, Some((&lo, &start)), |k| {
+            if taken >= n {
+                return Ok(false);
             }
-            if let Some(k) = it.key() {
-                if wrapped && k >= start.as_slice() {
-                    break;
-                }
-                if let Some((_, key)) = encoding::decode_meta_key(k) {
-                    out.push((self.access.eviction_score(k), pdb, Bytes::copy_from_slice(key)));
-                    taken += 1;
-                }
+            if let Some((_, key)) = encoding::decode_meta_key(k) {
+                out.push((self.access.eviction_score(k), pdb, Bytes::copy_from_slice(key)));
+                taken += 1;
             }
-            it.next();
-        }
-        Ok(())
+            Ok(true)
+        })
     }
 
     /// Up to `n` keys with a TTL, from the `expire_index` family: its head (the soonest
@@ -384,45 +371,31 @@ impl Storage {
                 it.seek(&start);
             }
         }
-        let mut wrapped = head;
         let mut taken = 0;
         let mut stale = 0;
-        while taken < n {
-            if !it.valid() {
-                it.status()?;
-                if wrapped {
-                    break;
-                }
-                wrapped = true;
-                it.seek_to_first();
-                continue;
+        // From the head: one pass. From a random place: on to the end, then from the first entry.
+        let lap = (!head).then_some((&[][..], start.as_slice()));
+        walk_around(&mut it, lap, |k| {
+            if taken >= n {
+                return Ok(false);
             }
-            if let Some(k) = it.key() {
-                if wrapped && !head && k >= start.as_slice() {
-                    break;
-                }
-                if let Some((at, mk)) = decode_expire_index_key(k) {
-                    if let Some((pdb, key)) = encoding::decode_meta_key(mk) {
-                        // An entry whose key is gone or has another expiry (a flushed
-                        // database's stay until their time) is removed, not sampled again.
-                        let live = access::without_touch(|| self.get_record_raw(mk))?
-                            .is_some_and(|r| r.header.expire_at_ms == at);
-                        if live {
-                            let score = if head { u64::MAX - at } else { self.access.eviction_score(mk) };
-                            out.push((score, pdb, Bytes::copy_from_slice(key)));
-                            taken += 1;
-                        } else if stale < MAX_STALE {
-                            stale += 1;
-                            self.drop_stale_index_entry(k.to_vec(), pdb, key.to_vec(), at)?;
-                        } else {
-                            break;
-                        }
-                    }
-                }
+            let Some((at, mk)) = decode_expire_index_key(k) else { return Ok(true) };
+            let Some((pdb, key)) = encoding::decode_meta_key(mk) else { return Ok(true) };
+            // An entry whose key is gone or has another expiry (a flushed database's stay
+            // until their time) is removed, not sampled again.
+            let live = access::without_touch(|| self.get_record_raw(mk))?.is_some_and(|r| r.header.expire_at_ms == at);
+            if live {
+                let score = if head { u64::MAX - at } else { self.access.eviction_score(mk) };
+                out.push((score, pdb, Bytes::copy_from_slice(key)));
+                taken += 1;
+            } else if stale < MAX_STALE {
+                stale += 1;
+                self.drop_stale_index_entry(k.to_vec(), pdb, key.to_vec(), at)?;
+            } else {
+                return Ok(false);
             }
-            it.next();
-        }
-        Ok(())
+            Ok(true)
+        })
     }
 
     /// Removes expire-index entry `index_key` if its key (still) has no record expiring `at`.
@@ -464,6 +437,39 @@ impl Storage {
             }
         }
         Ok(true)
+    }
+}
+
+/// Passes each key of `it` to `f`, from where it stands to the end of its range and then, with
+/// `lap` = (where to rewind, where the walk began), from the rewind point up to the start, so a
+/// walk from a random place sees each key once; until `f` returns false.
+fn walk_around(
+    it: &mut rocksdb::DBRawIteratorWithThreadMode<'_, rocksdb::DB>,
+    lap: Option<(&[u8], &[u8])>,
+    mut f: impl FnMut(&[u8]) -> Result<bool, StoreError>,
+) -> Result<(), StoreError> {
+    let mut wrapped = false;
+    loop {
+        if !it.valid() {
+            it.status()?;
+            match lap {
+                Some((rewind, _)) if !wrapped => {
+                    wrapped = true;
+                    it.seek(rewind);
+                    continue;
+                }
+                _ => return Ok(()),
+            }
+        }
+        if let Some(k) = it.key() {
+            if wrapped && lap.is_some_and(|(_, start)| k >= start) {
+                return Ok(());
+            }
+            if !f(k)? {
+                return Ok(());
+            }
+        }
+        it.next();
     }
 }
 

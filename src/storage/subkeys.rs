@@ -192,7 +192,7 @@ impl Storage {
             return Ok(None);
         }
         items.shrink_to_fit();
-        let m = Arc::new(Members { items, whole });
+        let m = Arc::new(Members { items, whole: true });
         self.cache.fill(kind, prefix, ticket, Cached::Members(m.clone()));
         Ok(Some(m))
     }
