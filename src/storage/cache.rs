@@ -227,20 +227,24 @@ impl HotCache {
         }
     }
 
-    /// The cached value of `key` if there is one (a miss is not counted: for a second look,
-    /// such as a point read checking whether its whole collection is cached).
-    pub fn peek(&self, kind: Kind, key: &[u8]) -> Option<Cached> {
+    /// The collection under `prefix` if it is kept whole: a point read's first look (counted
+    /// as a hit only when it serves; otherwise the point read's own lookup counts).
+    pub fn whole_members(&self, kind: Kind, prefix: &[u8]) -> Option<Arc<Members>> {
         if !self.enabled() {
             return None;
         }
-        let hash = hash_of(kind, key);
+        let hash = hash_of(kind, prefix);
         let mut shard = self.shard(hash).lock();
-        let e = shard.find_mut(hash, kind, key).filter(|e| e.pending == 0)?;
+        let e = shard.find_mut(hash, kind, prefix).filter(|e| e.pending == 0)?;
+        let Cached::Members(m) = &e.value else { return None };
+        if !m.whole {
+            return None;
+        }
+        let m = m.clone();
         e.freq = (e.freq + 1).min(MAX_FREQ);
-        let v = e.value.clone();
         drop(shard);
         self.stats.hits.fetch_add(1, Ordering::Relaxed);
-        Some(v)
+        Some(m)
     }
 
     /// Puts what a read found in RocksDB, unless a write (or flush) came since `ticket` or was

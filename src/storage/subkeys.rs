@@ -39,14 +39,8 @@ impl Storage {
     fn sub_cached(&self, key: &[u8]) -> Result<Option<Bytes>, Option<Ticket>> {
         if let Some((_, _, _, sub)) = encoding::decode_subkey(key) {
             let prefix = &key[..key.len() - sub.len()];
-            if let Some(Cached::Members(m)) = self.cache.peek(Kind::SubsOf, prefix) {
-                if m.whole {
-                    return Ok(m
-                        .items
-                        .binary_search_by(|(k, _)| k.as_ref().cmp(sub))
-                        .ok()
-                        .map(|i| m.items[i].1.clone()));
-                }
+            if let Some(m) = self.cache.whole_members(Kind::SubsOf, prefix) {
+                return Ok(m.items.binary_search_by(|(k, _)| k.as_ref().cmp(sub)).ok().map(|i| m.items[i].1.clone()));
             }
         }
         match self.cache.get(Kind::Sub, key) {
