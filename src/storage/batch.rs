@@ -127,6 +127,7 @@ impl<'s> Batch<'s> {
     ) {
         let record: Bytes = record.into();
         let meta_key = encoding::meta_key(pdb, key);
+        let meta_key_len = meta_key.len();
         let new_type = record.first().copied().and_then(KeyType::from_byte);
         // Blocked clients wait for lists, sorted sets and streams; a stream's readers also learn
         // when it is replaced (XREADGROUP then fails as in Redis).
@@ -138,7 +139,7 @@ impl<'s> Batch<'s> {
         if let Some(old) = old {
             self.note_dropped(pdb, key, old, Some(&record));
         }
-        let new_len = (meta_key_len(key) + record.len()) as i64;
+        let new_len = (meta_key_len + record.len()) as i64;
         let new_elements = encoding::coll_size(&record) as i64;
         // A new key starts fresh for LRU/LFU (an overwritten one keeps its history, as Redis).
         if old.is_none_or(|o| !o.alive(self.store.clock.now_ms())) {
@@ -166,7 +167,7 @@ impl<'s> Batch<'s> {
         }
         let keys = i64::from(old.is_none());
         let expires = i64::from(expire_at_ms != 0) - i64::from(old_expire != 0);
-        let old_len = old.map_or(0, |o| (meta_key_len(key) + o.raw.len()) as i64);
+        let old_len = old.map_or(0, |o| (meta_key_len + o.raw.len()) as i64);
         let elements = new_elements - old.map_or(0, |o| encoding::coll_size(&o.raw) as i64);
         self.delta(pdb, [keys, expires, new_len - old_len, elements, 0, 0]);
         if self.store.key_events() {
@@ -186,6 +187,7 @@ impl<'s> Batch<'s> {
     pub fn delete_record(&mut self, pdb: u8, key: &[u8], old: &Record) {
         self.note_dropped(pdb, key, old, None);
         let meta_key = encoding::meta_key(pdb, key);
+        let meta_key_len = meta_key.len();
         if old.key_type() == KeyType::Stream && self.store.waiters.any() {
             self.after.ready.push(meta_key.clone());
         }
@@ -194,7 +196,7 @@ impl<'s> Batch<'s> {
         if expire != 0 {
             self.op(cf::EXPIRE_INDEX, OpKind::Delete, encoding::expire_index_key(expire, pdb, key), Bytes::new());
         }
-        let bytes = (meta_key_len(key) + old.raw.len()) as i64;
+        let bytes = (meta_key_len + old.raw.len()) as i64;
         self.delta(pdb, [-1, -i64::from(expire != 0), -bytes, -(encoding::coll_size(&old.raw) as i64), 0, 0]);
     }
 
@@ -365,11 +367,6 @@ fn add_delta(deltas: &mut Vec<Delta>, (pdb, d): Delta) {
         }
         None => deltas.push((pdb, d)),
     }
-}
-
-/// Length of `key`'s metadata key (db · slot · key).
-fn meta_key_len(key: &[u8]) -> usize {
-    3 + key.len()
 }
 
 /// Writes `ops` plus the counter merges of `deltas` as one RocksDB write, then applies the
