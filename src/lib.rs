@@ -3,7 +3,7 @@
 //! Layers, each calling only the one below (see docs/architecture.md):
 //! `server` (sockets, RESP, dispatch) → `commands` (parse, reply) → `storage` (RocksDB).
 //! Side modules: `config`, `state` (shared server state), `reply` (the reply value and its RESP2/RESP3 encoding, shared by
-//! `commands` and `server`), `clock`, `glob`, `numeric`, `splitargs`, `error`.
+//! `commands` and `server`), `telemetry` (statistics, slow log, latency, MONITOR, Prometheus), `clock`, `glob`, `numeric`, `splitargs`, `error`.
 #![deny(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
@@ -19,3 +19,4 @@ pub mod server;
 pub mod splitargs;
 pub mod state;
 pub mod storage;
+pub mod telemetry;

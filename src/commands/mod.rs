@@ -136,23 +136,94 @@ pub(crate) fn truncate_lossy(b: &[u8], max: usize) -> String {
     s.replace(['\r', '\n'], " ")
 }
 
-/// Checks arity and authentication, then runs the handler. Storage errors that mean "retry on a
-/// blocking thread" are passed up as `CmdError::WouldBlock`.
+thread_local! {
+    /// Depth of `call` on this thread: above 1, a command runs inside EXEC or a script.
+    static DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// Set while a script's `redis.call` runs its command.
+    static FROM_SCRIPT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// How far a command got in `dispatch`, for its statistics.
+enum Reached {
+    /// Not resolved to a command of the table (unknown subcommand), or queued by MULTI.
+    Nothing,
+    /// Refused before running: arity, NOAUTH, OOM, ...
+    Refused(&'static CommandSpec),
+    Ran(&'static CommandSpec),
+}
+
+/// Checks arity and authentication, then runs the handler, and reports the command to the
+/// telemetry (statistics, slow log, latency monitor, MONITOR). Storage errors that mean "retry
+/// on a blocking thread" are passed up as `CmdError::WouldBlock` (not reported: the rerun is).
 ///
 /// Inside MULTI, a command that passes these checks is queued (`+QUEUED`) instead, and one that
 /// fails them makes the transaction abort at EXEC.
 pub fn call(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> CmdResult<Reply> {
-    let mut checked = check(ctx, spec, args);
+    use crate::telemetry::{commandstats::Outcome, errorstats, CommandEvent};
+    let started = std::time::Instant::now();
+    let depth = DEPTH.with(|d| {
+        d.set(d.get() + 1);
+        d.get()
+    });
+    let errors_before = errorstats::recorded_here();
+    let mut reached = Reached::Nothing;
+    let r = dispatch(ctx, spec, args, &mut reached);
+    DEPTH.with(|d| d.set(depth - 1));
+    let telemetry = &ctx.shared.telemetry;
+    match &r {
+        Err(CmdError::WouldBlock | CmdError::Blocked(_)) => return r,
+        Err(e) => telemetry.errors.record(&e.to_string()),
+        Ok(Reply::Error(text)) => telemetry.errors.record(text),
+        Ok(_) => {}
+    }
+    let (spec, outcome) = match reached {
+        Reached::Nothing => return r,
+        Reached::Refused(spec) => (spec, Outcome::Rejected),
+        Reached::Ran(spec) if errorstats::recorded_here() != errors_before => (spec, Outcome::Failed),
+        Reached::Ran(spec) => (spec, Outcome::Ok),
+    };
+    telemetry.command_done(&CommandEvent {
+        name: spec.name,
+        args,
+        duration: started.elapsed(),
+        outcome,
+        nested: depth > 1,
+        from_script: FROM_SCRIPT.with(|f| f.get()),
+        skip_slowlog: spec.flags.contains(Flags::SKIP_SLOWLOG),
+        skip_monitor: spec.flags.intersects(Flags::SKIP_MONITOR.union(Flags::ADMIN)),
+        fast: spec.flags.contains(Flags::FAST),
+        client: &ctx.session.handle,
+        db: ctx.session.db,
+    });
+    r
+}
+
+/// `call` for a script's `redis.call`: reported as run by the script.
+pub(crate) fn call_from_script(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> CmdResult<Reply> {
+    let outer = FROM_SCRIPT.with(|f| f.replace(true));
+    let r = call(ctx, spec, args);
+    FROM_SCRIPT.with(|f| f.set(outer));
+    r
+}
+
+fn dispatch(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes], reached: &mut Reached) -> CmdResult<Reply> {
+    let mut checked = check(ctx, spec, args, reached);
     if let Ok(s) = checked {
         match maxmemory::before_command(ctx, s) {
             Ok(()) => {}
             Err(CmdError::WouldBlock) => return Err(CmdError::WouldBlock),
-            Err(e) => checked = Err(e),
+            Err(e) => {
+                *reached = Reached::Refused(s);
+                checked = Err(e);
+            }
         }
     }
     if ctx.session.multi.is_some() {
-        if matches!(&checked, Ok(s) if s.flags.contains(Flags::NO_MULTI)) {
-            checked = Err(CmdError::err("Command not allowed inside a transaction"));
+        if let Ok(s) = checked {
+            if s.flags.contains(Flags::NO_MULTI) {
+                *reached = Reached::Refused(s);
+                checked = Err(CmdError::err("Command not allowed inside a transaction"));
+            }
         }
         match &checked {
             // A refused EXEC ends the transaction at once (Redis's `execCommandAbort`).
@@ -163,12 +234,14 @@ pub fn call(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> Cm
                     m.queued.push(args.to_vec());
                 }
                 ctx.session.sync_multi();
+                *reached = Reached::Nothing;
                 return Ok(Reply::Simple("QUEUED"));
             }
             Ok(_) => {}
         }
     }
     let spec = checked?;
+    *reached = Reached::Ran(spec);
     let r = if reads_several_records(spec) {
         run_locked_read(ctx, spec, args)
     } else {
@@ -220,12 +293,20 @@ fn run_locked_read(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]
     r
 }
 
-/// Auth, subcommand and arity checks: the spec to run, or the error.
-fn check(ctx: &Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> CmdResult<&'static CommandSpec> {
+/// Auth, subcommand and arity checks: the spec to run, or the error. A refusal of a command
+/// of the table is noted in `reached`.
+fn check(
+    ctx: &Ctx<'_>,
+    spec: &'static CommandSpec,
+    args: &[Bytes],
+    reached: &mut Reached,
+) -> CmdResult<&'static CommandSpec> {
     if !ctx.session.authenticated && !spec.flags.contains(Flags::NO_AUTH) {
+        *reached = Reached::Refused(spec);
         return Err(CmdError::NoAuth);
     }
     let spec = resolve(spec, args)?;
+    *reached = Reached::Refused(spec);
     if !spec.arity_ok(args.len()) {
         return Err(CmdError::WrongArity(spec.full_name()));
     }

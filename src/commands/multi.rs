@@ -191,10 +191,8 @@ fn run_queued(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> 
         Err(e @ (CmdError::WouldBlock | CmdError::ScriptKilled(_))) => Err(e),
         // Blocking commands don't block inside a transaction: they time out at once.
         Err(CmdError::Blocked(on)) => Ok(if on.null_array { Reply::NullArray } else { Reply::Null }),
-        Err(e) => {
-            ctx.shared.stats.total_error_replies.fetch_add(1, Ordering::Relaxed);
-            Ok(Reply::Error(e.to_string()))
-        }
+        // (Counted in errorstats by `call`.)
+        Err(e) => Ok(Reply::Error(e.to_string())),
     }
 }
 

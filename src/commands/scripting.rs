@@ -225,7 +225,7 @@ impl ScriptHost<'_, '_> {
         }
         super::maxmemory::check_script_call(spec)?;
         self.ctx.shared.stats.total_commands_processed.fetch_add(1, Ordering::Relaxed);
-        super::call(self.ctx, spec, args)
+        super::call_from_script(self.ctx, spec, args)
     }
 }
 

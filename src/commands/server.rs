@@ -77,6 +77,7 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     storage.cache.set_capacity(cfg.hot_cache_size);
     apply_encoding_limits(&cfg, storage);
     apply_eviction(&cfg, storage);
+    ctx.shared.telemetry.configure(&cfg);
     drop(cfg);
     crate::state::notify::apply_config(ctx.shared);
     let cfg = ctx.shared.config.read();
@@ -124,6 +125,7 @@ pub fn fsync_policy(a: AppendFsync) -> FsyncPolicy {
 
 fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
     ctx.shared.stats.reset();
+    ctx.shared.telemetry.reset_stats();
     ctx.shared.storage.stats.expired_keys.store(0, Ordering::Relaxed);
     ctx.shared.storage.evict.evicted_keys.store(0, Ordering::Relaxed);
     Ok(Reply::Ok)
@@ -341,7 +343,7 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
             kv(out, "pubsub_channels", &shared.pubsub.distinct(crate::state::pubsub::Kind::Channel));
             kv(out, "pubsub_patterns", &shared.pubsub.distinct(crate::state::pubsub::Kind::Pattern));
             kv(out, "pubsubshard_channels", &shared.pubsub.distinct(crate::state::pubsub::Kind::Shard));
-            kv(out, "total_error_replies", &l(&st.total_error_replies));
+            kv(out, "total_error_replies", &shared.telemetry.errors.total());
             kv(out, "strata_disk_reads_offloaded", &l(&st.blocking_reruns));
             kv(out, "strata_reclaimed_ranges", &l(&storage.stats.reclaimed_ranges));
         }

@@ -16,6 +16,8 @@ pub(super) enum Kind {
     Bool,
     /// A plain integer in `min..=max` (strict: no sign, no leading zeros).
     Int { min: u64, max: u64 },
+    /// A signed integer in `min..=max` (`slowlog-log-slower-than -1`).
+    Signed { min: i64, max: i64 },
     /// A byte count with optional Redis units, in `min..=max`.
     Memory { min: u64, max: u64 },
     /// One of the listed lowercase names (matched case-insensitively).
@@ -33,6 +35,7 @@ pub(super) enum Kind {
 pub(super) enum Value {
     Bool(bool),
     Int(u64),
+    Signed(i64),
     Text(String),
     List(Vec<String>),
 }
@@ -99,6 +102,13 @@ impl Value {
         }
     }
 
+    pub(super) fn into_signed(self) -> Result<i64, ValueError> {
+        match self {
+            Self::Signed(n) => Ok(n),
+            _ => Err(mismatch()),
+        }
+    }
+
     pub(super) fn into_text(self) -> Result<String, ValueError> {
         match self {
             Self::Text(s) => Ok(s),
@@ -143,6 +153,14 @@ impl Kind {
                 // unsigned configs.
                 Value::Int(u64::try_from(n).map_err(|_| ValueError::OutOfRange { min, max })?)
             }
+            Self::Signed { min, max } => {
+                let n = parse_strict_i64(arg)
+                    .ok_or_else(|| ValueError::Message("argument couldn't be parsed into an integer".to_owned()))?;
+                if !(min..=max).contains(&n) {
+                    return Err(ValueError::Message(format!("argument must be between {min} and {max} inclusive")));
+                }
+                Value::Signed(n)
+            }
             Self::Memory { .. } => Value::Int(
                 parse_memory(arg).ok_or_else(|| ValueError::Message("argument must be a memory value".to_owned()))?,
             ),
@@ -175,7 +193,11 @@ impl Kind {
                 Err(ValueError::Message("argument must not be empty".to_owned()))
             }
             (Self::List, Value::List(l)) if l.is_empty() => Err(ValueError::WrongArgCount),
+            (Self::Signed { min, max }, Value::Signed(n)) if !(min..=max).contains(n) => {
+                Err(ValueError::Message(format!("argument must be between {min} and {max} inclusive")))
+            }
             (Self::Bool, Value::Bool(_))
+            | (Self::Signed { .. }, Value::Signed(_))
             | (Self::Int { .. } | Self::Memory { .. }, Value::Int(_))
             | (Self::Enum(_) | Self::Str | Self::Path, Value::Text(_))
             | (Self::List, Value::List(_)) => Ok(()),
@@ -189,6 +211,7 @@ impl Kind {
         match value {
             Value::Bool(b) => yes_no(*b).to_owned(),
             Value::Int(n) => n.to_string(),
+            Value::Signed(n) => n.to_string(),
             Value::Text(s) => s.clone(),
             Value::List(l) => l.join(" "),
         }

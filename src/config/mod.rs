@@ -161,6 +161,10 @@ pub const DEFAULT_LOGFILE: &str = "";
 pub const DEFAULT_LOG_FORMAT: LogFormat = LogFormat::Text;
 /// Default `pidfile` (empty: none).
 pub const DEFAULT_PIDFILE: &str = "";
+/// Port of the HTTP endpoint for Prometheus and health probes (redis_exporter's port).
+pub const DEFAULT_METRICS_PORT: u16 = 9121;
+/// The HTTP endpoint listens on loopback only unless configured otherwise (as `bind`).
+pub const DEFAULT_METRICS_BIND: &str = "127.0.0.1";
 /// Default `proto-max-bulk-len` in bytes.
 pub const DEFAULT_PROTO_MAX_BULK_LEN: u64 = 512 * MB;
 /// Default `client-query-buffer-limit` in bytes.
@@ -244,6 +248,20 @@ pub struct Config {
     pub log_format: LogFormat,
     /// PID file; empty for none.
     pub pidfile: String,
+    /// Commands slower than this many microseconds go to the slow log; 0 = all, -1 = none.
+    pub slowlog_log_slower_than: i64,
+    /// Entries the slow log keeps.
+    pub slowlog_max_len: u64,
+    /// Milliseconds from which the latency monitor records an event; 0 = off.
+    pub latency_monitor_threshold: u64,
+    /// Per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM).
+    pub latency_tracking: bool,
+    /// The percentiles INFO latencystats reports.
+    pub latency_tracking_info_percentiles: Vec<f64>,
+    /// Port of the HTTP endpoint (`/metrics`, `/healthz`, `/readyz`); 0 = off.
+    pub metrics_port: u16,
+    /// Address the HTTP endpoint listens on.
+    pub metrics_bind: String,
     /// Largest accepted bulk string, in bytes.
     pub proto_max_bulk_len: u64,
     /// Largest accepted client query buffer, in bytes.
@@ -320,6 +338,13 @@ impl Default for Config {
             logfile: DEFAULT_LOGFILE.to_owned(),
             log_format: DEFAULT_LOG_FORMAT,
             pidfile: DEFAULT_PIDFILE.to_owned(),
+            slowlog_log_slower_than: 10_000,
+            slowlog_max_len: 128,
+            latency_monitor_threshold: 0,
+            latency_tracking: true,
+            latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
+            metrics_port: DEFAULT_METRICS_PORT,
+            metrics_bind: DEFAULT_METRICS_BIND.to_owned(),
             proto_max_bulk_len: DEFAULT_PROTO_MAX_BULK_LEN,
             client_query_buffer_limit: DEFAULT_CLIENT_QUERY_BUFFER_LIMIT,
             client_output_buffer_limit: OutputBufferLimits::default(),
@@ -564,3 +589,14 @@ impl Config {
 
 #[cfg(test)]
 mod tests;
+
+/// Parses `latency-tracking-info-percentiles`: numbers in 0..=100 separated by spaces; empty
+/// for none. None if any is not such a number.
+pub fn parse_percentiles(s: &str) -> Option<Vec<f64>> {
+    s.split_whitespace().map(|w| w.parse::<f64>().ok().filter(|p| (0.0..=100.0).contains(p))).collect()
+}
+
+/// Renders percentiles as Redis does: `50 99 99.9`.
+pub fn render_percentiles(p: &[f64]) -> String {
+    p.iter().map(|v| format!("{v}")).collect::<Vec<_>>().join(" ")
+}

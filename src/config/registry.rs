@@ -155,6 +155,41 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     directive!("logfile", Kind::Str, STARTUP, text logfile),
     directive!("log-format", STARTUP, enum LogFormat log_format),
     directive!("pidfile", Kind::Str, STARTUP, text pidfile),
+    // Observability.
+    Directive {
+        name: "slowlog-log-slower-than",
+        kind: Kind::Signed { min: -1, max: i64::MAX },
+        mutable: RUNTIME,
+        get: |c| Value::Signed(c.slowlog_log_slower_than),
+        set: |c, v| {
+            c.slowlog_log_slower_than = v.into_signed()?;
+            Ok(())
+        },
+    },
+    directive!("slowlog-max-len", Kind::Int { min: 0, max: i64::MAX as u64 }, RUNTIME, int slowlog_max_len),
+    directive!(
+        "latency-monitor-threshold",
+        Kind::Int { min: 0, max: i64::MAX as u64 },
+        RUNTIME,
+        int latency_monitor_threshold
+    ),
+    directive!("latency-tracking", Kind::Bool, RUNTIME, bool latency_tracking),
+    Directive {
+        // Redis's list of percentiles (each 0..=100) INFO latencystats reports; "" = none.
+        name: "latency-tracking-info-percentiles",
+        kind: Kind::List,
+        mutable: RUNTIME,
+        get: |c| Value::List(vec![super::render_percentiles(&c.latency_tracking_info_percentiles)]),
+        set: |c, v| {
+            let words = v.into_list()?.join(" ");
+            c.latency_tracking_info_percentiles = super::parse_percentiles(&words).ok_or_else(|| {
+                ValueError::Message("Invalid latency-tracking-info-percentiles parameters".to_owned())
+            })?;
+            Ok(())
+        },
+    },
+    directive!("metrics-port", Kind::Int { min: 0, max: 65535 }, STARTUP, int metrics_port),
+    directive!("metrics-bind", Kind::Str, STARTUP, text metrics_bind),
     // Limits.
     directive!(
         "proto-max-bulk-len",

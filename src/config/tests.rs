@@ -238,6 +238,13 @@ rocksdb-compression no
 client-output-buffer-limit pubsub 1mb 512kb 10
 client-output-buffer-limit normal 1 2 3
 notify-keyspace-events Ex
+slowlog-log-slower-than -1
+slowlog-max-len 5
+latency-monitor-threshold 100
+latency-tracking no
+latency-tracking-info-percentiles 10 99.99
+metrics-port 0
+metrics-bind 0.0.0.0
 ";
     let c = parse(text).unwrap();
     let expected = Config {
@@ -257,6 +264,13 @@ notify-keyspace-events Ex
         logfile: "/tmp/strata.log".into(),
         log_format: LogFormat::Json,
         pidfile: "/run/strata.pid".into(),
+        slowlog_log_slower_than: -1,
+        slowlog_max_len: 5,
+        latency_monitor_threshold: 100,
+        latency_tracking: false,
+        latency_tracking_info_percentiles: vec![10.0, 99.99],
+        metrics_port: 0,
+        metrics_bind: "0.0.0.0".into(),
         proto_max_bulk_len: 1024 * 1024,
         client_query_buffer_limit: 2_000_000_000,
         client_output_buffer_limit: crate::config::OutputBufferLimits {
@@ -444,6 +458,7 @@ fn get_with_patterns() {
         max,
         vec![
             "maxclients",
+            "slowlog-max-len",
             "proto-max-bulk-len",
             "maxmemory",
             "maxmemory-policy",
@@ -466,6 +481,7 @@ fn get_with_patterns() {
         vec![
             ("port", "6379".to_owned()),
             ("pidfile", String::new()),
+            ("metrics-port", "9121".to_owned()),
             ("proto-max-bulk-len", "536870912".to_owned()),
             ("hz", "10".to_owned()),
         ]
@@ -625,6 +641,11 @@ fn immutable_directives() {
         "timeout",
         "tcp-keepalive",
         "loglevel",
+        "slowlog-log-slower-than",
+        "slowlog-max-len",
+        "latency-monitor-threshold",
+        "latency-tracking",
+        "latency-tracking-info-percentiles",
         "proto-max-bulk-len",
         "client-query-buffer-limit",
         "client-output-buffer-limit",

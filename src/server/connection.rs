@@ -189,9 +189,6 @@ impl Conn {
             // Messages published while the command ran (to its own channels) go first, as in Redis.
             session.handle.pubsub.drain_into(output);
             for reply in replies.into_iter().chain(single) {
-                if reply.is_error() {
-                    self.shared.stats.total_error_replies.fetch_add(1, Ordering::Relaxed);
-                }
                 if !session.suppress_reply {
                     reply.encode(session.protocol, output);
                 }
@@ -214,6 +211,7 @@ impl Conn {
         if let Some(e) = protocol_error {
             if let Some(msg) = e.message() {
                 tracing::debug!(error = msg, "protocol error; closing connection");
+                self.shared.telemetry.error_reply(msg);
                 output.extend_from_slice(b"-");
                 output.extend_from_slice(msg.as_bytes());
                 output.extend_from_slice(b"\r\n");
@@ -265,7 +263,7 @@ impl Conn {
             tracing::error!(error = %e, "pipeline write failed");
             notify::defer_discard();
             for r in &mut replies {
-                *r = Reply::error("ERR internal error");
+                *r = error_reply(&shared, "ERR internal error".into());
             }
         } else {
             notify::defer_flush(&shared);
@@ -312,7 +310,7 @@ impl Conn {
             if let Some(session) = self.session.as_mut() {
                 session.flag_multi();
             }
-            return (Reply::error(commands::unknown_command(&args).to_string()), 0);
+            return (error_reply(&self.shared, commands::unknown_command(&args).to_string()), 0);
         };
         if let Some(session) = self.session.as_mut() {
             note_command(&self.shared, session, q.resolved);
@@ -327,10 +325,10 @@ impl Conn {
             if let Some(e) = busy {
                 // A refused EXEC ends its transaction (Redis's `execCommandAbort`).
                 if spec.name == "exec" && session.multi.is_some() {
-                    return (Reply::Error(session.abort_exec(&e.to_string())), 0);
+                    return (error_reply(&self.shared, session.abort_exec(&e.to_string())), 0);
                 }
                 session.flag_multi();
-                return (Reply::Error(e.to_string()), 0);
+                return (error_reply(&self.shared, e.to_string()), 0);
             }
         }
         let args: Arc<[Bytes]> = args.into();
@@ -358,6 +356,7 @@ impl Conn {
             return (first, seq);
         }
         shared.stats.blocking_reruns.fetch_add(1, Ordering::Relaxed);
+        let shared_for_errors = shared.clone();
         let args = args.clone();
         let joined = tokio::task::spawn_blocking(move || {
             let r = {
@@ -374,6 +373,7 @@ impl Conn {
             }
             Err(e) => {
                 tracing::error!(error = %e, "command task failed");
+                shared_for_errors.telemetry.error_reply("ERR internal error");
                 (Err(CmdError::Internal), 0)
             }
         }
@@ -429,7 +429,7 @@ impl Conn {
                 how = handle.unblocked() => {
                     break Some(match how {
                         Unblock::Timeout => (timeout_reply.clone(), 0),
-                        Unblock::Error => (Reply::error("UNBLOCKED client unblocked via CLIENT UNBLOCK"), 0),
+                        Unblock::Error => (error_reply(&shared, "UNBLOCKED client unblocked via CLIENT UNBLOCK".into()), 0),
                     });
                 }
                 r = self.stream.peek(&mut peek), if watch_socket => match r {
@@ -490,6 +490,12 @@ fn note_command(shared: &Shared, session: &Session, name: &'static str) {
     shared.stats.total_commands_processed.fetch_add(1, Ordering::Relaxed);
     session.handle.touch();
     *session.handle.last_cmd.lock() = name;
+}
+
+/// An error reply made here rather than by a command (which `commands::call` counts itself).
+fn error_reply(shared: &Shared, text: String) -> Reply {
+    shared.telemetry.error_reply(&text);
+    Reply::Error(text)
 }
 
 fn to_reply(r: Result<Reply, CmdError>) -> Reply {

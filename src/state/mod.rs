@@ -29,7 +29,6 @@ pub struct ServerStats {
     pub keyspace_misses: AtomicU64,
     pub total_net_input_bytes: AtomicU64,
     pub total_net_output_bytes: AtomicU64,
-    pub total_error_replies: AtomicU64,
     pub blocking_reruns: AtomicU64,
 }
 
@@ -43,7 +42,6 @@ impl ServerStats {
             &self.keyspace_misses,
             &self.total_net_input_bytes,
             &self.total_net_output_bytes,
-            &self.total_error_replies,
             &self.blocking_reruns,
         ] {
             c.store(0, Ordering::Relaxed);
@@ -113,12 +111,19 @@ pub struct Shared {
     pub log_level_setter: Mutex<Option<LevelSetter>>,
     /// EVAL scripts, FUNCTION libraries and the scripts running now.
     pub scripts: scripts::Scripts,
+    /// Command statistics, error statistics, slow log, latency monitor, MONITOR clients.
+    pub telemetry: crate::telemetry::Telemetry,
 }
 
 impl Shared {
     pub fn new(storage: Arc<Storage>, config: Config) -> Shared {
         let config_file = config.config_file.clone();
+        let names = crate::commands::all()
+            .iter()
+            .flat_map(|c| std::iter::once(c.name).chain(c.subcommands.iter().map(|s| s.name)));
+        let telemetry = crate::telemetry::Telemetry::new(names, &config);
         Shared {
+            telemetry,
             storage,
             config: RwLock::new(config),
             clients: ClientRegistry::default(),

@@ -118,6 +118,9 @@ fn spawn(kind: Kind, dir: &Path, port: u16, args: &[String]) -> Child {
         Kind::Strata => {
             let log = dir.join("strata.log");
             cmd.arg("--logfile").arg(log);
+            // Servers of parallel tests would all want the default metrics port; a test that
+            // scrapes passes its own `--metrics-port` (later arguments win).
+            cmd.args(["--metrics-port", "0"]);
         }
     }
     cmd.args(rest);

@@ -1,0 +1,1 @@
+//! Prometheus text exposition of the telemetry and server state (`/metrics`).
