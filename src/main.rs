@@ -82,6 +82,9 @@ async fn run(config: Config, set_level: LevelSetter) -> std::process::ExitCode {
     for addr in server.local_addrs() {
         tracing::info!(%addr, "Ready to accept connections tcp");
     }
+    if let Some(addr) = server.metrics_addr() {
+        tracing::info!(%addr, "Serving /metrics, /healthz and /readyz over HTTP");
+    }
     tokio::spawn(async move {
         use tokio::signal::unix::{signal, SignalKind};
         let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {

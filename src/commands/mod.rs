@@ -6,6 +6,7 @@
 
 pub mod connection;
 pub mod hash;
+pub mod info;
 pub mod introspection;
 pub mod keyspace;
 pub mod list;

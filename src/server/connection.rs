@@ -110,6 +110,7 @@ impl Conn {
                 continue;
             }
             self.shared.stats.total_net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+            self.shared.stats.total_reads_processed.fetch_add(1, Ordering::Relaxed);
             let outcome = self.process(&mut parser, &mut input, &mut output, &mut synced).await;
             handle.qbuf.store(input.len(), Ordering::Relaxed);
             if !self.flush(&mut output).await || matches!(outcome, Outcome::Close) {
@@ -291,6 +292,7 @@ impl Conn {
             _ = handle.killed() => return false,
         }
         self.shared.stats.total_net_output_bytes.fetch_add(n as u64, Ordering::Relaxed);
+        self.shared.stats.total_writes_processed.fetch_add(1, Ordering::Relaxed);
         output.clear();
         if output.capacity() > 4 * FLUSH_THRESHOLD {
             *output = BytesMut::with_capacity(READ_CHUNK);

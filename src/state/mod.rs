@@ -30,6 +30,9 @@ pub struct ServerStats {
     pub total_net_input_bytes: AtomicU64,
     pub total_net_output_bytes: AtomicU64,
     pub blocking_reruns: AtomicU64,
+    /// Socket reads and writes (Redis's `total_reads_processed` / `total_writes_processed`).
+    pub total_reads_processed: AtomicU64,
+    pub total_writes_processed: AtomicU64,
 }
 
 impl ServerStats {
@@ -43,6 +46,8 @@ impl ServerStats {
             &self.total_net_input_bytes,
             &self.total_net_output_bytes,
             &self.blocking_reruns,
+            &self.total_reads_processed,
+            &self.total_writes_processed,
         ] {
             c.store(0, Ordering::Relaxed);
         }
@@ -113,6 +118,8 @@ pub struct Shared {
     pub scripts: scripts::Scripts,
     /// Command statistics, error statistics, slow log, latency monitor, MONITOR clients.
     pub telemetry: crate::telemetry::Telemetry,
+    /// Accepting commands (set once the listeners run; /readyz).
+    pub accepting: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -124,6 +131,7 @@ impl Shared {
         let telemetry = crate::telemetry::Telemetry::new(names, &config);
         Shared {
             telemetry,
+            accepting: std::sync::atomic::AtomicBool::new(false),
             storage,
             config: RwLock::new(config),
             clients: ClientRegistry::default(),
@@ -138,6 +146,11 @@ impl Shared {
             log_level_setter: Mutex::new(None),
             scripts: scripts::Scripts::default(),
         }
+    }
+
+    /// Serving commands and not shutting down (/readyz).
+    pub fn is_ready(&self) -> bool {
+        self.accepting.load(Ordering::SeqCst) && !*self.shutdown.borrow()
     }
 
     pub fn request_shutdown(&self) {

@@ -16,6 +16,7 @@ pub mod evict;
 pub mod expire;
 pub mod filter;
 mod functions;
+pub mod health;
 pub mod keyspace;
 pub mod locks;
 pub mod manifest;
@@ -165,6 +166,10 @@ pub struct Storage {
     expired_hook: std::sync::OnceLock<events::ExpiredHook>,
     /// The block cache and the memtable budget, for `memory_usage`.
     memory: options::MemoryPools,
+    /// RocksDB's statistics (tickers), shared with the options the database was opened with.
+    statistics: rocksdb::Options,
+    /// What the health watcher remembers (`health`).
+    health: health::Watch,
 }
 
 /// The logical→physical database map, held for the duration of one command so that SWAPDB,
@@ -232,6 +237,8 @@ impl Storage {
             average_dirty: AtomicBool::new(false),
             expired_hook: std::sync::OnceLock::new(),
             memory,
+            statistics: db_opts,
+            health: Default::default(),
         };
         storage.load_state().map_err(|e| OpenError::Rocks { path: storage.path.clone(), message: e.to_string() })?;
         storage.tune_scans();
@@ -242,6 +249,7 @@ impl Storage {
         threads.push(sync::spawn(Arc::downgrade(&storage)));
         threads.push(expire::spawn(Arc::downgrade(&storage)));
         threads.push(evict::spawn(Arc::downgrade(&storage)));
+        threads.push(health::spawn(Arc::downgrade(&storage)));
         drop(threads);
         Ok(storage)
     }

@@ -122,6 +122,12 @@ pub(super) fn build(
     db.set_manual_wal_flush(true);
     db.set_bytes_per_sync(1 << 20);
     db.set_keep_log_file_num(5);
+    // Tickers only (stall time, compaction and flush bytes, block cache hits) for INFO and
+    // /metrics (`health`): per-core counters, with no histogram or timer on the write path.
+    db.enable_statistics();
+    db.set_statistics_level(rocksdb::statistics::StatsLevel::ExceptHistogramOrTimers);
+    // RocksDB's own dump of its statistics into its LOG is not needed: Strata reports them.
+    db.set_stats_dump_period_sec(0);
     // One memtable may take at most a quarter of the common budget: flushes are then small
     // enough to finish while the other memtables still have room, and writers rarely wait.
     let write_buffer_size = match opts.memtable_budget {

@@ -12,7 +12,8 @@ pub mod errorstats;
 pub mod histogram;
 pub mod latency;
 pub mod monitor;
-pub mod prometheus;
+pub mod process;
+pub mod rates;
 pub mod slowlog;
 
 use crate::config::Config;
@@ -65,6 +66,10 @@ pub struct Telemetry {
     pub slowlog: slowlog::SlowLog,
     pub latency: latency::LatencyMonitor,
     pub monitors: monitor::Monitors,
+    /// Instantaneous rates (INFO stats), sampled by the server every 100 ms.
+    pub rates: rates::Rates,
+    /// Databases that had keys at a scrape (their series go on at 0 once emptied).
+    dbs_seen: [AtomicU64; 4],
 }
 
 impl Telemetry {
@@ -83,6 +88,8 @@ impl Telemetry {
             slowlog: Default::default(),
             latency: Default::default(),
             monitors: Default::default(),
+            rates: Default::default(),
+            dbs_seen: Default::default(),
         };
         t.configure(config);
         t
@@ -125,6 +132,12 @@ impl Telemetry {
     /// command, protocol error, -BUSY, ...).
     pub fn error_reply(&self, text: &str) {
         self.errors.record(text);
+    }
+
+    /// Whether database `db` had keys at an earlier scrape; marks it as seen.
+    pub fn note_db_seen(&self, db: usize) -> bool {
+        let (word, bit) = (db / 64 % 4, 1u64 << (db % 64));
+        self.dbs_seen[word].fetch_or(bit, Ordering::Relaxed) & bit != 0
     }
 
     /// CONFIG RESETSTAT.

@@ -1,0 +1,190 @@
+//! RocksDB's health for the operators: the figures INFO rocksdb and `/metrics` report (write
+//! stalls, compaction and flush traffic, running background jobs, background errors, block
+//! cache hits), and a log line for each notable event — writes delayed or stopped, a compaction
+//! running long, a background error — found by a look at RocksDB's statistics (tickers only:
+//! no histograms or timers on the write path) and properties once a second.
+
+use super::{cf, Storage};
+use rocksdb::statistics::Ticker;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Weak;
+use std::time::{Duration, Instant};
+
+/// A compaction running this long is logged (once per run of busy seconds).
+const LONG_COMPACTION: Duration = Duration::from_secs(60);
+/// At most one stall line per this period (the stall time of the whole period is in it).
+const STALL_LOG_PERIOD: Duration = Duration::from_secs(10);
+
+/// RocksDB's cumulative figures since the process started (counters) and now (gauges).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RocksFigures {
+    /// Time writes spent delayed or stopped by RocksDB's write controller (µs).
+    pub stall_micros: u64,
+    pub compaction_read_bytes: u64,
+    pub compaction_write_bytes: u64,
+    pub flush_write_bytes: u64,
+    pub block_cache_hits: u64,
+    pub block_cache_misses: u64,
+    pub running_compactions: u64,
+    pub running_flushes: u64,
+    /// Writes are stopped now (1) or not (0).
+    pub write_stopped: u64,
+    /// The rate writes are held to while delayed (bytes/s; 0 = not delayed).
+    pub delayed_write_rate: u64,
+    pub background_errors: u64,
+    /// Compactions waiting (RocksDB's estimate of the bytes they will rewrite), all families.
+    pub pending_compaction_bytes: u64,
+}
+
+/// What the watcher remembers between looks.
+#[derive(Default)]
+pub(super) struct Watch {
+    stall_logged_micros: AtomicU64,
+}
+
+impl Storage {
+    fn ticker(&self, t: Ticker) -> u64 {
+        self.statistics.get_ticker_count(t)
+    }
+
+    fn db_property(&self, prop: &str) -> u64 {
+        self.db.property_int_value(prop).ok().flatten().unwrap_or(0)
+    }
+
+    /// RocksDB's figures now.
+    pub fn rocks_figures(&self) -> RocksFigures {
+        RocksFigures {
+            stall_micros: self.ticker(Ticker::StallMicros),
+            compaction_read_bytes: self.ticker(Ticker::CompactReadBytes),
+            compaction_write_bytes: self.ticker(Ticker::CompactWriteBytes),
+            flush_write_bytes: self.ticker(Ticker::FlushWriteBytes),
+            block_cache_hits: self.ticker(Ticker::BlockCacheHit),
+            block_cache_misses: self.ticker(Ticker::BlockCacheMiss),
+            running_compactions: self.db_property("rocksdb.num-running-compactions"),
+            running_flushes: self.db_property("rocksdb.num-running-flushes"),
+            write_stopped: self.db_property("rocksdb.is-write-stopped"),
+            delayed_write_rate: self.db_property("rocksdb.actual-delayed-write-rate"),
+            background_errors: self.db_property("rocksdb.background-errors"),
+            pending_compaction_bytes: cf::ALL
+                .iter()
+                .map(|name| self.cf_property(name, "rocksdb.estimate-pending-compaction-bytes").unwrap_or(0))
+                .sum(),
+        }
+    }
+
+    /// Bytes of the data directory's RocksDB files (SST, blob, WAL and the rest).
+    pub fn disk_used_bytes(&self) -> u64 {
+        fn walk(p: &std::path::Path) -> u64 {
+            let Ok(entries) = std::fs::read_dir(p) else { return 0 };
+            entries
+                .flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => walk(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        }
+        walk(&self.path)
+    }
+}
+
+/// The once-a-second watcher: logs stalls, stops, long compactions and background errors.
+pub(super) fn spawn(storage: Weak<Storage>) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("strata-health".into())
+        .spawn(move || {
+            let mut last = RocksFigures::default();
+            let mut stall_since_log = 0u64;
+            let mut last_stall_log: Option<Instant> = None;
+            let mut compacting_since: Option<Instant> = None;
+            let mut long_compaction_logged = false;
+            let mut first = true;
+            loop {
+                for _ in 0..10 {
+                    std::thread::sleep(Duration::from_millis(100));
+                    match storage.upgrade() {
+                        Some(s) if !s.is_stopped() => {}
+                        _ => return,
+                    }
+                }
+                let Some(s) = storage.upgrade() else { return };
+                let now = s.rocks_figures();
+                if first {
+                    first = false;
+                    last = now;
+                    continue;
+                }
+                stall_since_log += now.stall_micros.saturating_sub(last.stall_micros);
+                if stall_since_log > 0 && last_stall_log.is_none_or(|t| t.elapsed() >= STALL_LOG_PERIOD) {
+                    tracing::warn!(
+                        stalled_ms = stall_since_log / 1000,
+                        delayed_write_rate = now.delayed_write_rate,
+                        pending_compaction_bytes = now.pending_compaction_bytes,
+                        "RocksDB delayed writes (write stall)"
+                    );
+                    s.health.stall_logged_micros.fetch_add(stall_since_log, Ordering::Relaxed);
+                    stall_since_log = 0;
+                    last_stall_log = Some(Instant::now());
+                }
+                if now.write_stopped != last.write_stopped {
+                    if now.write_stopped > 0 {
+                        tracing::warn!(
+                            pending_compaction_bytes = now.pending_compaction_bytes,
+                            "RocksDB stopped writes until compaction or flush catches up"
+                        );
+                    } else {
+                        tracing::info!("RocksDB resumed writes");
+                    }
+                }
+                if now.running_compactions > 0 {
+                    let since = *compacting_since.get_or_insert_with(Instant::now);
+                    if !long_compaction_logged && since.elapsed() >= LONG_COMPACTION {
+                        tracing::warn!(
+                            seconds = since.elapsed().as_secs(),
+                            running = now.running_compactions,
+                            pending_compaction_bytes = now.pending_compaction_bytes,
+                            "RocksDB compaction running long"
+                        );
+                        long_compaction_logged = true;
+                    }
+                } else {
+                    if long_compaction_logged {
+                        if let Some(since) = compacting_since {
+                            tracing::info!(seconds = since.elapsed().as_secs(), "RocksDB long compaction done");
+                        }
+                    }
+                    compacting_since = None;
+                    long_compaction_logged = false;
+                }
+                if now.background_errors > last.background_errors {
+                    tracing::error!(
+                        total = now.background_errors,
+                        "RocksDB background error (flush or compaction failed; writes may be refused)"
+                    );
+                }
+                last = now;
+            }
+        })
+        .unwrap_or_else(|e| panic!("can't start the RocksDB health thread: {e}"))
+}
+
+impl Storage {
+    /// (free, total) bytes of the filesystem holding the data directory; zeros if unknown.
+    pub fn disk_space(&self) -> (u64, u64) {
+        match rustix::fs::statvfs(&self.path) {
+            Ok(v) => (v.f_bavail.saturating_mul(v.f_frsize), v.f_blocks.saturating_mul(v.f_frsize)),
+            Err(_) => (0, 0),
+        }
+    }
+
+    /// Bytes of the write-ahead log files (INFO persistence `aof_current_size`).
+    pub fn wal_bytes(&self) -> u64 {
+        let Ok(entries) = std::fs::read_dir(&self.path) else { return 0 };
+        entries
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "log"))
+            .filter_map(|e| e.metadata().ok().map(|m| m.len()))
+            .sum()
+    }
+}

@@ -1,1 +1,0 @@
-//! Prometheus text exposition of the telemetry and server state (`/metrics`).
