@@ -64,6 +64,11 @@ fn main() -> std::process::ExitCode {
 async fn run(config: Config, set_level: LevelSetter) -> std::process::ExitCode {
     let pidfile = config.pidfile.clone();
     tracing::info!(version = env!("CARGO_PKG_VERSION"), dir = %config.dir.display(), "Strata is starting");
+    tracing::info!(
+        config_file = %config.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+        changed = %config.changed_from_default().join(" "),
+        "Configuration loaded"
+    );
     let server = match Server::bind(config).await {
         Ok(s) => s,
         Err(e) => {

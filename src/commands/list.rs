@@ -147,7 +147,6 @@ fn rpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 
 fn llen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let n = with_lists(ctx, |l| Ok(l.len(&args[1])?))?;
-    ctx.shared.stats.hit(n.is_some());
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }
 
@@ -158,15 +157,13 @@ fn lindex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
         return if exists { Err(CmdError::NotInteger) } else { Ok(Reply::Null) };
     };
     let v = with_lists(ctx, |l| Ok(l.index(&args[1], i)?))?;
-    ctx.shared.stats.hit(v.is_some());
     Ok(v.map(Reply::Bulk).unwrap_or(Reply::Null))
 }
 
 fn lrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (start, stop) = (int(&args[2])?, int(&args[3])?);
     let mut out = BulkArray::with_capacity(4096);
-    let found = with_lists(ctx, |l| Ok(l.range_each(&args[1], start, stop, |v| out.push(v))?))?;
-    ctx.shared.stats.hit(found);
+    with_lists(ctx, |l| Ok(l.range_each(&args[1], start, stop, |v| out.push(v))?))?;
     Ok(Reply::BulkArray(out))
 }
 
@@ -249,7 +246,6 @@ fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
         i += 2;
     }
     let found = with_lists(ctx, |l| Ok(l.pos(&args[1], &args[2], q)?))?;
-    ctx.shared.stats.hit(found.is_some());
     let found = found.unwrap_or_default();
     Ok(match q.count {
         Some(_) => Reply::Array(found.into_iter().map(|p| Reply::Int(p as i64)).collect()),

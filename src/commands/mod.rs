@@ -243,11 +243,18 @@ fn dispatch(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes], reach
     }
     let spec = checked?;
     *reached = Reached::Ran(spec);
+    let lookups_before = crate::storage::lookups::counts();
     let r = if reads_several_records(spec) {
         run_locked_read(ctx, spec, args)
     } else {
         maxmemory::nested(|| (spec.handler)(ctx, args))
     };
+    if spec.flags.contains(Flags::READONLY) && !matches!(r, Err(CmdError::WouldBlock)) {
+        let (found, missing) = crate::storage::lookups::counts();
+        let stats = &ctx.shared.stats;
+        stats.keyspace_hits.fetch_add(found - lookups_before.0, std::sync::atomic::Ordering::Relaxed);
+        stats.keyspace_misses.fetch_add(missing - lookups_before.1, std::sync::atomic::Ordering::Relaxed);
+    }
     // Key events its writes reported and did not announce themselves; then key misses.
     crate::state::notify::flush_key_events(ctx.shared);
     if r.is_ok() {

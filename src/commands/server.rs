@@ -67,6 +67,15 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let pairs: Vec<(&[u8], &[u8])> = args[2..].chunks(2).map(|c| (c[0].as_ref(), c[1].as_ref())).collect();
     let mut cfg = ctx.shared.config.write();
     cfg.set(&pairs).map_err(CmdError::Raw)?;
+    for (name, value) in &pairs {
+        let name = String::from_utf8_lossy(name).to_ascii_lowercase();
+        tracing::info!(
+            value = %crate::config::loggable(&name, &String::from_utf8_lossy(value)),
+            directive = %name,
+            client_addr = %ctx.session.handle.addr,
+            "CONFIG SET"
+        );
+    }
     // Apply what takes effect at run time.
     let storage = &ctx.shared.storage;
     storage.set_fsync_policy(fsync_policy(cfg.appendfsync));

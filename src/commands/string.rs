@@ -193,7 +193,6 @@ fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 
 fn get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let v = with_strings(ctx, |s| Ok(s.get(&args[1])?))?;
-    ctx.shared.stats.hit(v.is_some());
     Ok(v.map(Reply::Bulk).unwrap_or(Reply::Null))
 }
 
@@ -289,9 +288,6 @@ fn msetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 
 fn mget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let vals = with_strings(ctx, |s| Ok(s.mget(&args[1..])?))?;
-    for v in &vals {
-        ctx.shared.stats.hit(v.is_some());
-    }
     Ok(Reply::Array(vals.into_iter().map(|v| v.map(Reply::Bulk).unwrap_or(Reply::Null)).collect()))
 }
 

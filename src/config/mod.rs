@@ -600,3 +600,24 @@ pub fn parse_percentiles(s: &str) -> Option<Vec<f64>> {
 pub fn render_percentiles(p: &[f64]) -> String {
     p.iter().map(|v| format!("{v}")).collect::<Vec<_>>().join(" ")
 }
+
+/// A directive's value as it may appear in the log: passwords are not written out.
+pub fn loggable(name: &str, value: &str) -> String {
+    if name.contains("pass") && !value.is_empty() {
+        "(redacted)".to_owned()
+    } else {
+        value.to_owned()
+    }
+}
+
+impl Config {
+    /// `name=value` of each directive that differs from its default (for the start-up log).
+    pub fn changed_from_default(&self) -> Vec<String> {
+        let defaults: std::collections::HashMap<&str, String> = Config::default().get(&[b"*"]).into_iter().collect();
+        self.get(&[b"*"])
+            .into_iter()
+            .filter(|(name, value)| defaults.get(name) != Some(value))
+            .map(|(name, value)| format!("{name}={}", loggable(name, &value)))
+            .collect()
+    }
+}

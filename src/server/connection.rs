@@ -211,8 +211,16 @@ impl Conn {
         }
         if let Some(e) = protocol_error {
             if let Some(msg) = e.message() {
-                tracing::debug!(error = msg, "protocol error; closing connection");
                 self.shared.telemetry.error_reply(msg);
+                if let Some(suppressed) = self.shared.telemetry.client_errors.allow() {
+                    let addr = self.session.as_ref().map(|s| s.handle.addr.to_string()).unwrap_or_default();
+                    tracing::warn!(
+                        client_addr = addr,
+                        error = msg,
+                        suppressed,
+                        "protocol error; closing the connection"
+                    );
+                }
                 output.extend_from_slice(b"-");
                 output.extend_from_slice(msg.as_bytes());
                 output.extend_from_slice(b"\r\n");

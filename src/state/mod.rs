@@ -52,14 +52,6 @@ impl ServerStats {
             c.store(0, Ordering::Relaxed);
         }
     }
-
-    pub fn hit(&self, hit: bool) {
-        if hit {
-            self.keyspace_hits.fetch_add(1, Ordering::Relaxed);
-        } else {
-            self.keyspace_misses.fetch_add(1, Ordering::Relaxed);
-        }
-    }
 }
 
 /// SCAN cursors: Redis clients treat a cursor as an integer, while Strata resumes a scan from

@@ -19,6 +19,7 @@ mod functions;
 pub mod health;
 pub mod keyspace;
 pub mod locks;
+pub mod lookups;
 pub mod manifest;
 mod options;
 pub mod reclaim;
@@ -486,19 +487,28 @@ impl Storage {
     pub fn get_alive(&self, pdb: u8, key: &[u8]) -> Result<Option<Record>, StoreError> {
         let now = self.clock.now_ms();
         match self.get_record(pdb, key)? {
-            Some(r) if r.alive(now) => Ok(Some(r)),
+            Some(r) if r.alive(now) => {
+                lookups::found(true);
+                Ok(Some(r))
+            }
             Some(_) => {
+                lookups::found(false);
                 self.delete_expired(pdb, key)?;
                 Ok(None)
             }
-            None => Ok(None),
+            None => {
+                lookups::found(false);
+                Ok(None)
+            }
         }
     }
 
     /// Like `get_alive`, without deleting an expired record (for callers holding the key lock).
     pub fn get_live(&self, pdb: u8, key: &[u8]) -> Result<Option<Record>, StoreError> {
         let now = self.clock.now_ms();
-        Ok(self.get_record(pdb, key)?.filter(|r| r.alive(now)))
+        let r = self.get_record(pdb, key)?.filter(|r| r.alive(now));
+        lookups::found(r.is_some());
+        Ok(r)
     }
 
     /// Deletes `key` if it is (still) expired, counting it in `expired_keys`. Only if its lock

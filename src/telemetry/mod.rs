@@ -13,6 +13,7 @@ pub mod histogram;
 pub mod latency;
 pub mod monitor;
 pub mod process;
+pub mod ratelimit;
 pub mod rates;
 pub mod slowlog;
 
@@ -68,6 +69,8 @@ pub struct Telemetry {
     pub monitors: monitor::Monitors,
     /// Instantaneous rates (INFO stats), sampled by the server every 100 ms.
     pub rates: rates::Rates,
+    /// Log lines clients can cause (protocol errors, buffer limits), rate-limited.
+    pub client_errors: ratelimit::LogLimit,
     /// Databases that had keys at a scrape (their series go on at 0 once emptied).
     dbs_seen: [AtomicU64; 4],
 }
@@ -90,6 +93,7 @@ impl Telemetry {
             monitors: Default::default(),
             rates: Default::default(),
             dbs_seen: Default::default(),
+            client_errors: Default::default(),
         };
         t.configure(config);
         t

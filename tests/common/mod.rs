@@ -47,7 +47,12 @@ pub struct TestServer {
     kind: Kind,
     args: Vec<String>,
     password: Option<String>,
+    /// The port given for an argument written as [`FREE_PORT`] (e.g. `--metrics-port`).
+    pub extra_port: Option<u16>,
 }
+
+/// An argument value replaced by a free port at each start attempt (`--metrics-port FREE_PORT`).
+pub const FREE_PORT: &str = "FREE_PORT";
 
 /// Output of a server process that was expected to exit on its own.
 pub struct ExitedServer {
@@ -225,6 +230,7 @@ impl TestServer {
             kind: Kind::from_env(),
             password: password_from_args(&args),
             args,
+            extra_port: None,
         };
         server.launch();
         server
@@ -260,7 +266,14 @@ impl TestServer {
     fn launch(&mut self) {
         for attempt in 0..3 {
             self.port = free_port();
-            let mut child = spawn(self.kind, &self.dir, self.port, &self.args);
+            let args: Vec<String> = if self.args.iter().any(|a| a == FREE_PORT) {
+                let extra = free_port();
+                self.extra_port = Some(extra);
+                self.args.iter().map(|a| if a == FREE_PORT { extra.to_string() } else { a.clone() }).collect()
+            } else {
+                self.args.clone()
+            };
+            let mut child = spawn(self.kind, &self.dir, self.port, &args);
             let deadline = Instant::now() + STARTUP_TIMEOUT;
             loop {
                 if let Some(status) = child.try_wait().expect("try_wait") {
@@ -386,6 +399,29 @@ impl TestServer {
         }
     }
 
+    /// Sends a signal (`TERM`, `INT`, ...) to the server process.
+    pub fn signal(&self, sig: &str) {
+        let status = Command::new("kill").args(["-s", sig, &self.pid().to_string()]).status().expect("run kill");
+        assert!(status.success(), "kill -s {sig}");
+    }
+
+    /// Waits up to the shutdown timeout for the process to exit; its status.
+    pub fn wait_exit(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("server is not running");
+        let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
+        loop {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("server did not exit within {SHUTDOWN_TIMEOUT:?}\n{}", server_output(&self.dir));
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
     /// Start again on the same directory after [`kill9`](Self::kill9) or
     /// [`shutdown`](Self::shutdown).
     pub fn start_again(&mut self) {
@@ -401,6 +437,34 @@ impl Drop for TestServer {
             let _ = child.wait();
         }
     }
+}
+
+/// One HTTP/1.1 GET (or another method) on loopback: (status, body); None if the connection
+/// fails.
+pub fn http(port: u16, method: &str, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(RESPONSE_TIMEOUT)).ok()?;
+    s.write_all(format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes()).ok()?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).ok()?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text.split_whitespace().nth(1)?.parse().ok()?;
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    Some((status, body))
+}
+
+/// The `name:value` fields of an INFO reply.
+pub fn info_fields(info: &str) -> std::collections::HashMap<String, String> {
+    info.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.trim_end().split_once(':'))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The `# Title` lines of an INFO reply, lower-cased, in order.
+pub fn info_sections(info: &str) -> Vec<String> {
+    info.lines().filter_map(|l| l.strip_prefix("# ")).map(|t| t.trim().to_ascii_lowercase()).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
