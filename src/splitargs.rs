@@ -101,23 +101,31 @@ pub fn split_args(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
 /// `\t` `\a` `\b` escapes, and `\xHH` for every other non-printable or
 /// non-ASCII byte.
 pub fn repr(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for &b in s.as_bytes() {
+    let mut out = bytes::BytesMut::with_capacity(s.len() + 2);
+    repr_into(&mut out, s.as_bytes());
+    // Only ASCII is written.
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Appends `s` quoted as [`repr`] does (bytes in, for MONITOR's arguments).
+pub fn repr_into(out: &mut bytes::BytesMut, s: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(s.len() + 2);
+    out.extend_from_slice(b"\"");
+    for &b in s {
         match b {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x07 => out.push_str("\\a"),
-            0x08 => out.push_str("\\b"),
-            0x20..=0x7e => out.push(char::from(b)),
-            _ => out.push_str(&format!("\\x{b:02x}")),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x07 => out.extend_from_slice(b"\\a"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x20..=0x7e => out.extend_from_slice(&[b]),
+            _ => out.extend_from_slice(&[b'\\', b'x', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]),
         }
     }
-    out.push('"');
-    out
+    out.extend_from_slice(b"\"");
 }
 
 /// `s` as is when [`split_args`] reads it back as one identical argument,

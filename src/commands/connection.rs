@@ -102,6 +102,8 @@ fn set_protocol(ctx: &mut Ctx<'_>, proto: u8) {
 fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
     ctx.session.end_multi();
     ctx.shared.pubsub.remove_client(&ctx.session.handle);
+    ctx.shared.telemetry.monitors.remove(&ctx.session.handle);
+    ctx.session.monitor = false;
     ctx.session.set_db(0);
     set_protocol(ctx, 2);
     ctx.session.set_name(None);
@@ -240,17 +242,23 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
         }
     }
     let mut out = String::new();
+    let me = ctx.session.id();
     for c in ctx.shared.clients.snapshot() {
         if ids.as_ref().is_none_or(|ids| ids.contains(&c.id)) && pubsub.is_none_or(|p| p == c.pubsub.active()) {
-            out.push_str(&c.info_line());
+            out.push_str(&c.info_line(if c.id == me { argv_mem(args) } else { 0 }));
             out.push('\n');
         }
     }
     Ok(text(out))
 }
 
-fn client_info(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
-    Ok(text(format!("{}\n", ctx.session.handle.info_line())))
+fn client_info(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    Ok(text(format!("{}\n", ctx.session.handle.info_line(argv_mem(args)))))
+}
+
+/// CLIENT LIST `argv-mem` of the command running: its arguments' bytes.
+fn argv_mem(args: &[Bytes]) -> usize {
+    args.iter().map(|a| a.len()).sum()
 }
 
 fn client_unblock(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {

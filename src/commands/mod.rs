@@ -9,6 +9,7 @@ pub mod hash;
 pub mod info;
 pub mod introspection;
 pub mod keyspace;
+pub mod latency;
 pub mod list;
 mod maxmemory;
 pub mod multi;
@@ -17,6 +18,7 @@ pub mod pubsub;
 pub mod scripting;
 pub mod server;
 pub mod set;
+pub mod slowlog;
 pub mod sort;
 pub mod stream;
 pub mod string;
@@ -61,7 +63,7 @@ pub(crate) fn with_db<R>(
 pub fn all() -> &'static [&'static CommandSpec] {
     static ALL: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
     ALL.get_or_init(|| {
-        let families: [&'static [CommandSpec]; 14] = [
+        let families: [&'static [CommandSpec]; 16] = [
             string::COMMANDS,
             hash::COMMANDS,
             list::COMMANDS,
@@ -72,6 +74,8 @@ pub fn all() -> &'static [&'static CommandSpec] {
             keyspace::COMMANDS,
             connection::COMMANDS,
             server::COMMANDS,
+            slowlog::COMMANDS,
+            latency::COMMANDS,
             introspection::COMMANDS,
             multi::COMMANDS,
             scripting::COMMANDS,
@@ -144,6 +148,11 @@ thread_local! {
     static FROM_SCRIPT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+/// Whether the command running now runs inside EXEC or a script.
+pub(crate) fn nested() -> bool {
+    DEPTH.with(|d| d.get() > 1)
+}
+
 /// How far a command got in `dispatch`, for its statistics.
 enum Reached {
     /// Not resolved to a command of the table (unknown subcommand), or queued by MULTI.
@@ -172,7 +181,12 @@ pub fn call(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> Cm
     DEPTH.with(|d| d.set(depth - 1));
     let telemetry = &ctx.shared.telemetry;
     match &r {
-        Err(CmdError::WouldBlock | CmdError::Blocked(_)) => return r,
+        Err(CmdError::WouldBlock | CmdError::Blocked(_)) => {
+            if depth == 1 {
+                telemetry.drop_deferred();
+            }
+            return r;
+        }
         Err(e) => telemetry.errors.record(&e.to_string()),
         Ok(Reply::Error(text)) => telemetry.errors.record(text),
         Ok(_) => {}
@@ -232,6 +246,7 @@ fn dispatch(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes], reach
             Err(_) => ctx.session.flag_multi(),
             Ok(spec) if !multi::runs_inside_multi(spec.name) => {
                 if let Some(m) = ctx.session.multi.as_mut() {
+                    m.queued_bytes += args.iter().map(|a| a.len()).sum::<usize>();
                     m.queued.push(args.to_vec());
                 }
                 ctx.session.sync_multi();
@@ -317,6 +332,10 @@ fn check(
     *reached = Reached::Refused(spec);
     if !spec.arity_ok(args.len()) {
         return Err(CmdError::WrongArity(spec.full_name()));
+    }
+    // A MONITOR client is a replica to Redis: it may not touch the keyspace.
+    if ctx.session.monitor && spec.flags.intersects(Flags::WRITE.union(Flags::READONLY).union(Flags::MAY_REPLICATE)) {
+        return Err(CmdError::err("Replica can't interact with the keyspace"));
     }
     pubsub::check_context(ctx, spec)?;
     Ok(spec)

@@ -306,6 +306,8 @@ fn split_keys(args: &[Bytes], bad: fn() -> CmdError) -> CmdResult<(&[Bytes], &[B
 }
 
 fn eval_generic(ctx: &mut Ctx<'_>, args: &[Bytes], by_sha: bool, read_only: bool) -> CmdResult<Reply> {
+    // Fed to MONITOR before it runs, so that its script's commands show after it (Redis).
+    ctx.shared.telemetry.monitor_before(&ctx.session.handle, ctx.session.db, args);
     let (keys, argv) = split_keys(args, || CmdError::NotInteger)?;
     let (sha, body) = if by_sha {
         let sha = String::from_utf8_lossy(&args[1]).to_ascii_lowercase();
@@ -343,6 +345,7 @@ fn evalsha_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 }
 
 fn fcall_generic(ctx: &mut Ctx<'_>, args: &[Bytes], ro_command: bool) -> CmdResult<Reply> {
+    ctx.shared.telemetry.monitor_before(&ctx.session.handle, ctx.session.db, args);
     let (keys, argv) = split_keys(args, || CmdError::err("Bad number of keys provided"))?;
     // Function names are case-insensitive.
     let name = String::from_utf8_lossy(&args[1]).to_ascii_lowercase();

@@ -1,4 +1,4 @@
-//! Server commands: CONFIG, INFO, TIME, SHUTDOWN, DEBUG.
+//! Server commands: CONFIG, INFO, TIME, SHUTDOWN, DEBUG, MONITOR.
 
 use super::introspection::{container, help_reply};
 use super::parse::{int, is};
@@ -38,6 +38,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"),
     cmd!("debug", -2, flags!(ADMIN, NOSCRIPT, LOADING, STALE), 0, 0, 0, acl!(ADMIN, SLOW, DANGEROUS), debug,
         "server", "1.0.0", "A container for debugging commands.", "Depends on subcommand."),
+    cmd!("monitor", 1, flags!(ADMIN, NOSCRIPT, LOADING, STALE), 0, 0, 0, acl!(ADMIN, SLOW, DANGEROUS), monitor,
+        "server", "1.0.0", "Listen for all requests received by the server in real time", "O(1)"),
 ];
 
 #[rustfmt::skip]
@@ -187,6 +189,20 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     ctx.shared.request_shutdown();
     ctx.session.close_after_reply = true;
     ctx.session.suppress_reply = true;
+    Ok(Reply::Ok)
+}
+
+/// MONITOR: from now on the client is sent a line for every command the server runs (see
+/// `telemetry::monitor`). A second MONITOR gets no reply, as in Redis.
+fn monitor(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
+    if super::nested() {
+        return Err(CmdError::err("MONITOR isn't allowed for DENY BLOCKING client"));
+    }
+    if !ctx.shared.telemetry.monitors.add(ctx.session.handle.clone()) {
+        ctx.session.suppress_reply = true;
+        return Ok(Reply::Ok);
+    }
+    ctx.session.monitor = true;
     Ok(Reply::Ok)
 }
 

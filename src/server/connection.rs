@@ -47,10 +47,15 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr,
         let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(keepalive));
         let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
     }
-    let handle = shared.clients.register(id, addr, laddr);
+    let fd = {
+        use std::os::fd::AsRawFd;
+        stream.as_raw_fd()
+    };
+    let handle = shared.clients.register(id, addr, laddr, fd);
     let session = Session::new(handle.clone(), requirepass_empty);
     Conn { shared: shared.clone(), stream, session: Some(session), closed: false }.run().await;
     shared.pubsub.remove_client(&handle);
+    shared.telemetry.monitors.remove(&handle);
     shared.clients.unregister(id);
 }
 
@@ -76,11 +81,12 @@ impl Conn {
         let mut stop = self.shared.shutdown.subscribe();
         let mut synced = self.shared.storage.synced_watch();
         let Some(handle) = self.session.as_ref().map(|s| s.handle.clone()) else { return };
+        handle.rbs.store(output.capacity(), Ordering::Relaxed);
         loop {
             let timeout = self.shared.config.read().timeout;
             let idle = async {
-                // As in Redis, `timeout` never closes a subscriber.
-                if timeout == 0 || handle.pubsub.active() {
+                // As in Redis, `timeout` never closes a subscriber or a monitor.
+                if timeout == 0 || handle.pubsub.active() || handle.is_monitor() {
                     std::future::pending::<()>().await
                 } else {
                     tokio::time::sleep(Duration::from_secs(timeout)).await
@@ -113,6 +119,7 @@ impl Conn {
             self.shared.stats.total_reads_processed.fetch_add(1, Ordering::Relaxed);
             let outcome = self.process(&mut parser, &mut input, &mut output, &mut synced).await;
             handle.qbuf.store(input.len(), Ordering::Relaxed);
+            handle.qbuf_free.store(input.capacity() - input.len(), Ordering::Relaxed);
             if !self.flush(&mut output).await || matches!(outcome, Outcome::Close) {
                 let _ = self.stream.shutdown().await;
                 return;
@@ -187,12 +194,19 @@ impl Conn {
             wait_seq = wait_seq.max(seq);
             let was_authed = limits.authenticated;
             let Some(session) = self.session.as_mut() else { return Outcome::Close };
-            // Messages published while the command ran (to its own channels) go first, as in Redis.
-            session.handle.pubsub.drain_into(output);
+            // Messages published while the command ran (to its own channels) go first, as in
+            // Redis; a monitor's line for its own command comes after the reply.
+            if !session.monitor {
+                session.handle.pubsub.drain_into(output);
+            }
             for reply in replies.into_iter().chain(single) {
                 if !session.suppress_reply {
                     reply.encode(session.protocol, output);
                 }
+            }
+            session.suppress_reply = false;
+            if session.monitor {
+                session.handle.pubsub.drain_into(output);
             }
             if session.close_after_reply {
                 self.wait_synced(synced, wait_seq).await;
@@ -305,6 +319,8 @@ impl Conn {
         if output.capacity() > 4 * FLUSH_THRESHOLD {
             *output = BytesMut::with_capacity(READ_CHUNK);
         }
+        handle.rbs.store(output.capacity(), Ordering::Relaxed);
+        handle.rbp.fetch_max(n, Ordering::Relaxed);
         true
     }
 

@@ -105,6 +105,13 @@ impl Server {
         }
         let shared = Arc::new(Shared::new(storage, cfg));
         crate::state::notify::install(&shared);
+        // Expiry and eviction cycles report their durations to the latency monitor.
+        let weak = Arc::downgrade(&shared);
+        shared.storage.set_latency_hook(Box::new(move |event, took| {
+            if let Some(shared) = weak.upgrade() {
+                shared.telemetry.latency_sample(event, took);
+            }
+        }));
         shared.tcp_port.store(port, std::sync::atomic::Ordering::Relaxed);
         crate::commands::scripting::load_stored_functions(&shared);
         endpoint.attach(shared.clone());

@@ -14,6 +14,8 @@ pub struct ClientHandle {
     pub id: u64,
     pub addr: SocketAddr,
     pub laddr: SocketAddr,
+    /// The socket's file descriptor (CLIENT LIST `fd`; -1 = none).
+    pub fd: i32,
     pub created: Instant,
     /// Milliseconds since `created` at the last command.
     pub last_active_ms: AtomicU64,
@@ -26,6 +28,15 @@ pub struct ClientHandle {
     /// Bytes buffered for input and output (CLIENT LIST qbuf / omem).
     pub qbuf: AtomicUsize,
     pub omem: AtomicUsize,
+    /// Free room in the input buffer (CLIENT LIST `qbuf-free`).
+    pub qbuf_free: AtomicUsize,
+    /// The reply buffer's size and the most it held at once (CLIENT LIST `rbs`, `rbp`).
+    pub rbs: AtomicUsize,
+    pub rbp: AtomicUsize,
+    /// Bytes of the commands queued by MULTI (CLIENT LIST `multi-mem`).
+    pub multi_mem: AtomicUsize,
+    /// In MONITOR mode (CLIENT LIST flag `O`); set by `telemetry::monitor::Monitors`.
+    pub monitor: AtomicBool,
     killed: AtomicBool,
     kill_notify: tokio::sync::Notify,
     /// Waiting in a blocking command (CLIENT LIST flag `b`).
@@ -47,11 +58,12 @@ pub enum Unblock {
 }
 
 impl ClientHandle {
-    pub fn new(id: u64, addr: SocketAddr, laddr: SocketAddr) -> ClientHandle {
+    pub fn new(id: u64, addr: SocketAddr, laddr: SocketAddr, fd: i32) -> ClientHandle {
         ClientHandle {
             id,
             addr,
             laddr,
+            fd,
             created: Instant::now(),
             last_active_ms: AtomicU64::new(0),
             db: AtomicUsize::new(0),
@@ -62,6 +74,11 @@ impl ClientHandle {
             last_cmd: Mutex::new("NULL"),
             qbuf: AtomicUsize::new(0),
             omem: AtomicUsize::new(0),
+            qbuf_free: AtomicUsize::new(0),
+            rbs: AtomicUsize::new(0),
+            rbp: AtomicUsize::new(0),
+            multi_mem: AtomicUsize::new(0),
+            monitor: AtomicBool::new(false),
             killed: AtomicBool::new(false),
             kill_notify: tokio::sync::Notify::new(),
             blocked: AtomicBool::new(false),
@@ -129,29 +146,52 @@ impl ClientHandle {
         self.unblock.store(0, Ordering::SeqCst);
     }
 
-    /// CLIENT LIST flags: `b` blocked, `P` subscribed, else `N`.
-    fn flags(&self) -> &'static str {
-        if self.blocked.load(Ordering::Relaxed) {
-            "b"
-        } else if self.multi.load(Ordering::Relaxed) >= 0 {
-            "x"
-        } else if self.pubsub.active() {
-            "P"
-        } else {
-            "N"
-        }
+    pub fn is_monitor(&self) -> bool {
+        self.monitor.load(Ordering::Relaxed)
     }
 
-    /// One CLIENT LIST line (without the newline), with Redis's fields in Redis's order.
-    pub fn info_line(&self) -> String {
+    /// CLIENT LIST flags, in Redis's order: `O` monitor, `P` subscribed, `x` in MULTI, `b`
+    /// blocked; `N` for none.
+    fn flags(&self) -> String {
+        let mut f = String::with_capacity(4);
+        if self.is_monitor() {
+            f.push('O');
+        }
+        if self.pubsub.active() {
+            f.push('P');
+        }
+        if self.multi.load(Ordering::Relaxed) >= 0 {
+            f.push('x');
+        }
+        if self.blocked.load(Ordering::Relaxed) {
+            f.push('b');
+        }
+        if f.is_empty() {
+            f.push('N');
+        }
+        f
+    }
+
+    /// One CLIENT LIST line (without the newline): Redis 7.0's fields in Redis's order, then
+    /// 7.2's `lib-name` and `lib-ver`. `argv_mem`: bytes of the command running now (the
+    /// caller's own CLIENT LIST / INFO; 0 for other clients).
+    pub fn info_line(&self, argv_mem: usize) -> String {
         let opt = |m: &Mutex<Option<Bytes>>| {
             m.lock().as_ref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default()
         };
+        let qbuf = self.qbuf.load(Ordering::Relaxed);
+        let qbuf_free = self.qbuf_free.load(Ordering::Relaxed);
+        let multi_mem = self.multi_mem.load(Ordering::Relaxed);
+        let rbs = self.rbs.load(Ordering::Relaxed);
+        let oll = self.pubsub.queued_messages();
+        let omem = self.omem.load(Ordering::Relaxed) + self.pubsub.queued_bytes();
+        let tot_mem = qbuf + qbuf_free + argv_mem + multi_mem + rbs + omem;
         format!(
-            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem={multi_mem} rbs={rbs} rbp={} obl=0 oll={oll} omem={omem} tot-mem={tot_mem} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
             self.laddr,
+            self.fd,
             opt(&self.name),
             self.created.elapsed().as_secs(),
             self.idle_secs(),
@@ -161,8 +201,7 @@ impl ClientHandle {
             self.pubsub.count(Kind::Pattern),
             self.pubsub.count(Kind::Shard),
             self.multi.load(Ordering::Relaxed),
-            self.qbuf.load(Ordering::Relaxed),
-            self.omem.load(Ordering::Relaxed) + self.pubsub.queued_bytes(),
+            self.rbp.load(Ordering::Relaxed),
             self.last_cmd.lock(),
             self.protocol.load(Ordering::Relaxed),
             opt(&self.lib_name),
@@ -184,8 +223,8 @@ impl ClientRegistry {
         self.next_id.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    pub fn register(&self, id: u64, addr: SocketAddr, laddr: SocketAddr) -> Arc<ClientHandle> {
-        let h = Arc::new(ClientHandle::new(id, addr, laddr));
+    pub fn register(&self, id: u64, addr: SocketAddr, laddr: SocketAddr, fd: i32) -> Arc<ClientHandle> {
+        let h = Arc::new(ClientHandle::new(id, addr, laddr, fd));
         self.clients.lock().insert(id, h.clone());
         h
     }

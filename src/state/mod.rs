@@ -175,6 +175,9 @@ pub struct Session {
     pub multi: Option<MultiState>,
     /// Keys this client WATCHes.
     pub watch: Option<WatchState>,
+    /// In MONITOR mode: commands that touch the keyspace are refused, as Redis refuses them
+    /// to a replica.
+    pub monitor: bool,
 }
 
 /// A transaction being queued (MULTI ... EXEC).
@@ -182,6 +185,8 @@ pub struct Session {
 pub struct MultiState {
     /// The commands queued, each with its arguments (name first).
     pub queued: Vec<Vec<Bytes>>,
+    /// Bytes of the arguments queued (CLIENT LIST `multi-mem`).
+    pub queued_bytes: usize,
     /// A command was refused while queuing: EXEC discards the transaction (EXECABORT).
     pub aborted: bool,
 }
@@ -248,6 +253,7 @@ impl Session {
             blocked_rerun: false,
             multi: None,
             watch: None,
+            monitor: false,
         }
     }
 
@@ -255,6 +261,8 @@ impl Session {
     pub fn sync_multi(&self) {
         let n = self.multi.as_ref().map_or(-1, |m| m.queued.len() as i64);
         self.handle.multi.store(n, Ordering::Relaxed);
+        let mem = self.multi.as_ref().map_or(0, |m| m.queued_bytes);
+        self.handle.multi_mem.store(mem, Ordering::Relaxed);
     }
 
     /// Selects logical database `db` (and shows it in CLIENT LIST).

@@ -205,7 +205,7 @@ mod tests {
 
     fn listener(s: &Shared) -> Arc<ClientHandle> {
         let addr = "127.0.0.1:1".parse().unwrap();
-        let c = Arc::new(ClientHandle::new(1, addr, addr));
+        let c = Arc::new(ClientHandle::new(1, addr, addr, -1));
         s.pubsub.subscribe(&c, Kind::Pattern, &[Bytes::from("*")]);
         c
     }

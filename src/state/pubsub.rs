@@ -17,7 +17,7 @@ use bytes::{Bytes, BytesMut};
 use parking_lot::RwLock;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 type Subscribers = BTreeMap<u64, Arc<ClientHandle>>;
@@ -31,14 +31,13 @@ struct Registry {
 /// The server-wide subscription registry (held in `Shared`).
 pub struct PubSub {
     registry: RwLock<Registry>,
-    epoch: Instant,
     /// `notify-keyspace-events`, copied here so that writes check it without the config lock.
     notify_flags: AtomicU32,
 }
 
 impl Default for PubSub {
     fn default() -> Self {
-        PubSub { registry: RwLock::new(Registry::default()), epoch: Instant::now(), notify_flags: AtomicU32::new(0) }
+        PubSub { registry: RwLock::new(Registry::default()), notify_flags: AtomicU32::new(0) }
     }
 }
 
@@ -148,7 +147,7 @@ impl PubSub {
         let channel = Bytes::copy_from_slice(channel);
         let message = Bytes::copy_from_slice(message);
         let mut receivers = 0;
-        let now = self.now_ms();
+        let now = now_ms();
         let direct = if shard { Kind::Shard } else { Kind::Channel };
         if let Some(clients) = reg.maps[direct.index()].get(&channel) {
             let word = if shard { "smessage" } else { "message" };
@@ -216,48 +215,62 @@ impl PubSub {
     pub fn distinct(&self, kind: Kind) -> usize {
         self.registry.read().maps[kind.index()].len()
     }
+}
 
-    fn now_ms(&self) -> u64 {
-        self.epoch.elapsed().as_millis() as u64 + 1
-    }
+/// Milliseconds since the first call, plus one (0 means "never" in `over_soft_since`): the
+/// clock of the output-buffer soft limit, shared by Pub/Sub and MONITOR.
+pub fn now_ms() -> u64 {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    EPOCH.get_or_init(Instant::now).elapsed().as_millis() as u64 + 1
 }
 
 fn confirmation(word: &'static str, name: Reply, count: i64) -> Reply {
     Reply::Push(vec![Reply::bulk(word), name, Reply::Int(count)])
 }
 
-/// Appends one message to a client's queue, wakes its connection, and enforces the output
-/// buffer limit at the publisher's expense.
+/// Encodes the message for the client's protocol (once per protocol per PUBLISH) and queues it.
 fn deliver(client: &ClientHandle, frames: &mut Frames, limit: ObufLimit, now: u64) {
     if client.is_killed() {
         return;
     }
-    let frame = frames.get(client.protocol.load(Ordering::Relaxed));
-    let ps = &client.pubsub;
-    let len = frame.len();
-    ps.queue.lock().push_back(frame);
-    let queued = (ps.queued.fetch_add(len, Ordering::Relaxed) + len) as u64;
-    ps.ready.notify_one();
-    let over_hard = limit.hard > 0 && queued >= limit.hard;
-    let mut over_soft = false;
-    if limit.soft > 0 && queued >= limit.soft {
-        let since = match ps.over_soft_since.compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed) {
-            Ok(_) => now,
-            Err(since) => since,
-        };
-        over_soft = now.saturating_sub(since) > limit.soft_seconds.saturating_mul(1000);
-    } else {
-        ps.over_soft_since.store(0, Ordering::Relaxed);
-    }
-    if over_hard || over_soft {
-        tracing::warn!(
-            client = client.id,
-            addr = %client.addr,
-            queued_bytes = queued,
-            "client closed for overcoming of output buffer limits"
-        );
-        client.kill();
-        ps.clear();
+    client.queue_message(frames.get(client.protocol.load(Ordering::Relaxed)), limit, now);
+}
+
+impl ClientHandle {
+    /// Appends one encoded message (Pub/Sub, MONITOR) to the client's outbound queue, wakes its
+    /// connection, and enforces the output buffer limit at the sender's expense: over the hard
+    /// limit, or over the soft one for longer than its seconds, the client is disconnected and
+    /// its queue dropped. `now` is [`now_ms`].
+    pub fn queue_message(&self, frame: Bytes, limit: ObufLimit, now: u64) {
+        if self.is_killed() {
+            return;
+        }
+        let ps = &self.pubsub;
+        let len = frame.len();
+        ps.queue.lock().push_back(frame);
+        let queued = (ps.queued.fetch_add(len, Ordering::Relaxed) + len) as u64;
+        ps.ready.notify_one();
+        let over_hard = limit.hard > 0 && queued >= limit.hard;
+        let mut over_soft = false;
+        if limit.soft > 0 && queued >= limit.soft {
+            let since = match ps.over_soft_since.compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => now,
+                Err(since) => since,
+            };
+            over_soft = now.saturating_sub(since) > limit.soft_seconds.saturating_mul(1000);
+        } else {
+            ps.over_soft_since.store(0, Ordering::Relaxed);
+        }
+        if over_hard || over_soft {
+            tracing::warn!(
+                client = self.id,
+                addr = %self.addr,
+                queued_bytes = queued,
+                "client closed for overcoming of output buffer limits"
+            );
+            self.kill();
+            ps.clear();
+        }
     }
 }
 
@@ -267,7 +280,7 @@ mod tests {
 
     fn client(id: u64) -> Arc<ClientHandle> {
         let addr = "127.0.0.1:1".parse().unwrap();
-        Arc::new(ClientHandle::new(id, addr, addr))
+        Arc::new(ClientHandle::new(id, addr, addr, -1))
     }
 
     fn queued(c: &ClientHandle) -> String {

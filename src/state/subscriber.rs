@@ -76,6 +76,11 @@ impl ClientPubSub {
         self.queued.load(Ordering::Relaxed)
     }
 
+    /// Messages queued and not yet handed to the socket (CLIENT LIST oll).
+    pub fn queued_messages(&self) -> usize {
+        self.queue.lock().len()
+    }
+
     /// Resolves when messages may be waiting (a permit is kept if none is waiting yet).
     pub async fn ready(&self) {
         self.ready.notified().await

@@ -29,6 +29,10 @@ pub type Recorded = (KeyEvent, u8, Vec<u8>);
 /// Called for keys active expiry removed: (physical database, key).
 pub type ExpiredHook = Box<dyn Fn(u8, &[u8]) + Send + Sync>;
 
+/// Called with how long a background cycle took, by event name (`expire-cycle`,
+/// `eviction-cycle`): the latency monitor's samples from storage, which knows nothing of it.
+pub type LatencyHook = Box<dyn Fn(&'static str, std::time::Duration) + Send + Sync>;
+
 thread_local! {
     static JOURNAL: RefCell<Vec<Recorded>> = const { RefCell::new(Vec::new()) };
 }
@@ -58,6 +62,18 @@ impl Storage {
     /// Installs what active expiry calls for each key it removed (once, at start-up).
     pub fn set_expired_hook(&self, hook: ExpiredHook) {
         let _ = self.expired_hook.set(hook);
+    }
+
+    /// Installs what receives the durations of expiry and eviction cycles (once, at start-up).
+    pub fn set_latency_hook(&self, hook: LatencyHook) {
+        let _ = self.latency_hook.set(hook);
+    }
+
+    /// Reports how long one expiry or eviction cycle took.
+    pub(crate) fn report_latency(&self, event: &'static str, took: std::time::Duration) {
+        if let Some(hook) = self.latency_hook.get() {
+            hook(event, took);
+        }
     }
 
     /// Reports a key removed by active expiry.

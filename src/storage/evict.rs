@@ -206,6 +206,14 @@ impl Storage {
         if !self.over_maxmemory() {
             return Ok(Outcome::Ok);
         }
+        let started = Instant::now();
+        let r = self.eviction_run(started);
+        // The latency monitor's `eviction-cycle`.
+        self.report_latency("eviction-cycle", started.elapsed());
+        r
+    }
+
+    fn eviction_run(&self, started: Instant) -> Result<Outcome, StoreError> {
         let policy = self.evict.policy();
         if policy == Policy::NoEviction {
             return Ok(Outcome::Fail);
@@ -216,7 +224,6 @@ impl Storage {
             self.evict.pool.lock()
         };
         let limit = time_limit(self.evict.tenacity.load(Ordering::Relaxed));
-        let started = Instant::now();
         let mut freed = 0u64;
         let mut ghosts = 0;
         while self.over_maxmemory() && !self.is_stopped() {

@@ -44,6 +44,7 @@ impl Storage {
             let (n, more) = self.expire_batch()?;
             deleted += n;
             if !more || started.elapsed() >= budget {
+                self.report_latency("expire-cycle", started.elapsed());
                 return Ok(deleted);
             }
         }

@@ -165,6 +165,7 @@ pub struct Storage {
     /// The average-size counters changed since they were last written (`accounting`).
     average_dirty: AtomicBool,
     expired_hook: std::sync::OnceLock<events::ExpiredHook>,
+    latency_hook: std::sync::OnceLock<events::LatencyHook>,
     /// The block cache and the memtable budget, for `memory_usage`.
     memory: options::MemoryPools,
     /// RocksDB's statistics (tickers), shared with the options the database was opened with.
@@ -237,6 +238,7 @@ impl Storage {
             key_events_on: AtomicBool::new(false),
             average_dirty: AtomicBool::new(false),
             expired_hook: std::sync::OnceLock::new(),
+            latency_hook: std::sync::OnceLock::new(),
             memory,
             statistics: db_opts,
             health: Default::default(),

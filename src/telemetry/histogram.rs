@@ -103,6 +103,29 @@ impl Snapshot {
         bucket_low(BUCKETS - 1)
     }
 
+    /// LATENCY HISTOGRAM's buckets as Redis 7.0 prints them from its hdr histogram (iterated
+    /// logarithmically from 1024 ns, base 2): per power of two `1024 × 2^k` ns, the label in µs
+    /// of the hdr bucket holding it (`(v + v/128 - 1) / 1000`: 1, 2, 4, 8, 16, 33, 66, ...) and
+    /// how many values lie below it; only labels where the count grew. Redis clamps values to
+    /// 1 s, so the last label (1082130 µs) holds everything.
+    pub fn redis_cdf(&self) -> Vec<(u64, u64)> {
+        let total = self.count();
+        let mut out = Vec::new();
+        let mut previous = 0;
+        for k in 0..=20u32 {
+            let level = 1024u64 << k;
+            let cumulative = if k == 20 { total } else { self.count_at_most(level - 1) };
+            if cumulative > previous {
+                out.push(((level + level / 128 - 1) / 1000, cumulative));
+                previous = cumulative;
+            }
+            if cumulative == total {
+                break;
+            }
+        }
+        out
+    }
+
     /// How many values are at most `ns` (exact when `ns + 1` is a bucket edge).
     pub fn count_at_most(&self, ns: u64) -> u64 {
         self.counts.iter().enumerate().take_while(|(i, _)| bucket_high(*i) <= ns).map(|(_, c)| c).sum()
@@ -159,5 +182,15 @@ mod tests {
         assert_eq!(s.count_at_most((1 << 20) - 1), 100);
         h.reset();
         assert_eq!(h.snapshot().count(), 0);
+    }
+
+    #[test]
+    fn redis_cdf_labels() {
+        let h = Histogram::default();
+        for ns in [500, 1_500, 3_000, 150_000_000, 200_000_000, 300_000_000, 5_000_000_000] {
+            h.record(ns);
+        }
+        assert_eq!(h.snapshot().redis_cdf(), [(1, 1), (2, 2), (4, 3), (270532, 5), (541065, 6), (1082130, 7)]);
+        assert!(Histogram::default().snapshot().redis_cdf().is_empty());
     }
 }

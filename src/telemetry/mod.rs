@@ -48,6 +48,86 @@ pub struct CommandEvent<'a> {
     pub db: usize,
 }
 
+/// What a redacted argument reads in the slow log and MONITOR.
+pub const REDACTED: &[u8] = b"(redacted)";
+
+/// The positions of the arguments Redis 7.0 redacts (`redactClientCommandArgument`): AUTH's
+/// credentials, HELLO's AUTH pair, MIGRATE's AUTH / AUTH2, and CONFIG SET of a password.
+/// Called only for a command going to the slow log or MONITOR.
+pub fn redacted_args(name: &str, args: &[Bytes]) -> Vec<usize> {
+    let is = |i: usize, word: &str| args.get(i).is_some_and(|a| a.eq_ignore_ascii_case(word.as_bytes()));
+    let mut out = Vec::new();
+    match name {
+        "auth" if args.len() <= 3 => out.extend(1..args.len()),
+        "hello" => {
+            let mut j = 2;
+            while j < args.len() {
+                let more = args.len() - 1 - j;
+                if is(j, "auth") && more >= 2 {
+                    out.extend([j + 1, j + 2]);
+                    j += 3;
+                } else if is(j, "setname") && more >= 1 {
+                    j += 2;
+                } else {
+                    break;
+                }
+            }
+        }
+        "migrate" => {
+            let mut j = 6;
+            while j < args.len() {
+                let more = args.len() - 1 - j;
+                if is(j, "auth") && more >= 1 {
+                    out.push(j + 1);
+                    j += 2;
+                } else if is(j, "auth2") && more >= 2 {
+                    out.extend([j + 1, j + 2]);
+                    j += 3;
+                } else if is(j, "copy") || is(j, "replace") {
+                    j += 1;
+                } else {
+                    break;
+                }
+            }
+        }
+        "config|set" => {
+            const SENSITIVE: [&str; 4] = ["requirepass", "masterauth", "tls-key-file-pass", "tls-client-key-file-pass"];
+            let mut j = 2;
+            while j + 1 < args.len() {
+                if SENSITIVE.iter().any(|s| args[j].eq_ignore_ascii_case(s.as_bytes())) {
+                    out.push(j + 1);
+                }
+                j += 2;
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Time since the Unix epoch (slow log entries, latency samples, MONITOR lines).
+pub fn unix_time() -> Duration {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default()
+}
+
+/// A slow log entry or MONITOR line of a command inside EXEC or a script, held until the
+/// command at the top ends.
+enum Deferred {
+    Slow(slowlog::Entry),
+    Monitor(Bytes),
+}
+
+thread_local! {
+    static DEFERRED: std::cell::RefCell<Vec<Deferred>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Whether `DEFERRED` has anything (the per-command path reads only this).
+    static HAS_DEFERRED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn defer(item: Deferred) {
+    DEFERRED.with(|d| d.borrow_mut().push(item));
+    HAS_DEFERRED.set(true);
+}
+
 /// The runtime settings commands are checked against, kept in atomics so the per-command path
 /// never takes the config lock.
 pub struct Settings {
@@ -108,6 +188,7 @@ impl Telemetry {
         s.latency_tracking.store(config.latency_tracking, Ordering::Relaxed);
         *s.percentiles.write() = config.latency_tracking_info_percentiles.clone();
         self.slowlog.trim(config.slowlog_max_len as usize);
+        self.monitors.set_limit(config.client_output_buffer_limit.normal);
     }
 
     /// One command ended.
@@ -115,12 +196,20 @@ impl Telemetry {
         let s = &self.settings;
         let ns = u64::try_from(ev.duration.as_nanos()).unwrap_or(u64::MAX);
         self.commands.record(ev.name, ns, ev.outcome, s.latency_tracking.load(Ordering::Relaxed));
+        if !ev.nested && HAS_DEFERRED.get() {
+            self.flush_deferred();
+        }
         if ev.outcome == Outcome::Rejected {
             return;
         }
         let slower_than = s.slowlog_slower_than_us.load(Ordering::Relaxed);
         if slower_than >= 0 && !ev.skip_slowlog && ns / 1000 >= slower_than as u64 {
-            self.slowlog.record(ev, s.slowlog_max_len.load(Ordering::Relaxed) as usize);
+            let entry = slowlog::Entry::new(ev, ns / 1000);
+            if ev.nested {
+                defer(Deferred::Slow(entry));
+            } else {
+                self.slowlog.push(entry, s.slowlog_max_len.load(Ordering::Relaxed) as usize);
+            }
         }
         let threshold = s.latency_threshold_ms.load(Ordering::Relaxed);
         if threshold > 0 && ns / 1_000_000 >= threshold {
@@ -128,7 +217,53 @@ impl Telemetry {
             self.latency.record(event, ns / 1_000_000);
         }
         if self.monitors.any() && !ev.skip_monitor {
-            self.monitors.feed(ev);
+            if let Some(line) = self.monitors.line_for(ev) {
+                if ev.nested {
+                    defer(Deferred::Monitor(line));
+                } else {
+                    self.monitors.send(&line);
+                }
+            }
+        }
+    }
+
+    /// Feeds a command to MONITOR before it runs: EVAL and FCALL, so that the commands their
+    /// script runs show after them (as Redis's `evalCommand` does).
+    pub fn monitor_before(&self, client: &ClientHandle, db: usize, args: &[Bytes]) {
+        if self.monitors.any() {
+            defer(Deferred::Monitor(monitor::line(db, Some(client), args, &[])));
+        }
+    }
+
+    /// The command at the top (not inside EXEC or a script) will run again from the start on
+    /// a blocking thread: what the commands inside it left is dropped, so nothing shows twice.
+    pub fn drop_deferred(&self) {
+        if HAS_DEFERRED.get() {
+            DEFERRED.with(|d| d.borrow_mut().clear());
+            HAS_DEFERRED.set(false);
+        }
+    }
+
+    /// Adds what the commands inside EXEC or a script left, in the order they ran.
+    fn flush_deferred(&self) {
+        let items = DEFERRED.with(|d| std::mem::take(&mut *d.borrow_mut()));
+        HAS_DEFERRED.set(false);
+        let max_len = self.settings.slowlog_max_len.load(Ordering::Relaxed) as usize;
+        for item in items {
+            match item {
+                Deferred::Slow(entry) => self.slowlog.push(entry, max_len),
+                Deferred::Monitor(line) => self.monitors.send(&line),
+            }
+        }
+    }
+
+    /// A latency sample from outside the command path (`expire-cycle`, `eviction-cycle`):
+    /// recorded if it reaches `latency-monitor-threshold`.
+    pub fn latency_sample(&self, event: &'static str, duration: Duration) {
+        let threshold = self.settings.latency_threshold_ms.load(Ordering::Relaxed);
+        let ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+        if threshold > 0 && ms >= threshold {
+            self.latency.record(event, ms);
         }
     }
 
@@ -148,5 +283,29 @@ impl Telemetry {
     pub fn reset_stats(&self) {
         self.commands.reset();
         self.errors.reset();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(words: &[&str]) -> Vec<Bytes> {
+        words.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect()
+    }
+
+    #[test]
+    fn redaction_follows_redis() {
+        assert_eq!(redacted_args("auth", &args(&["auth", "pw"])), [1]);
+        assert_eq!(redacted_args("auth", &args(&["auth", "u", "pw"])), [1, 2]);
+        assert_eq!(redacted_args("hello", &args(&["hello", "3", "AUTH", "u", "p", "SETNAME", "n"])), [3, 4]);
+        assert_eq!(redacted_args("hello", &args(&["hello", "3", "SETNAME", "n", "auth", "u", "p"])), [5, 6]);
+        assert_eq!(
+            redacted_args("migrate", &args(&["migrate", "h", "1", "k", "0", "10", "COPY", "AUTH2", "u", "p"])),
+            [8, 9]
+        );
+        assert_eq!(redacted_args("migrate", &args(&["migrate", "h", "1", "k", "0", "10", "auth", "p"])), [7]);
+        assert_eq!(redacted_args("config|set", &args(&["config", "set", "maxmemory", "1", "requirepass", "x"])), [5]);
+        assert!(redacted_args("get", &args(&["get", "auth"])).is_empty());
     }
 }
