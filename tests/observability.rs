@@ -358,6 +358,19 @@ fn monitor_lines() {
         assert_eq!(monitor_line(&mut m), expected);
     }
 
+    // A blocking command shows when it blocks, once, not when it is served or times out.
+    assert_eq!(c.call(&["BLPOP", "nolist", "0.1"]), Reply::Nil);
+    assert_eq!(monitor_line(&mut m), format!("[0 {addr}] \"BLPOP\" \"nolist\" \"0.1\""));
+    let mut waiter = RawConn::connect(s.port);
+    let waddr = peer(&waiter);
+    waiter.send(&common::resp(&["BLPOP", "q", "0"]));
+    assert_eq!(monitor_line(&mut m), format!("[0 {waddr}] \"BLPOP\" \"q\" \"0\""));
+    assert_eq!(c.call(&["RPUSH", "q", "x"]), int(1));
+    assert_eq!(waiter.read_reply(), Reply::Array(vec![bulk("q"), bulk("x")]));
+    assert_eq!(c.call(&["ECHO", "next"]), bulk("next"));
+    assert_eq!(monitor_line(&mut m), format!("[0 {addr}] \"RPUSH\" \"q\" \"x\""));
+    assert_eq!(monitor_line(&mut m), format!("[0 {addr}] \"ECHO\" \"next\""));
+
     // The monitor itself: its own command's line follows its reply; a second MONITOR gets no
     // reply; the keyspace is out of its reach.
     m.send(&common::resp(&["MONITOR"]));

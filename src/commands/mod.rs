@@ -181,9 +181,16 @@ pub fn call(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> Cm
     DEPTH.with(|d| d.set(depth - 1));
     let telemetry = &ctx.shared.telemetry;
     match &r {
-        Err(CmdError::WouldBlock | CmdError::Blocked(_)) => {
+        Err(CmdError::WouldBlock) => {
             if depth == 1 {
                 telemetry.drop_deferred();
+            }
+            return r;
+        }
+        Err(CmdError::Blocked(_)) => {
+            // MONITOR shows a blocking command when it blocks, not when it is served (Redis).
+            if let (Reached::Ran(spec), false) = (&reached, ctx.session.blocked_rerun) {
+                telemetry.monitor_blocked(spec.name, &ctx.session.handle, ctx.session.db, args, depth > 1);
             }
             return r;
         }
@@ -205,7 +212,8 @@ pub fn call(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> Cm
         nested: depth > 1,
         from_script: FROM_SCRIPT.with(|f| f.get()),
         skip_slowlog: spec.flags.contains(Flags::SKIP_SLOWLOG),
-        skip_monitor: spec.flags.intersects(Flags::SKIP_MONITOR.union(Flags::ADMIN)),
+        // (A blocked command was shown when it blocked.)
+        skip_monitor: spec.flags.intersects(Flags::SKIP_MONITOR.union(Flags::ADMIN)) || ctx.session.blocked_rerun,
         fast: spec.flags.contains(Flags::FAST),
         client: &ctx.session.handle,
         db: ctx.session.db,

@@ -235,6 +235,19 @@ impl Telemetry {
         }
     }
 
+    /// Feeds MONITOR a command that blocked (BLPOP on an empty list, ...): Redis shows it when
+    /// it is called, not when it is served.
+    pub fn monitor_blocked(&self, name: &str, client: &ClientHandle, db: usize, args: &[Bytes], nested: bool) {
+        if self.monitors.any() {
+            let line = monitor::line(db, Some(client), args, &redacted_args(name, args));
+            if nested {
+                defer(Deferred::Monitor(line));
+            } else {
+                self.monitors.send(&line);
+            }
+        }
+    }
+
     /// The command at the top (not inside EXEC or a script) will run again from the start on
     /// a blocking thread: what the commands inside it left is dropped, so nothing shows twice.
     pub fn drop_deferred(&self) {
