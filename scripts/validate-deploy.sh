@@ -17,7 +17,10 @@ source scripts/env.sh
 live_binary=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --live) live_binary="${2:?--live needs a strata-server binary}"; shift 2 ;;
+    --live)
+      live_binary="${2:?--live needs a strata-server binary}"
+      [ -x "$live_binary" ] || { echo "not an executable: $live_binary" >&2; exit 2; }
+      shift 2 ;;
     *) echo "usage: $0 [--live STRATA_SERVER_BINARY]" >&2; exit 2 ;;
   esac
 done
