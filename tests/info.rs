@@ -246,7 +246,15 @@ fn strata_rocksdb_section() {
     for i in 0..100 {
         let _: () = con.set(format!("k{i}"), "v".repeat(100)).unwrap();
     }
-    let f = info_fields(&info(&mut con, &["rocksdb"]));
+    // Disk figures are measured once a second: wait for the writes to show.
+    let mut f = info_fields(&info(&mut con, &["rocksdb"]));
+    for _ in 0..50 {
+        if f["wal_bytes"].parse::<u64>().unwrap() > 100 * 100 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        f = info_fields(&info(&mut con, &["rocksdb"]));
+    }
     for k in [
         "disk_used_bytes",
         "wal_bytes",
@@ -268,4 +276,71 @@ fn strata_rocksdb_section() {
     assert!(f["wal_bytes"].parse::<u64>().unwrap() > 100 * 100, "{}", f["wal_bytes"]);
     assert!(f["cf_metadata"].contains("estimate_keys="), "{}", f["cf_metadata"]);
     assert_eq!(f["write_stopped"], "0");
+}
+
+/// Errors inside EXEC and scripts count against the command that failed, once (Redis's
+/// `incrCommandStatsOnError` and `ignore_error_stats_update`).
+#[test]
+fn nested_errors_count_once_against_their_command() {
+    let server = TestServer::start();
+    let mut con = server.sync_client();
+    let _: () = con.set("s", "text").unwrap();
+    let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut con).unwrap();
+    let stats = |con: &mut redis::Connection| info_fields(&info(con, &["all"]));
+
+    // MULTI / INCR on a string / EXEC: the INCR failed, EXEC did not.
+    let _: () = redis::cmd("MULTI").query(&mut con).unwrap();
+    let _: () = redis::cmd("INCR").arg("s").query(&mut con).unwrap();
+    let _ = redis::cmd("EXEC").query::<redis::Value>(&mut con);
+    let f = stats(&mut con);
+    assert_eq!(stat_line(&f, "cmdstat_incr")["failed_calls"], "1");
+    assert_eq!(stat_line(&f, "cmdstat_exec")["failed_calls"], "0");
+    assert_eq!(f["total_error_replies"], "1");
+
+    // pcall catches the error: the command failed, EVAL did not.
+    let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut con).unwrap();
+    let _: redis::Value =
+        redis::cmd("EVAL").arg("redis.pcall('INCR', KEYS[1]) return 1").arg(1).arg("s").query(&mut con).unwrap();
+    let f = stats(&mut con);
+    assert_eq!(stat_line(&f, "cmdstat_incr")["failed_calls"], "1");
+    assert_eq!(stat_line(&f, "cmdstat_eval")["failed_calls"], "0");
+    assert_eq!(f["total_error_replies"], "1");
+    assert_eq!(stat_line(&f, "errorstat_ERR")["count"], "1");
+
+    // redis.call raises it: the client gets it, and it is still one error.
+    let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut con).unwrap();
+    let r: redis::RedisResult<redis::Value> =
+        redis::cmd("EVAL").arg("return redis.call('INCR', KEYS[1])").arg(1).arg("s").query(&mut con);
+    assert!(r.is_err());
+    let f = stats(&mut con);
+    assert_eq!(stat_line(&f, "cmdstat_incr")["failed_calls"], "1");
+    assert_eq!(f["total_error_replies"], "1");
+    assert_eq!(stat_line(&f, "errorstat_ERR")["count"], "1");
+}
+
+/// A read-only script's reads count once in keyspace_hits; a blocking command that times out
+/// is a call.
+#[test]
+fn script_reads_and_blocking_timeouts_are_counted_once() {
+    let server = TestServer::start();
+    let mut con = server.sync_client();
+    let _: () = con.set("k", "v").unwrap();
+    let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut con).unwrap();
+    let _: redis::Value = redis::cmd("EVAL_RO")
+        .arg("redis.call('GET', KEYS[1]) return redis.call('GET', KEYS[2])")
+        .arg(2)
+        .arg("k")
+        .arg("missing")
+        .query(&mut con)
+        .unwrap();
+    let f = info_fields(&info(&mut con, &["stats"]));
+    assert_eq!(f["keyspace_hits"], "1");
+    assert_eq!(f["keyspace_misses"], "1");
+
+    let r: Option<(String, String)> = redis::cmd("BLPOP").arg("nolist").arg("0.05").query(&mut con).unwrap();
+    assert!(r.is_none());
+    let f = info_fields(&info(&mut con, &["commandstats"]));
+    let blpop = stat_line(&f, "cmdstat_blpop");
+    assert_eq!(blpop["calls"], "1");
+    assert_eq!(blpop["failed_calls"], "0");
 }

@@ -146,6 +146,11 @@ thread_local! {
     static DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
     /// Set while a script's `redis.call` runs its command.
     static FROM_SCRIPT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Errors counted on this thread when the last command ended (Redis's `prev_err_count`).
+    static LAST_ERRORS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// Key lookups of the read commands run so far by the command at the top (added to the
+    /// statistics when it ends; dropped when it reruns on a blocking thread).
+    static PENDING_LOOKUPS: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
 }
 
 /// Whether the command running now runs inside EXEC or a script.
@@ -159,7 +164,9 @@ enum Reached {
     Nothing,
     /// Refused before running: arity, NOAUTH, OOM, ...
     Refused(&'static CommandSpec),
-    Ran(&'static CommandSpec),
+    /// Ran, its handler started at that instant (checks and eviction before it are not its
+    /// time, as Redis times `c->cmd->proc` only).
+    Ran(&'static CommandSpec, std::time::Instant),
 }
 
 /// Checks arity and authentication, then runs the handler, and reports the command to the
@@ -170,46 +177,60 @@ enum Reached {
 /// fails them makes the transaction abort at EXEC.
 pub fn call(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes]) -> CmdResult<Reply> {
     use crate::telemetry::{commandstats::Outcome, errorstats, CommandEvent};
-    let started = std::time::Instant::now();
     let depth = DEPTH.with(|d| {
         d.set(d.get() + 1);
         d.get()
     });
-    let errors_before = errorstats::recorded_here();
+    if depth == 1 {
+        // Errors counted outside commands (protocol, unknown command) are not this one's.
+        LAST_ERRORS.set(errorstats::recorded_here());
+    }
     let mut reached = Reached::Nothing;
     let r = dispatch(ctx, spec, args, &mut reached);
     DEPTH.with(|d| d.set(depth - 1));
     let telemetry = &ctx.shared.telemetry;
+    let nested = depth > 1;
+    let already_counted = errorstats::take_already_counted();
     match &r {
         Err(CmdError::WouldBlock) => {
             if depth == 1 {
                 telemetry.drop_deferred();
+                PENDING_LOOKUPS.set((0, 0));
             }
             return r;
         }
         Err(CmdError::Blocked(_)) => {
             // MONITOR shows a blocking command when it blocks, not when it is served (Redis).
-            if let (Reached::Ran(spec), false) = (&reached, ctx.session.blocked_rerun) {
-                telemetry.monitor_blocked(spec.name, &ctx.session.handle, ctx.session.db, args, depth > 1);
+            if let (Reached::Ran(spec, _), false) = (&reached, ctx.session.blocked_rerun) {
+                telemetry.monitor_blocked(spec.name, &ctx.session.handle, ctx.session.db, args, nested);
             }
             return r;
         }
-        Err(e) => telemetry.errors.record(&e.to_string()),
-        Ok(Reply::Error(text)) => telemetry.errors.record(text),
+        _ if already_counted => {}
+        Err(e) => telemetry.command_error(&e.to_string(), nested),
+        Ok(Reply::Error(text)) => telemetry.command_error(text, nested),
         Ok(_) => {}
     }
-    let (spec, outcome) = match reached {
+    if depth == 1 {
+        let (found, missing) = PENDING_LOOKUPS.replace((0, 0));
+        ctx.shared.stats.add_lookups(found, missing);
+    }
+    // As Redis's `incrCommandStatsOnError`: a command failed when an error was counted since
+    // the last command ended, so an error inside EXEC or a script is its command's alone.
+    let errors_now = errorstats::recorded_here();
+    let errored = errors_now != LAST_ERRORS.replace(errors_now);
+    let (spec, outcome, duration) = match reached {
         Reached::Nothing => return r,
-        Reached::Refused(spec) => (spec, Outcome::Rejected),
-        Reached::Ran(spec) if errorstats::recorded_here() != errors_before => (spec, Outcome::Failed),
-        Reached::Ran(spec) => (spec, Outcome::Ok),
+        Reached::Refused(spec) => (spec, Outcome::Rejected, std::time::Duration::ZERO),
+        Reached::Ran(spec, started) if errored => (spec, Outcome::Failed, started.elapsed()),
+        Reached::Ran(spec, started) => (spec, Outcome::Ok, started.elapsed()),
     };
     telemetry.command_done(&CommandEvent {
         name: spec.name,
         args,
-        duration: started.elapsed(),
+        duration,
         outcome,
-        nested: depth > 1,
+        nested,
         from_script: FROM_SCRIPT.with(|f| f.get()),
         skip_slowlog: spec.flags.contains(Flags::SKIP_SLOWLOG),
         // (A blocked command was shown when it blocked.)
@@ -265,18 +286,21 @@ fn dispatch(ctx: &mut Ctx<'_>, spec: &'static CommandSpec, args: &[Bytes], reach
         }
     }
     let spec = checked?;
-    *reached = Reached::Ran(spec);
-    let lookups_before = crate::storage::lookups::counts();
+    *reached = Reached::Ran(spec, std::time::Instant::now());
+    // This command's own lookups (a script's commands count theirs).
+    let outer = crate::storage::lookups::take();
     let r = if reads_several_records(spec) {
         run_locked_read(ctx, spec, args)
     } else {
         maxmemory::nested(|| (spec.handler)(ctx, args))
     };
-    if spec.flags.contains(Flags::READONLY) && !matches!(r, Err(CmdError::WouldBlock)) {
-        let (found, missing) = crate::storage::lookups::counts();
-        let stats = &ctx.shared.stats;
-        stats.keyspace_hits.fetch_add(found - lookups_before.0, std::sync::atomic::Ordering::Relaxed);
-        stats.keyspace_misses.fetch_add(missing - lookups_before.1, std::sync::atomic::Ordering::Relaxed);
+    let (found, missing) = crate::storage::lookups::take();
+    crate::storage::lookups::put(outer);
+    if spec.flags.contains(Flags::READONLY) && (found | missing) != 0 {
+        PENDING_LOOKUPS.set({
+            let (f, m) = PENDING_LOOKUPS.get();
+            (f + found, m + missing)
+        });
     }
     // Key events its writes reported and did not announce themselves; then key misses.
     crate::state::notify::flush_key_events(ctx.shared);

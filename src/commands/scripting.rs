@@ -155,6 +155,9 @@ struct ScriptHost<'c, 'a> {
     kill: &'c AtomicBool,
     /// Why the run must be dropped without writing (WouldBlock: run again elsewhere).
     abort: Option<CmdError>,
+    /// The last error `redis.call` returned (already counted in errorstats): a script ending
+    /// with it is not counted again (Redis's `ignore_error_stats_update`).
+    last_error: Option<String>,
 }
 
 impl Host for ScriptHost<'_, '_> {
@@ -163,6 +166,10 @@ impl Host for ScriptHost<'_, '_> {
             return Reply::error("ERR script interrupted");
         }
         match self.call_checked(&args) {
+            Ok(Reply::Error(e)) => {
+                self.last_error = Some(e.clone());
+                Reply::Error(e)
+            }
             Ok(r) => r,
             Err(CmdError::WouldBlock) => {
                 self.abort = Some(CmdError::WouldBlock);
@@ -176,7 +183,11 @@ impl Host for ScriptHost<'_, '_> {
                     Reply::Null
                 }
             }
-            Err(e) => Reply::Error(e.to_string()),
+            Err(e) => {
+                let text = e.to_string();
+                self.last_error = Some(text.clone());
+                Reply::Error(text)
+            }
         }
     }
 
@@ -208,6 +219,22 @@ impl Host for ScriptHost<'_, '_> {
 impl ScriptHost<'_, '_> {
     /// Redis's `scriptCall` checks, then the command.
     fn call_checked(&mut self, args: &[Bytes]) -> CmdResult<Reply> {
+        let spec = match self.refusal(args) {
+            Ok(spec) => spec,
+            Err(e) => {
+                // Counted here: the command never reaches `call`.
+                self.ctx.shared.telemetry.command_error(&e.to_string(), true);
+                return Err(e);
+            }
+        };
+        self.ctx.shared.stats.total_commands_processed.fetch_add(1, Ordering::Relaxed);
+        super::call_from_script(self.ctx, spec, args)
+    }
+}
+
+impl ScriptHost<'_, '_> {
+    /// The command `args` names, or why a script may not run it.
+    fn refusal(&self, args: &[Bytes]) -> CmdResult<&'static CommandSpec> {
         let Some(spec) = args.first().and_then(|name| lookup(name)) else {
             return Err(CmdError::err("Unknown Redis command called from script"));
         };
@@ -224,8 +251,7 @@ impl ScriptHost<'_, '_> {
             return Err(CmdError::err("Write commands are not allowed from read-only scripts."));
         }
         super::maxmemory::check_script_call(spec)?;
-        self.ctx.shared.stats.total_commands_processed.fetch_add(1, Ordering::Relaxed);
-        super::call_from_script(self.ctx, spec, args)
+        Ok(spec)
     }
 }
 
@@ -264,7 +290,10 @@ fn run(
     // A script's SELECT doesn't outlive it (Redis 7).
     let db = ctx.session.db;
     let result = run_atomic(ctx, stripes, |ctx| {
-        let mut host = ScriptHost { ctx, read_only, started, on_network_thread, kill: &kill, abort: None };
+        // (A run dropped and run again must not leave its mark.)
+        crate::telemetry::errorstats::take_already_counted();
+        let mut host =
+            ScriptHost { ctx, read_only, started, on_network_thread, kill: &kill, abort: None, last_error: None };
         let reply = with_vm(shared, |vm| match &target {
             Target::Eval { sha, body } => Ok(vm.engine.eval(sha, body, keys, argv, &mut host)),
             Target::Function { library, code, name } => {
@@ -276,6 +305,11 @@ fn run(
                 Ok(vm.engine.fcall(library, name, keys, argv, &mut host))
             }
         })?;
+        if let (Reply::Error(e), Some(counted)) = (&reply, &host.last_error) {
+            if e.starts_with(counted.as_str()) {
+                crate::telemetry::errorstats::mark_already_counted();
+            }
+        }
         match host.abort.take() {
             // Killed: the client gets the script's error, and nothing is written.
             Some(CmdError::ScriptKilled(_)) => Err(CmdError::ScriptKilled(match reply {

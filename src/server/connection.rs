@@ -451,8 +451,12 @@ impl Conn {
             };
             tokio::select! {
                 _ = guard.changed() => {}
-                _ = timeout => break Some((timeout_reply.clone(), 0)),
+                _ = timeout => {
+                    shared.telemetry.unblocked_unserved(spec.name, false);
+                    break Some((timeout_reply.clone(), 0));
+                }
                 how = handle.unblocked() => {
+                    shared.telemetry.unblocked_unserved(spec.name, how == Unblock::Error);
                     break Some(match how {
                         Unblock::Timeout => (timeout_reply.clone(), 0),
                         Unblock::Error => (error_reply(&shared, "UNBLOCKED client unblocked via CLIENT UNBLOCK".into()), 0),

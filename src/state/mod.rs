@@ -36,6 +36,16 @@ pub struct ServerStats {
 }
 
 impl ServerStats {
+    /// Adds the key lookups of a read command (`keyspace_hits` / `keyspace_misses`).
+    pub fn add_lookups(&self, found: u64, missing: u64) {
+        if found > 0 {
+            self.keyspace_hits.fetch_add(found, Ordering::Relaxed);
+        }
+        if missing > 0 {
+            self.keyspace_misses.fetch_add(missing, Ordering::Relaxed);
+        }
+    }
+
     pub fn reset(&self) {
         for c in [
             &self.total_connections_received,

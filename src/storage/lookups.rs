@@ -16,7 +16,14 @@ pub fn found(hit: bool) {
     c.with(|c| c.set(c.get() + 1));
 }
 
-/// (found, missing) lookups on this thread so far.
-pub fn counts() -> (u64, u64) {
-    (FOUND.with(|c| c.get()), MISSING.with(|c| c.get()))
+/// (found, missing) lookups on this thread since the last `take`, and starts again from 0.
+pub fn take() -> (u64, u64) {
+    (FOUND.replace(0), MISSING.replace(0))
+}
+
+/// Sets the counts back to what `take` returned (a command's own lookups around the commands
+/// it runs).
+pub fn put((found, missing): (u64, u64)) {
+    FOUND.set(found);
+    MISSING.set(missing);
 }

@@ -22,9 +22,30 @@ thread_local! {
     static RECORDED_HERE: Cell<u64> = const { Cell::new(0) };
 }
 
+thread_local! {
+    /// Set when the error reply about to be produced repeats one already counted (a script
+    /// failing with the error its `redis.call` got: Redis's `ignore_error_stats_update`).
+    static ALREADY_COUNTED: Cell<bool> = const { Cell::new(false) };
+}
+
 /// Errors recorded by the calling thread so far.
 pub fn recorded_here() -> u64 {
     RECORDED_HERE.with(|c| c.get())
+}
+
+/// Notes an error on this thread whose count is added later (`ErrorStats::count`).
+pub fn note_here() {
+    RECORDED_HERE.with(|c| c.set(c.get() + 1));
+}
+
+/// Marks the next error reply of this thread as already counted.
+pub fn mark_already_counted() {
+    ALREADY_COUNTED.set(true);
+}
+
+/// Whether the reply being produced was marked already counted (and clears the mark).
+pub fn take_already_counted() -> bool {
+    ALREADY_COUNTED.replace(false)
 }
 
 /// Redis's error code of a reply text: its first word within 32 bytes, else `ERR`.
@@ -39,7 +60,12 @@ pub fn prefix_of(text: &str) -> &str {
 impl ErrorStats {
     /// Counts one error reply with this text.
     pub fn record(&self, text: &str) {
-        RECORDED_HERE.with(|c| c.set(c.get() + 1));
+        note_here();
+        self.count(text);
+    }
+
+    /// Counts an error reply noted earlier with `note_here`.
+    pub fn count(&self, text: &str) {
         self.total.fetch_add(1, Ordering::Relaxed);
         let prefix = prefix_of(text);
         {

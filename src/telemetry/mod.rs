@@ -105,6 +105,11 @@ pub fn redacted_args(name: &str, args: &[Bytes]) -> Vec<usize> {
     out
 }
 
+/// The word and bit of database `db` in `Telemetry::dbs_seen`.
+fn db_bit(db: usize) -> (usize, u64) {
+    (db / 64 % 4, 1u64 << (db % 64))
+}
+
 /// Time since the Unix epoch (slow log entries, latency samples, MONITOR lines).
 pub fn unix_time() -> Duration {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default()
@@ -115,7 +120,20 @@ pub fn unix_time() -> Duration {
 enum Deferred {
     Slow(slowlog::Entry),
     Monitor(Bytes),
+    /// A call's statistics (`CommandStats::record`).
+    Stats {
+        name: &'static str,
+        ns: u64,
+        outcome: Outcome,
+        track: bool,
+    },
+    /// An error reply's prefix (`ErrorStats::count`), followed by a space.
+    Error(Box<str>),
 }
+
+/// Held records past which they are added at once (a script making millions of calls):
+/// memory stays bounded, at the cost of counting twice what a rerun repeats.
+const MAX_DEFERRED: usize = 1 << 16;
 
 thread_local! {
     static DEFERRED: std::cell::RefCell<Vec<Deferred>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -123,9 +141,14 @@ thread_local! {
     static HAS_DEFERRED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-fn defer(item: Deferred) {
-    DEFERRED.with(|d| d.borrow_mut().push(item));
+/// Holds `item`; false when too many are held already (the caller then flushes).
+fn defer(item: Deferred) -> bool {
     HAS_DEFERRED.set(true);
+    DEFERRED.with(|d| {
+        let mut d = d.borrow_mut();
+        d.push(item);
+        d.len() < MAX_DEFERRED
+    })
 }
 
 /// The runtime settings commands are checked against, kept in atomics so the per-command path
@@ -195,9 +218,15 @@ impl Telemetry {
     pub fn command_done(&self, ev: &CommandEvent<'_>) {
         let s = &self.settings;
         let ns = u64::try_from(ev.duration.as_nanos()).unwrap_or(u64::MAX);
-        self.commands.record(ev.name, ns, ev.outcome, s.latency_tracking.load(Ordering::Relaxed));
-        if !ev.nested && HAS_DEFERRED.get() {
-            self.flush_deferred();
+        let track = s.latency_tracking.load(Ordering::Relaxed);
+        if ev.nested {
+            // Counted when the command at the top ends, and not at all if it reruns.
+            self.hold(Deferred::Stats { name: ev.name, ns, outcome: ev.outcome, track });
+        } else {
+            self.commands.record(ev.name, ns, ev.outcome, track);
+            if HAS_DEFERRED.get() {
+                self.flush_deferred();
+            }
         }
         if ev.outcome == Outcome::Rejected {
             return;
@@ -206,7 +235,7 @@ impl Telemetry {
         if slower_than >= 0 && !ev.skip_slowlog && ns / 1000 >= slower_than as u64 {
             let entry = slowlog::Entry::new(ev, ns / 1000);
             if ev.nested {
-                defer(Deferred::Slow(entry));
+                self.hold(Deferred::Slow(entry));
             } else {
                 self.slowlog.push(entry, s.slowlog_max_len.load(Ordering::Relaxed) as usize);
             }
@@ -219,7 +248,7 @@ impl Telemetry {
         if self.monitors.any() && !ev.skip_monitor {
             if let Some(line) = self.monitors.line_for(ev) {
                 if ev.nested {
-                    defer(Deferred::Monitor(line));
+                    self.hold(Deferred::Monitor(line));
                 } else {
                     self.monitors.send(&line);
                 }
@@ -231,7 +260,7 @@ impl Telemetry {
     /// script runs show after them (as Redis's `evalCommand` does).
     pub fn monitor_before(&self, client: &ClientHandle, db: usize, args: &[Bytes]) {
         if self.monitors.any() {
-            defer(Deferred::Monitor(monitor::line(db, Some(client), args, &[])));
+            self.hold(Deferred::Monitor(monitor::line(db, Some(client), args, &[])));
         }
     }
 
@@ -241,7 +270,7 @@ impl Telemetry {
         if self.monitors.any() {
             let line = monitor::line(db, Some(client), args, &redacted_args(name, args));
             if nested {
-                defer(Deferred::Monitor(line));
+                self.hold(Deferred::Monitor(line));
             } else {
                 self.monitors.send(&line);
             }
@@ -257,6 +286,36 @@ impl Telemetry {
         }
     }
 
+    /// A blocking command that timed out or was unblocked by CLIENT UNBLOCK: one call (that
+    /// failed, for UNBLOCK ... ERROR), as Redis counts it when the client is unblocked. Its
+    /// time waiting is not execution time.
+    pub fn unblocked_unserved(&self, name: &'static str, failed: bool) {
+        let outcome = if failed { Outcome::Failed } else { Outcome::Ok };
+        self.commands.record(name, 0, outcome, self.settings.latency_tracking.load(Ordering::Relaxed));
+    }
+
+    /// An error reply of a command run through `commands::call`; one of a command inside
+    /// EXEC or a script is held with its statistics.
+    pub fn command_error(&self, text: &str, nested: bool) {
+        if nested {
+            errorstats::note_here();
+            let prefix = errorstats::prefix_of(text);
+            let mut held = String::with_capacity(prefix.len() + 1);
+            held.push_str(prefix);
+            held.push(' ');
+            self.hold(Deferred::Error(held.into()));
+        } else {
+            self.errors.record(text);
+        }
+    }
+
+    /// Holds a record of a command inside EXEC or a script.
+    fn hold(&self, item: Deferred) {
+        if !defer(item) {
+            self.flush_deferred();
+        }
+    }
+
     /// Adds what the commands inside EXEC or a script left, in the order they ran.
     fn flush_deferred(&self) {
         let items = DEFERRED.with(|d| std::mem::take(&mut *d.borrow_mut()));
@@ -266,6 +325,8 @@ impl Telemetry {
             match item {
                 Deferred::Slow(entry) => self.slowlog.push(entry, max_len),
                 Deferred::Monitor(line) => self.monitors.send(&line),
+                Deferred::Stats { name, ns, outcome, track } => self.commands.record(name, ns, outcome, track),
+                Deferred::Error(prefix) => self.errors.count(&prefix),
             }
         }
     }
@@ -286,10 +347,16 @@ impl Telemetry {
         self.errors.record(text);
     }
 
-    /// Whether database `db` had keys at an earlier scrape; marks it as seen.
-    pub fn note_db_seen(&self, db: usize) -> bool {
-        let (word, bit) = (db / 64 % 4, 1u64 << (db % 64));
-        self.dbs_seen[word].fetch_or(bit, Ordering::Relaxed) & bit != 0
+    /// Marks database `db` as having had keys at a scrape.
+    pub fn note_db_seen(&self, db: usize) {
+        let (word, bit) = db_bit(db);
+        self.dbs_seen[word].fetch_or(bit, Ordering::Relaxed);
+    }
+
+    /// Whether database `db` had keys at an earlier scrape.
+    pub fn db_seen(&self, db: usize) -> bool {
+        let (word, bit) = db_bit(db);
+        self.dbs_seen[word].load(Ordering::Relaxed) & bit != 0
     }
 
     /// CONFIG RESETSTAT.
