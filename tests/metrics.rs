@@ -189,3 +189,35 @@ fn metric_names(text: &str) -> BTreeSet<String> {
     }
     out
 }
+
+/// Counters INFO restarts at CONFIG RESETSTAT keep rising on /metrics (the per-command ones
+/// start again from 0, a reset Prometheus recognises), and a database emptied after a scrape
+/// goes on at 0 instead of keeping its old value.
+#[test]
+fn resetstat_and_emptied_databases() {
+    let Some((server, port)) = start() else { return };
+    let mut con = server.sync_client();
+    let _: () = con.set("k", "v").unwrap();
+    for _ in 0..3 {
+        let _: Option<String> = con.get("k").unwrap();
+    }
+    let (_, page) = http(port, "GET", "/metrics").unwrap();
+    assert_eq!(sample(&page, "strata_keyspace_hits_total"), Some(3.0));
+    assert_eq!(sample(&page, "strata_keyspace_keys{db=\"0\"}"), Some(1.0));
+    assert_eq!(sample(&page, "strata_keyspace_keys{db=\"3\"}"), None);
+
+    let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut con).unwrap();
+    let _: () = redis::cmd("FLUSHDB").query(&mut con).unwrap();
+    let _: Option<String> = con.get("k").unwrap();
+    let _: Option<String> = con.get("k").unwrap();
+    let _: () = redis::cmd("SELECT").arg(1).query(&mut con).unwrap();
+    let _: () = con.set("a", "v").unwrap();
+    let _: Option<String> = con.get("a").unwrap();
+    let (_, page) = http(port, "GET", "/metrics").unwrap();
+    assert_eq!(sample(&page, "strata_keyspace_hits_total"), Some(4.0), "3 before the reset, 1 after");
+    assert_eq!(sample(&page, "strata_keyspace_misses_total"), Some(2.0));
+    assert_eq!(sample(&page, "strata_commands_total{cmd=\"get\"}"), Some(3.0), "per command: since the reset");
+    assert_eq!(sample(&page, "strata_keyspace_keys{db=\"0\"}"), Some(0.0));
+    assert_eq!(sample(&page, "strata_keyspace_keys{db=\"1\"}"), Some(1.0));
+    assert_eq!(sample(&page, "strata_keyspace_keys{db=\"3\"}"), None);
+}

@@ -9,9 +9,12 @@
 //! prefixes (at most 128, as INFO errorstats).
 
 use crate::state::Shared;
+use crate::telemetry::commandstats::StatView;
 use crate::telemetry::{histogram, process};
 use metrics::{counter, describe_counter, describe_gauge, gauge, Unit};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use parking_lot::Mutex;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
@@ -24,6 +27,8 @@ const DURATION_BUCKETS: [f64; 19] = [
 pub struct Exporter {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
+    /// Per counter: (last value read, what earlier resets took away).
+    resets: Mutex<HashMap<&'static str, (u64, u64)>>,
 }
 
 impl Default for Exporter {
@@ -31,16 +36,17 @@ impl Default for Exporter {
         let recorder = PrometheusBuilder::new().build_recorder();
         let handle = recorder.handle();
         metrics::with_local_recorder(&recorder, describe);
-        Exporter { recorder, handle }
+        Exporter { recorder, handle, resets: Mutex::default() }
     }
 }
 
 impl Exporter {
     /// The whole `/metrics` page now.
     pub fn render(&self, shared: &Shared) -> String {
-        metrics::with_local_recorder(&self.recorder, || collect(shared));
+        metrics::with_local_recorder(&self.recorder, || self.collect(shared));
         let mut text = self.handle.render();
         seconds_counters(shared, &mut text);
+        command_counters(shared, &mut text);
         command_histograms(shared, &mut text);
         text
     }
@@ -56,10 +62,6 @@ fn describe() {
     describe_counter!("strata_clients_connections_received_total", "Connections accepted");
     describe_counter!("strata_clients_connections_rejected_total", "Connections refused over maxclients");
     describe_counter!("strata_commands_processed_total", "Commands processed");
-    describe_counter!("strata_commands_total", "Calls per command");
-    describe_counter!("strata_commands_failed_total", "Calls per command that replied an error");
-    describe_counter!("strata_commands_rejected_total", "Calls per command refused before running");
-    describe_counter!("strata_errors_total", "Error replies by error prefix");
     describe_gauge!("strata_keyspace_keys", "Keys per database");
     describe_gauge!("strata_keyspace_expires", "Keys with a time to live per database");
     describe_counter!("strata_keyspace_expired_keys_total", "Keys deleted by expiry");
@@ -101,80 +103,99 @@ fn describe() {
     describe_gauge!("strata_disk_capacity_bytes", Unit::Bytes, "Size of the filesystem holding dir");
 }
 
-fn collect(shared: &Shared) {
-    let storage = &shared.storage;
-    let st = &shared.stats;
-    let l = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-    let cfg = shared.config.read().clone();
-    gauge!("strata_build_info", "version" => env!("CARGO_PKG_VERSION"), "redis_version" => crate::commands::connection::REDIS_VERSION).set(1.0);
-    gauge!("strata_server_uptime_seconds").set(shared.started.elapsed().as_secs_f64());
-    gauge!("strata_server_ready").set(if shared.is_ready() { 1.0 } else { 0.0 });
-    gauge!("strata_clients_connected").set(shared.clients.count() as f64);
-    gauge!("strata_clients_blocked").set(storage.waiters.blocked_clients() as f64);
-    gauge!("strata_clients_max").set(f64::from(cfg.maxclients));
-    counter!("strata_clients_connections_received_total").absolute(l(&st.total_connections_received));
-    counter!("strata_clients_connections_rejected_total").absolute(l(&st.rejected_connections));
-    counter!("strata_commands_processed_total").absolute(l(&st.total_commands_processed));
-    for c in shared.telemetry.commands.used() {
-        counter!("strata_commands_total", "cmd" => c.name).absolute(c.calls);
-        counter!("strata_commands_failed_total", "cmd" => c.name).absolute(c.failed);
-        counter!("strata_commands_rejected_total", "cmd" => c.name).absolute(c.rejected);
-    }
-    for (prefix, count) in shared.telemetry.errors.counts() {
-        counter!("strata_errors_total", "prefix" => prefix).absolute(count);
-    }
-    let dbs = storage.dbs();
-    for db in 0..storage.databases() {
-        let p = dbs.physical(db);
-        let keys = storage.key_count(p);
-        let label = db.to_string();
-        // Empty databases are left out, unless they had keys at an earlier scrape.
-        if keys > 0 || shared.telemetry.note_db_seen(db) {
-            gauge!("strata_keyspace_keys", "db" => label.clone()).set(keys as f64);
-            gauge!("strata_keyspace_expires", "db" => label).set(storage.expires_count(p) as f64);
+impl Exporter {
+    /// `value` of a counter CONFIG RESETSTAT sets back to 0, kept going up: the recorder's
+    /// counters only rise (`absolute` keeps the maximum), so a reset would freeze them.
+    fn monotonic(&self, name: &'static str, value: u64) -> u64 {
+        let mut resets = self.resets.lock();
+        let (last, base) = resets.entry(name).or_default();
+        if value < *last {
+            *base += *last;
         }
+        *last = value;
+        *base + value
     }
-    drop(dbs);
-    counter!("strata_keyspace_expired_keys_total").absolute(l(&storage.stats.expired_keys));
-    counter!("strata_keyspace_evicted_keys_total").absolute(l(&storage.evict.evicted_keys));
-    counter!("strata_keyspace_hits_total").absolute(l(&st.keyspace_hits));
-    counter!("strata_keyspace_misses_total").absolute(l(&st.keyspace_misses));
-    gauge!("strata_memory_used_bytes").set(storage.used_memory_dataset() as f64);
-    gauge!("strata_memory_max_bytes").set(cfg.maxmemory as f64);
-    gauge!("strata_memory_rss_bytes").set(process::resident_bytes() as f64);
-    gauge!("strata_memory_budget_bytes", "component" => "hot_cache").set(cfg.hot_cache_size as f64);
-    gauge!("strata_memory_budget_bytes", "component" => "block_cache").set(cfg.rocksdb_block_cache_size as f64);
-    gauge!("strata_memory_budget_bytes", "component" => "memtables").set(cfg.rocksdb_memtable_budget as f64);
-    let cache = &storage.cache;
-    let (cache_bytes, cache_entries) = cache.usage();
-    counter!("strata_hot_cache_hits_total").absolute(l(&cache.stats.hits));
-    counter!("strata_hot_cache_misses_total").absolute(l(&cache.stats.misses));
-    counter!("strata_hot_cache_evictions_total").absolute(l(&cache.stats.evictions));
-    gauge!("strata_hot_cache_used_bytes").set(cache_bytes as f64);
-    gauge!("strata_hot_cache_capacity_bytes").set(cache.capacity() as f64);
-    gauge!("strata_hot_cache_entries").set(cache_entries as f64);
-    for cf in crate::storage::cf::ALL {
-        let p = |prop: &str| storage.cf_property(cf, prop).unwrap_or(0) as f64;
-        gauge!("strata_rocksdb_live_sst_bytes", "cf" => cf).set(p("rocksdb.live-sst-files-size"));
-        gauge!("strata_rocksdb_estimated_keys", "cf" => cf).set(p("rocksdb.estimate-num-keys"));
-        gauge!("strata_rocksdb_memtable_bytes", "cf" => cf).set(p("rocksdb.cur-size-all-mem-tables"));
-        gauge!("strata_rocksdb_pending_compaction_bytes", "cf" => cf)
-            .set(p("rocksdb.estimate-pending-compaction-bytes"));
+
+    fn collect(&self, shared: &Shared) {
+        let storage = &shared.storage;
+        let st = &shared.stats;
+        let l = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+        let m = |name: &'static str, a: &std::sync::atomic::AtomicU64| self.monotonic(name, l(a));
+        let cfg = shared.config.read().clone();
+        gauge!("strata_build_info", "version" => env!("CARGO_PKG_VERSION"), "redis_version" => crate::commands::connection::REDIS_VERSION).set(1.0);
+        gauge!("strata_server_uptime_seconds").set(shared.started.elapsed().as_secs_f64());
+        gauge!("strata_server_ready").set(if shared.is_ready() { 1.0 } else { 0.0 });
+        gauge!("strata_clients_connected").set(shared.clients.count() as f64);
+        gauge!("strata_clients_blocked").set(storage.waiters.blocked_clients() as f64);
+        gauge!("strata_clients_max").set(f64::from(cfg.maxclients));
+        counter!("strata_clients_connections_received_total")
+            .absolute(m("strata_clients_connections_received_total", &st.total_connections_received));
+        counter!("strata_clients_connections_rejected_total")
+            .absolute(m("strata_clients_connections_rejected_total", &st.rejected_connections));
+        counter!("strata_commands_processed_total")
+            .absolute(m("strata_commands_processed_total", &st.total_commands_processed));
+        let dbs = storage.dbs();
+        for db in 0..storage.databases() {
+            let p = dbs.physical(db);
+            let keys = storage.key_count(p);
+            let label = db.to_string();
+            // Empty databases are left out, unless they had keys at an earlier scrape (then
+            // their series go on, at 0).
+            let seen = if keys > 0 {
+                shared.telemetry.note_db_seen(db);
+                true
+            } else {
+                shared.telemetry.db_seen(db)
+            };
+            if seen {
+                gauge!("strata_keyspace_keys", "db" => label.clone()).set(keys as f64);
+                gauge!("strata_keyspace_expires", "db" => label).set(storage.expires_count(p) as f64);
+            }
+        }
+        drop(dbs);
+        counter!("strata_keyspace_expired_keys_total")
+            .absolute(m("strata_keyspace_expired_keys_total", &storage.stats.expired_keys));
+        counter!("strata_keyspace_evicted_keys_total")
+            .absolute(m("strata_keyspace_evicted_keys_total", &storage.evict.evicted_keys));
+        counter!("strata_keyspace_hits_total").absolute(m("strata_keyspace_hits_total", &st.keyspace_hits));
+        counter!("strata_keyspace_misses_total").absolute(m("strata_keyspace_misses_total", &st.keyspace_misses));
+        gauge!("strata_memory_used_bytes").set(storage.used_memory_dataset() as f64);
+        gauge!("strata_memory_max_bytes").set(cfg.maxmemory as f64);
+        gauge!("strata_memory_rss_bytes").set(process::resident_bytes() as f64);
+        gauge!("strata_memory_budget_bytes", "component" => "hot_cache").set(cfg.hot_cache_size as f64);
+        gauge!("strata_memory_budget_bytes", "component" => "block_cache").set(cfg.rocksdb_block_cache_size as f64);
+        gauge!("strata_memory_budget_bytes", "component" => "memtables").set(cfg.rocksdb_memtable_budget as f64);
+        let cache = &storage.cache;
+        let (cache_bytes, cache_entries) = cache.usage();
+        counter!("strata_hot_cache_hits_total").absolute(l(&cache.stats.hits));
+        counter!("strata_hot_cache_misses_total").absolute(l(&cache.stats.misses));
+        counter!("strata_hot_cache_evictions_total").absolute(l(&cache.stats.evictions));
+        gauge!("strata_hot_cache_used_bytes").set(cache_bytes as f64);
+        gauge!("strata_hot_cache_capacity_bytes").set(cache.capacity() as f64);
+        gauge!("strata_hot_cache_entries").set(cache_entries as f64);
+        for cf in crate::storage::cf::ALL {
+            let p = |prop: &str| storage.cf_property(cf, prop).unwrap_or(0) as f64;
+            gauge!("strata_rocksdb_live_sst_bytes", "cf" => cf).set(p("rocksdb.live-sst-files-size"));
+            gauge!("strata_rocksdb_estimated_keys", "cf" => cf).set(p("rocksdb.estimate-num-keys"));
+            gauge!("strata_rocksdb_memtable_bytes", "cf" => cf).set(p("rocksdb.cur-size-all-mem-tables"));
+            gauge!("strata_rocksdb_pending_compaction_bytes", "cf" => cf)
+                .set(p("rocksdb.estimate-pending-compaction-bytes"));
+        }
+        let f = storage.rocks_figures();
+        let rocks = storage.memory_usage();
+        gauge!("strata_rocksdb_running_compactions").set(f.running_compactions as f64);
+        gauge!("strata_rocksdb_running_flushes").set(f.running_flushes as f64);
+        gauge!("strata_rocksdb_block_cache_usage_bytes").set(rocks.block_cache_usage as f64);
+        gauge!("strata_rocksdb_block_cache_capacity_bytes").set(rocks.block_cache_capacity as f64);
+        gauge!("strata_rocksdb_write_stopped").set(f.write_stopped as f64);
+        counter!("strata_rocksdb_compaction_read_bytes_total").absolute(f.compaction_read_bytes);
+        counter!("strata_rocksdb_compaction_write_bytes_total").absolute(f.compaction_write_bytes);
+        counter!("strata_rocksdb_background_errors_total").absolute(f.background_errors);
+        gauge!("strata_disk_used_bytes").set(storage.disk_used_bytes() as f64);
+        let (free, capacity) = storage.disk_space();
+        gauge!("strata_disk_free_bytes").set(free as f64);
+        gauge!("strata_disk_capacity_bytes").set(capacity as f64);
     }
-    let f = storage.rocks_figures();
-    let rocks = storage.memory_usage();
-    gauge!("strata_rocksdb_running_compactions").set(f.running_compactions as f64);
-    gauge!("strata_rocksdb_running_flushes").set(f.running_flushes as f64);
-    gauge!("strata_rocksdb_block_cache_usage_bytes").set(rocks.block_cache_usage as f64);
-    gauge!("strata_rocksdb_block_cache_capacity_bytes").set(rocks.block_cache_capacity as f64);
-    gauge!("strata_rocksdb_write_stopped").set(f.write_stopped as f64);
-    counter!("strata_rocksdb_compaction_read_bytes_total").absolute(f.compaction_read_bytes);
-    counter!("strata_rocksdb_compaction_write_bytes_total").absolute(f.compaction_write_bytes);
-    counter!("strata_rocksdb_background_errors_total").absolute(f.background_errors);
-    gauge!("strata_disk_used_bytes").set(storage.disk_used_bytes() as f64);
-    let (free, capacity) = storage.disk_space();
-    gauge!("strata_disk_free_bytes").set(free as f64);
-    gauge!("strata_disk_capacity_bytes").set(capacity as f64);
 }
 
 /// Counters of seconds with fractions, which the recorder's integer counters can't hold.
@@ -188,6 +209,37 @@ fn seconds_counters(shared: &Shared, out: &mut String) {
     out.push_str("# TYPE strata_process_cpu_seconds_total counter\n");
     let _ = writeln!(out, "strata_process_cpu_seconds_total{{mode=\"user\"}} {user}");
     let _ = writeln!(out, "strata_process_cpu_seconds_total{{mode=\"system\"}} {sys}");
+}
+
+/// Per-command and per-error-prefix counters, rendered from the telemetry as they are now:
+/// after CONFIG RESETSTAT they start again from 0, which Prometheus reads as a counter reset
+/// (the recorder's counters only ever go up, so they would sit still until they passed their
+/// old values), and an error prefix dropped by the reset leaves no series behind (so the label
+/// set stays within errorstats' 128 prefixes).
+fn command_counters(shared: &Shared, out: &mut String) {
+    let used = shared.telemetry.commands.used();
+    type Family = (&'static str, &'static str, fn(&StatView) -> u64);
+    let families: [Family; 3] = [
+        ("strata_commands_total", "Calls per command", |c| c.calls),
+        ("strata_commands_failed_total", "Calls per command that replied an error", |c| c.failed),
+        ("strata_commands_rejected_total", "Calls per command refused before running", |c| c.rejected),
+    ];
+    for (name, help, value) in families {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+        for c in &used {
+            let _ = writeln!(out, "{name}{{cmd=\"{}\"}} {}", c.name, value(c));
+        }
+    }
+    let errors = shared.telemetry.errors.counts();
+    out.push_str("# HELP strata_errors_total Error replies by error prefix\n# TYPE strata_errors_total counter\n");
+    for (prefix, count) in errors {
+        let _ = writeln!(out, "strata_errors_total{{prefix=\"{}\"}} {count}", label_value(&prefix));
+    }
+}
+
+/// A label value escaped as the text format wants (error prefixes come from clients).
+fn label_value(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 /// `strata_commands_duration_seconds` per command, from the telemetry's histograms.
@@ -206,8 +258,7 @@ fn command_histograms(shared: &Shared, out: &mut String) {
             let _ = writeln!(out, "strata_commands_duration_seconds_bucket{{cmd=\"{}\",le=\"{le}\"}} {n}", c.name);
         }
         let _ = writeln!(out, "strata_commands_duration_seconds_bucket{{cmd=\"{}\",le=\"+Inf\"}} {total}", c.name);
-        let _ =
-            writeln!(out, "strata_commands_duration_seconds_sum{{cmd=\"{}\"}} {}", c.name, c.duration_ns as f64 / 1e9);
+        let _ = writeln!(out, "strata_commands_duration_seconds_sum{{cmd=\"{}\"}} {}", c.name, h.sum as f64 / 1e9);
         let _ = writeln!(out, "strata_commands_duration_seconds_count{{cmd=\"{}\"}} {total}", c.name);
     }
 }

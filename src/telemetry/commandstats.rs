@@ -8,8 +8,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
-/// One command's counters.
+/// One command's counters, on a cache line of its own (io threads update neighbours).
 #[derive(Default)]
+#[repr(align(64))]
 pub struct CommandStat {
     pub name: &'static str,
     calls: AtomicU64,

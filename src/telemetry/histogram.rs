@@ -46,14 +46,16 @@ pub fn bucket_high(i: usize) -> u64 {
     bucket_low(i + 1) - 1
 }
 
-/// Counts only: the owner keeps the sum it needs (commands keep their total time anyway).
+/// Counts per bucket and the sum of the values recorded (a Prometheus histogram's `_sum` must
+/// cover the same samples as its buckets).
 pub struct Histogram {
     buckets: Box<[AtomicU64]>,
+    sum: AtomicU64,
 }
 
 impl Default for Histogram {
     fn default() -> Self {
-        Histogram { buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect() }
+        Histogram { buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(), sum: AtomicU64::new(0) }
     }
 }
 
@@ -61,21 +63,28 @@ impl Default for Histogram {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Snapshot {
     pub counts: Vec<u64>,
+    /// Sum of the values recorded (ns).
+    pub sum: u64,
 }
 
 impl Histogram {
     pub fn record(&self, ns: u64) {
         self.buckets[bucket_of(ns)].fetch_add(1, Ordering::Relaxed);
+        self.sum.fetch_add(ns, Ordering::Relaxed);
     }
 
     pub fn snapshot(&self) -> Snapshot {
-        Snapshot { counts: self.buckets.iter().map(|b| b.load(Ordering::Relaxed)).collect() }
+        Snapshot {
+            counts: self.buckets.iter().map(|b| b.load(Ordering::Relaxed)).collect(),
+            sum: self.sum.load(Ordering::Relaxed),
+        }
     }
 
     pub fn reset(&self) {
         for b in self.buckets.iter() {
             b.store(0, Ordering::Relaxed);
         }
+        self.sum.store(0, Ordering::Relaxed);
     }
 }
 
