@@ -69,6 +69,24 @@ async fn run(config: Config, set_level: LevelSetter) -> std::process::ExitCode {
         changed = %config.changed_from_default().join(" "),
         "Configuration loaded"
     );
+    // Signals are taken from the start: a SIGTERM while the data directory opens (which can
+    // take long) shuts the server down as soon as it is open (as PID 1 in a container, a
+    // signal without a handler would be ignored).
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+            tracing::warn!("can't install the SIGTERM/SIGINT handlers");
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => tracing::warn!("Received SIGTERM scheduling shutdown..."),
+            _ = int.recv() => tracing::warn!("Received SIGINT scheduling shutdown..."),
+        }
+        let _ = stop_tx.send(true);
+        // Keep the handlers (and the sender) alive: later signals are absorbed, not fatal.
+        std::future::pending::<()>().await
+    });
     let server = match Server::bind(config).await {
         Ok(s) => s,
         Err(e) => {
@@ -91,15 +109,9 @@ async fn run(config: Config, set_level: LevelSetter) -> std::process::ExitCode {
         tracing::info!(%addr, "Serving /metrics, /healthz and /readyz over HTTP");
     }
     tokio::spawn(async move {
-        use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
-            return;
-        };
-        tokio::select! {
-            _ = term.recv() => tracing::warn!("Received SIGTERM scheduling shutdown..."),
-            _ = int.recv() => tracing::warn!("Received SIGINT scheduling shutdown..."),
+        if stop_rx.wait_for(|stop| *stop).await.is_ok() {
+            shared.request_shutdown();
         }
-        shared.request_shutdown();
     });
     server.run().await;
     if !pidfile.is_empty() {

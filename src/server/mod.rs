@@ -68,11 +68,19 @@ impl Server {
         let endpoint = Arc::new(http::Endpoint::default());
         let mut metrics_addr = None;
         if cfg.metrics_port > 0 {
-            let listener = http::bind(&cfg.metrics_bind, cfg.metrics_port).await.map_err(|source| {
-                StartError::MetricsBind { addr: format!("{}:{}", cfg.metrics_bind, cfg.metrics_port), source }
-            })?;
-            metrics_addr = listener.local_addr().ok();
-            tokio::spawn(http::serve(listener, endpoint.clone()));
+            let addr = format!("{}:{}", cfg.metrics_bind, cfg.metrics_port);
+            match http::bind(&cfg.metrics_bind, cfg.metrics_port).await {
+                Ok(listener) => {
+                    metrics_addr = listener.local_addr().ok();
+                    tokio::spawn(http::serve(listener, endpoint.clone()));
+                }
+                // The default endpoint (nobody asked for it) must not keep the database from
+                // starting, e.g. next to a redis_exporter on its port 9121; a configured one must.
+                Err(source) if metrics_endpoint_is_default(&cfg) => {
+                    tracing::warn!(%addr, error = %source, "can't serve /metrics on the default port; continuing without it");
+                }
+                Err(source) => return Err(StartError::MetricsBind { addr, source }),
+            }
         }
         let storage = Storage::open(&storage_options(&cfg), Arc::new(Clock::new()))?;
         crate::commands::server::apply_encoding_limits(&cfg, &storage);
@@ -154,10 +162,18 @@ impl Server {
     }
 }
 
+/// Whether `metrics-port` and `metrics-bind` are both left at their defaults.
+fn metrics_endpoint_is_default(cfg: &Config) -> bool {
+    let default = Config::default();
+    cfg.metrics_port == default.metrics_port && cfg.metrics_bind == default.metrics_bind
+}
+
 /// Samples the counters behind INFO's instantaneous rates every 100 ms, as Redis's cron does.
 async fn sample_rates(shared: Arc<Shared>) {
     use std::sync::atomic::Ordering::Relaxed;
     let mut tick = tokio::time::interval(Duration::from_millis(100));
+    // After a stall, no burst of samples a few µs apart (they would read as 0 or as spikes).
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut stop = shared.shutdown.subscribe();
     loop {
         tokio::select! {

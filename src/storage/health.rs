@@ -40,6 +40,10 @@ pub struct RocksFigures {
 #[derive(Default)]
 pub(super) struct Watch {
     stall_logged_micros: AtomicU64,
+    /// The data directory's bytes and the WAL's, measured by the watcher once a second (a walk
+    /// of the directory has no place on a command's path: INFO and scrapes read these).
+    disk_used: AtomicU64,
+    wal: AtomicU64,
 }
 
 impl Storage {
@@ -72,8 +76,25 @@ impl Storage {
         }
     }
 
-    /// Bytes of the data directory's RocksDB files (SST, blob, WAL and the rest).
+    /// Bytes of the data directory's RocksDB files (SST, blob, WAL and the rest), as measured
+    /// within the last second.
     pub fn disk_used_bytes(&self) -> u64 {
+        self.health.disk_used.load(Ordering::Relaxed)
+    }
+
+    /// Bytes of the write-ahead log files (INFO persistence `aof_current_size`), as measured
+    /// within the last second.
+    pub fn wal_bytes(&self) -> u64 {
+        self.health.wal.load(Ordering::Relaxed)
+    }
+
+    /// Measures the data directory's and the WAL's bytes now.
+    pub(super) fn measure_disk(&self) {
+        self.health.disk_used.store(self.measure_disk_used(), Ordering::Relaxed);
+        self.health.wal.store(self.measure_wal_bytes(), Ordering::Relaxed);
+    }
+
+    fn measure_disk_used(&self) -> u64 {
         fn walk(p: &std::path::Path) -> u64 {
             let Ok(entries) = std::fs::read_dir(p) else { return 0 };
             entries
@@ -101,6 +122,10 @@ pub(super) fn spawn(storage: Weak<Storage>) -> std::thread::JoinHandle<()> {
             let mut long_compaction_logged = false;
             let mut first = true;
             loop {
+                match storage.upgrade() {
+                    Some(s) if !s.is_stopped() => s.measure_disk(),
+                    _ => return,
+                }
                 for _ in 0..10 {
                     std::thread::sleep(Duration::from_millis(100));
                     match storage.upgrade() {
@@ -178,8 +203,7 @@ impl Storage {
         }
     }
 
-    /// Bytes of the write-ahead log files (INFO persistence `aof_current_size`).
-    pub fn wal_bytes(&self) -> u64 {
+    fn measure_wal_bytes(&self) -> u64 {
         let Ok(entries) = std::fs::read_dir(&self.path) else { return 0 };
         entries
             .flatten()

@@ -252,6 +252,7 @@ impl Storage {
         threads.push(sync::spawn(Arc::downgrade(&storage)));
         threads.push(expire::spawn(Arc::downgrade(&storage)));
         threads.push(evict::spawn(Arc::downgrade(&storage)));
+        storage.measure_disk();
         threads.push(health::spawn(Arc::downgrade(&storage)));
         drop(threads);
         Ok(storage)

@@ -6,7 +6,7 @@ pub fn resident_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
         .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
-        .map(|pages| pages * 4096)
+        .map(|pages| pages * rustix::param::page_size() as u64)
         .unwrap_or(0)
 }
 
@@ -16,7 +16,9 @@ pub fn cpu_times() -> (f64, f64) {
     let Some(after) = stat.rsplit(')').next() else { return (0.0, 0.0) };
     let f: Vec<&str> = after.split_whitespace().collect();
     // Fields 14 and 15 of stat (utime, stime), counted after the command name: 11 and 12.
-    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / 100.0;
+    let tick = |i: usize| {
+        f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / rustix::param::clock_ticks_per_second() as f64
+    };
     (tick(11), tick(12))
 }
 
@@ -25,7 +27,9 @@ pub fn thread_cpu_times() -> (f64, f64) {
     let Ok(stat) = std::fs::read_to_string("/proc/thread-self/stat") else { return (0.0, 0.0) };
     let Some(after) = stat.rsplit(')').next() else { return (0.0, 0.0) };
     let f: Vec<&str> = after.split_whitespace().collect();
-    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / 100.0;
+    let tick = |i: usize| {
+        f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / rustix::param::clock_ticks_per_second() as f64
+    };
     (tick(11), tick(12))
 }
 
