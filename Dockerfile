@@ -18,9 +18,8 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 
 # Runtime stage: the binary, tini and the C++ runtime RocksDB links against.
 FROM debian:bookworm-slim
-# tini runs as PID 1 and forwards SIGTERM: the server handles SIGTERM (clean RocksDB close) only
-# once its data directory is open, and a PID 1 without a handler ignores the signal, so without
-# tini a `docker stop` or pod deletion during a long open would wait for SIGKILL.
+# tini runs as PID 1: it forwards SIGTERM to the server (which closes RocksDB cleanly, also
+# when the signal comes while the data directory opens) and reaps children.
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends tini libstdc++6 \

@@ -334,3 +334,56 @@ async fn info_memory_reports_rocksdb_budgets_and_use() {
     assert!(n("rocksdb_memtable_bytes") > 0, "{f:?}");
     assert!(n("rocksdb_block_cache_usage") <= 8 << 20, "{f:?}");
 }
+
+/// Every directive CONFIG GET lists can be given to CONFIG SET (its own value back, or Redis's
+/// "can't set immutable config"), and CONFIG REWRITE writes what was set so that a restart from
+/// the file has the same configuration.
+#[tokio::test]
+async fn every_directive_sets_and_rewrites() {
+    let mut server = TestServer::start_with_config("# empty\n", &[]);
+    if !server.is_strata() {
+        return;
+    }
+    let mut c = server.client().await;
+    let before = config_get(&mut c, &["*"]).await;
+    assert!(before.len() > 40, "{before:?}");
+    let mut mutable = 0;
+    for (name, value) in &before {
+        match call(&mut c, &["CONFIG", "SET", name, value]).await {
+            r if r == ok() => mutable += 1,
+            r => assert_eq!(
+                r,
+                err(&format!(
+                    "ERR CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config"
+                )),
+                "{name} {value:?}"
+            ),
+        }
+    }
+    assert!(mutable > 30, "only {mutable} directives can be set");
+    assert_eq!(config_get(&mut c, &["*"]).await, before, "setting each value back changes nothing");
+
+    for (name, value) in [
+        ("slowlog-log-slower-than", "-1"),
+        ("slowlog-max-len", "7"),
+        ("latency-monitor-threshold", "9"),
+        ("latency-tracking-info-percentiles", "50 99.9"),
+        ("maxmemory-policy", "allkeys-lru"),
+        ("notify-keyspace-events", "KEA"),
+        ("hz", "20"),
+        ("loglevel", "warning"),
+    ] {
+        assert_eq!(call(&mut c, &["CONFIG", "SET", name, value]).await, ok(), "{name}");
+    }
+    let set = config_get(&mut c, &["*"]).await;
+    assert_eq!(call(&mut c, &["CONFIG", "REWRITE"]).await, ok());
+    drop(c);
+    server.restart();
+    let mut c = server.client().await;
+    let mut after = config_get(&mut c, &["*"]).await;
+    let mut set = set;
+    // The harness gives each start a new port.
+    after.remove("port");
+    set.remove("port");
+    assert_eq!(after, set);
+}
