@@ -85,6 +85,11 @@ pub fn all() -> &'static [&'static CommandSpec] {
     })
 }
 
+/// Every name of the table: commands and their subcommands (`client|list`).
+pub fn names() -> impl Iterator<Item = &'static str> {
+    all().iter().flat_map(|c| std::iter::once(c.name).chain(c.subcommands.iter().map(|s| s.name)))
+}
+
 fn index() -> &'static HashMap<&'static [u8], &'static CommandSpec> {
     static INDEX: OnceLock<HashMap<&'static [u8], &'static CommandSpec>> = OnceLock::new();
     INDEX.get_or_init(|| all().iter().map(|c| (c.name.as_bytes(), *c)).collect())

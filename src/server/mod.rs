@@ -111,7 +111,8 @@ impl Server {
             storage.close();
             return Err(StartError::NoListener);
         }
-        let shared = Arc::new(Shared::new(storage, cfg));
+        let telemetry = crate::telemetry::Telemetry::new(crate::commands::names(), &cfg);
+        let shared = Arc::new(Shared::new(storage, cfg, telemetry));
         crate::state::notify::install(&shared);
         // Expiry and eviction cycles report their durations to the latency monitor.
         let weak = Arc::downgrade(&shared);

@@ -125,12 +125,10 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(storage: Arc<Storage>, config: Config) -> Shared {
+    /// `telemetry` is built by the caller, which knows the command table (state sits below
+    /// the command layer).
+    pub fn new(storage: Arc<Storage>, config: Config, telemetry: crate::telemetry::Telemetry) -> Shared {
         let config_file = config.config_file.clone();
-        let names = crate::commands::all()
-            .iter()
-            .flat_map(|c| std::iter::once(c.name).chain(c.subcommands.iter().map(|s| s.name)));
-        let telemetry = crate::telemetry::Telemetry::new(names, &config);
         Shared {
             telemetry,
             accepting: std::sync::atomic::AtomicBool::new(false),

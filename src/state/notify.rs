@@ -198,7 +198,8 @@ mod tests {
         let opts = StorageOptions { dir: dir.to_path_buf(), ..StorageOptions::default() };
         let storage = Storage::open(&opts, Arc::new(crate::clock::Clock::new())).unwrap();
         let config = Config { notify_keyspace_events: NotifyFlags::parse(flags).unwrap(), ..Config::default() };
-        let s = Shared::new(storage, config);
+        let telemetry = crate::telemetry::Telemetry::new(std::iter::empty(), &config);
+        let s = Shared::new(storage, config, telemetry);
         apply_config(&s);
         s
     }

@@ -12,24 +12,22 @@ pub fn resident_bytes() -> u64 {
 
 /// (user, system) CPU seconds of this process.
 pub fn cpu_times() -> (f64, f64) {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return (0.0, 0.0) };
-    let Some(after) = stat.rsplit(')').next() else { return (0.0, 0.0) };
-    let f: Vec<&str> = after.split_whitespace().collect();
-    // Fields 14 and 15 of stat (utime, stime), counted after the command name: 11 and 12.
-    let tick = |i: usize| {
-        f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / rustix::param::clock_ticks_per_second() as f64
-    };
-    (tick(11), tick(12))
+    stat_cpu_times("/proc/self/stat")
 }
 
 /// (user, system) CPU seconds of the calling thread (Redis's `used_cpu_*_main_thread`).
 pub fn thread_cpu_times() -> (f64, f64) {
-    let Ok(stat) = std::fs::read_to_string("/proc/thread-self/stat") else { return (0.0, 0.0) };
+    stat_cpu_times("/proc/thread-self/stat")
+}
+
+/// utime and stime of a /proc `stat` file, in seconds.
+fn stat_cpu_times(path: &str) -> (f64, f64) {
+    let Ok(stat) = std::fs::read_to_string(path) else { return (0.0, 0.0) };
     let Some(after) = stat.rsplit(')').next() else { return (0.0, 0.0) };
     let f: Vec<&str> = after.split_whitespace().collect();
-    let tick = |i: usize| {
-        f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / rustix::param::clock_ticks_per_second() as f64
-    };
+    let per_second = rustix::param::clock_ticks_per_second() as f64;
+    // Fields 14 and 15 of stat (utime, stime), counted after the command name: 11 and 12.
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / per_second;
     (tick(11), tick(12))
 }
 
