@@ -3,6 +3,7 @@
 //! One enum for the whole command layer: `Display` is the reply text without the leading `-`.
 //! Internal failures reply `ERR internal error` and are logged with their detail where they occur.
 
+use crate::storage::backup::SaveError;
 use crate::storage::StoreError;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -57,6 +58,12 @@ pub enum CmdError {
     /// Storage failed; the detail was logged.
     #[error("ERR internal error")]
     Internal,
+    /// SAVE or BGSAVE while a background save runs.
+    #[error("ERR Background save already in progress")]
+    BgsaveInProgress,
+    /// SAVE (or starting BGSAVE) failed: Redis's bare `-ERR`; the detail was logged.
+    #[error("ERR")]
+    SaveFailed,
     /// The command needs disk I/O and was run on the network thread: not a reply, a request to
     /// run it again on a blocking thread (see `server::exec`).
     #[error("ERR internal error (would block)")]
@@ -89,6 +96,15 @@ pub struct BlockOn {
 impl CmdError {
     pub fn err(text: impl Into<String>) -> CmdError {
         CmdError::Err(text.into())
+    }
+}
+
+impl From<SaveError> for CmdError {
+    fn from(e: SaveError) -> CmdError {
+        match e {
+            SaveError::InProgress => CmdError::BgsaveInProgress,
+            SaveError::Failed(_) => CmdError::SaveFailed,
+        }
     }
 }
 

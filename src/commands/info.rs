@@ -131,7 +131,7 @@ fn section(shared: &Shared, name: &str, out: &mut String) {
         "memory" => memory(shared, &cfg, out),
         "persistence" => {
             out.push_str("# Persistence\r\n");
-            let started_unix = (storage.clock.now_ms() / 1000).saturating_sub(uptime);
+            let saves = storage.save_status();
             kv(out, "loading", &0);
             kv(out, "async_loading", &0);
             kv(out, "current_cow_peak", &0);
@@ -140,14 +140,14 @@ fn section(shared: &Shared, name: &str, out: &mut String) {
             kv(out, "current_fork_perc", &"0.00");
             kv(out, "current_save_keys_processed", &0);
             kv(out, "current_save_keys_total", &0);
-            // Every write is in RocksDB's WAL before its reply: nothing waits for a save.
-            kv(out, "rdb_changes_since_last_save", &0);
-            kv(out, "rdb_bgsave_in_progress", &0);
-            kv(out, "rdb_last_save_time", &started_unix);
-            kv(out, "rdb_last_bgsave_status", &"ok");
-            kv(out, "rdb_last_bgsave_time_sec", &-1);
-            kv(out, "rdb_current_bgsave_time_sec", &-1);
-            kv(out, "rdb_saves", &0);
+            // Saves are checkpoints (`storage::backup`); every write is also in the WAL.
+            kv(out, "rdb_changes_since_last_save", &saves.changes_since_last_save);
+            kv(out, "rdb_bgsave_in_progress", &u8::from(saves.bgsave_in_progress));
+            kv(out, "rdb_last_save_time", &saves.last_save_time);
+            kv(out, "rdb_last_bgsave_status", &if saves.last_bgsave_ok { "ok" } else { "err" });
+            kv(out, "rdb_last_bgsave_time_sec", &saves.last_bgsave_time_sec);
+            kv(out, "rdb_current_bgsave_time_sec", &saves.current_bgsave_time_sec);
+            kv(out, "rdb_saves", &saves.saves);
             kv(out, "rdb_last_cow_size", &0);
             kv(out, "rdb_last_load_keys_expired", &0);
             kv(out, "rdb_last_load_keys_loaded", &0);

@@ -1,4 +1,5 @@
-//! Server commands: CONFIG, INFO, TIME, SHUTDOWN, DEBUG, MONITOR.
+//! Server commands: CONFIG, INFO, TIME, SHUTDOWN, DEBUG, MONITOR, and the backups SAVE, BGSAVE
+//! and LASTSAVE (a RocksDB checkpoint at `<dir>/checkpoint`, see `storage::backup`).
 
 use super::introspection::{container, help_reply};
 use super::parse::{int, is};
@@ -38,6 +39,12 @@ pub static COMMANDS: &[CommandSpec] = &[
         "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"),
     cmd!("debug", -2, flags!(ADMIN, NOSCRIPT, LOADING, STALE), 0, 0, 0, acl!(ADMIN, SLOW, DANGEROUS), debug,
         "server", "1.0.0", "A container for debugging commands.", "Depends on subcommand."),
+    cmd!("save", 1, flags!(ADMIN, NOSCRIPT, NO_ASYNC_LOADING, NO_MULTI), 0, 0, 0, acl!(ADMIN, SLOW, DANGEROUS), save,
+        "server", "1.0.0", "Synchronously saves the database(s) to disk.", "O(N) where N is the total number of keys in all databases"),
+    cmd!("bgsave", -1, flags!(ADMIN, NOSCRIPT, NO_ASYNC_LOADING), 0, 0, 0, acl!(ADMIN, SLOW, DANGEROUS), bgsave,
+        "server", "1.0.0", "Asynchronously saves the database(s) to disk.", "O(1)"),
+    cmd!("lastsave", 1, flags!(LOADING, STALE, FAST), 0, 0, 0, acl!(ADMIN, FAST, DANGEROUS), lastsave,
+        "server", "1.0.0", "Returns the Unix timestamp of the last successful save to disk.", "O(1)"),
     cmd!("monitor", 1, flags!(ADMIN, NOSCRIPT, LOADING, STALE), 0, 0, 0, acl!(ADMIN, SLOW, DANGEROUS), monitor,
         "server", "1.0.0", "Listen for all requests received by the server in real time", "O(1)"),
 ];
@@ -86,6 +93,7 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     storage.cache.set_capacity(cfg.hot_cache_size);
     apply_encoding_limits(&cfg, storage);
     apply_eviction(&cfg, storage);
+    storage.saves.set_points(&cfg.save);
     ctx.shared.telemetry.configure(&cfg);
     drop(cfg);
     crate::state::notify::apply_config(ctx.shared);
@@ -137,6 +145,7 @@ fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
     ctx.shared.telemetry.reset_stats();
     ctx.shared.storage.stats.expired_keys.store(0, Ordering::Relaxed);
     ctx.shared.storage.evict.evicted_keys.store(0, Ordering::Relaxed);
+    ctx.shared.storage.saves.reset_stats();
     Ok(Reply::Ok)
 }
 
@@ -164,6 +173,35 @@ fn config_help(_ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
         "HELP",
         "    Print this help.",
     ]))
+}
+
+/// SAVE: a checkpoint now; the command waits for it (as Redis's SAVE blocks). Strata's
+/// checkpoint hard-links the SST files, so this takes about one memtable flush.
+fn save(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
+    ctx.shared.storage.save()?;
+    Ok(Reply::Ok)
+}
+
+/// BGSAVE [SCHEDULE]: a checkpoint on a background thread. Strata has no other background
+/// child (AOF rewrite) for SCHEDULE to wait for, so SCHEDULE starts one at once like BGSAVE,
+/// and a save already running is an error either way, as in Redis. Inside EXEC Redis replies
+/// "scheduled" (it starts the save after the transaction); the save starts here at once.
+fn bgsave(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
+    match &args[1..] {
+        [] => {}
+        [a] if is(a, "SCHEDULE") => {}
+        _ => return Err(CmdError::Syntax),
+    }
+    ctx.shared.storage.bgsave()?;
+    if super::nested() {
+        return Ok(Reply::Simple("Background saving scheduled"));
+    }
+    Ok(Reply::Simple("Background saving started"))
+}
+
+/// LASTSAVE: the Unix time of the last successful save (the start time before any).
+fn lastsave(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
+    Ok(Reply::Int(ctx.shared.storage.saves.last_save_time() as i64))
 }
 
 fn time(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {

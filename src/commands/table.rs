@@ -29,11 +29,13 @@ bitflags::bitflags! {
         const ALLOW_BUSY = 1 << 15;
         /// Keys are not (all) at fixed positions: COMMAND GETKEYS parses them.
         const MOVABLEKEYS = 1 << 16;
+        /// Refused while a replica loads a data set asynchronously (Redis's flag; reported).
+        const NO_ASYNC_LOADING = 1 << 17;
     }
 }
 
 impl Flags {
-    pub const NAMES: [(Flags, &'static str); 17] = [
+    pub const NAMES: [(Flags, &'static str); 18] = [
         (Flags::WRITE, "write"),
         (Flags::READONLY, "readonly"),
         (Flags::DENYOOM, "denyoom"),
@@ -48,6 +50,7 @@ impl Flags {
         (Flags::FAST, "fast"),
         (Flags::NO_AUTH, "no_auth"),
         (Flags::MAY_REPLICATE, "may_replicate"),
+        (Flags::NO_ASYNC_LOADING, "no_async_loading"),
         (Flags::NO_MULTI, "no_multi"),
         (Flags::ALLOW_BUSY, "allow_busy"),
         (Flags::MOVABLEKEYS, "movablekeys"),

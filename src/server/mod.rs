@@ -85,6 +85,7 @@ impl Server {
         let storage = Storage::open(&storage_options(&cfg), Arc::new(Clock::new()))?;
         crate::commands::server::apply_encoding_limits(&cfg, &storage);
         crate::commands::server::apply_eviction(&cfg, &storage);
+        storage.saves.set_points(&cfg.save);
         let mut listeners = Vec::new();
         let mut port = cfg.port;
         for addr in &cfg.bind {

@@ -409,6 +409,9 @@ fn write_ops(store: &Storage, ops: &[Op], deltas: &[Delta], resets: &[u8]) -> Re
         store.add_counters(pdb, &values);
     }
     tier::note_write_seq(store.note_written());
+    // `rdb_changes_since_last_save`: the records of keys written (metadata, members, entries).
+    let changes = ops.iter().filter(|op| matches!(op.cf, cf::METADATA | cf::SUBKEYS | cf::STREAM)).count();
+    store.saves.note_changes(changes as u64);
     Ok(())
 }
 

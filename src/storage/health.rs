@@ -134,6 +134,7 @@ pub(super) fn spawn(storage: Weak<Storage>) -> std::thread::JoinHandle<()> {
                     }
                 }
                 let Some(s) = storage.upgrade() else { return };
+                s.auto_save();
                 let now = s.rocks_figures();
                 if first {
                     first = false;

@@ -7,6 +7,7 @@
 
 pub mod access;
 mod accounting;
+pub mod backup;
 pub mod batch;
 pub mod cache;
 pub mod cf;
@@ -172,6 +173,8 @@ pub struct Storage {
     statistics: rocksdb::Options,
     /// What the health watcher remembers (`health`).
     health: health::Watch,
+    /// SAVE/BGSAVE state and the changes since the last save (`backup`).
+    pub saves: backup::Saves,
 }
 
 /// The logical→physical database map, held for the duration of one command so that SWAPDB,
@@ -211,6 +214,7 @@ impl Storage {
         let db = DB::open_cf_descriptors(&db_opts, &db_path, cfs)
             .map_err(|e| OpenError::Rocks { path: db_path.clone(), message: e.into_string() })?;
         let (reclaim, reclaim_rx) = reclaim::Reclaimer::new();
+        let clock_now_unix = clock.now_ms() / 1000;
         let storage = Storage {
             access: access::AccessTable::new(access::SLOTS, clock.clone()),
             db,
@@ -242,6 +246,7 @@ impl Storage {
             memory,
             statistics: db_opts,
             health: Default::default(),
+            saves: backup::Saves::new(clock_now_unix),
         };
         storage.load_state().map_err(|e| OpenError::Rocks { path: storage.path.clone(), message: e.to_string() })?;
         storage.tune_scans();
@@ -300,6 +305,10 @@ impl Storage {
     pub fn close(&self) {
         if self.stopped.swap(true, Ordering::SeqCst) {
             return;
+        }
+        // A background save finishes first (a checkpoint takes moments; none starts now).
+        while self.saves.running() {
+            std::thread::sleep(std::time::Duration::from_millis(10));
         }
         self.sync.wake_all();
         let threads: Vec<_> = self.threads.lock().drain(..).collect();

@@ -577,3 +577,62 @@ fn memtable_budget_zero_means_no_common_limit() {
     assert!(usage.memtable_bytes > 0);
     assert_eq!(get(&s, 0, "k").as_deref(), Some(&b"v"[..]));
 }
+
+#[test]
+fn a_checkpoint_is_a_data_directory_as_of_the_save() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path());
+    set(&s, 0, "kept", "1", ExpireUpdate::Clear);
+    set(&s, 2, "other-db", "2", ExpireUpdate::Clear);
+    assert_eq!(s.save_status().changes_since_last_save, 2);
+    s.save().unwrap();
+    assert_eq!(s.save_status().changes_since_last_save, 0);
+    assert_eq!(s.save_status().saves, 1);
+    set(&s, 0, "later", "3", ExpireUpdate::Clear);
+    assert_eq!(s.save_status().changes_since_last_save, 1);
+    let cp = s.checkpoint_path();
+    assert_eq!(cp, dir.path().join(backup::CHECKPOINT_DIR));
+    assert!(cp.join(manifest::FILE_NAME).is_file());
+    assert!(cp.join("db").join("CURRENT").is_file());
+    // A second save replaces the first whole, and leaves no temporary names behind.
+    s.save().unwrap();
+    assert!(!dir.path().join("checkpoint.tmp").exists() && !dir.path().join("checkpoint.old").exists());
+    set(&s, 0, "after-second", "4", ExpireUpdate::Clear);
+    s.close();
+    drop(s);
+    let restored = open(&cp);
+    assert_eq!(get(&restored, 0, "kept").as_deref(), Some(&b"1"[..]));
+    assert_eq!(get(&restored, 2, "other-db").as_deref(), Some(&b"2"[..]));
+    assert_eq!(get(&restored, 0, "later").as_deref(), Some(&b"3"[..]));
+    assert_eq!(get(&restored, 0, "after-second"), None);
+    assert_eq!((restored.key_count(0), restored.key_count(2)), (2, 1));
+}
+
+#[test]
+fn a_save_refuses_a_file_where_the_checkpoint_goes_and_one_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path());
+    std::fs::write(dir.path().join(backup::CHECKPOINT_DIR), b"not a directory").unwrap();
+    let before = s.saves.last_save_time();
+    assert!(matches!(s.save(), Err(backup::SaveError::Failed(_))));
+    assert_eq!(s.saves.last_save_time(), before);
+    // A checkpoint target that exists is refused, and the data directory is unharmed.
+    assert!(matches!(s.checkpoint(dir.path()), Err(backup::SaveError::Failed(_))));
+    s.bgsave().unwrap();
+    while s.saves.running() {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(!s.save_status().last_bgsave_ok);
+    assert!(!s.save_status().bgsave_in_progress);
+    std::fs::remove_file(dir.path().join(backup::CHECKPOINT_DIR)).unwrap();
+    s.bgsave().unwrap();
+    // The slot is held until the background save ends.
+    let second = s.save();
+    while s.saves.running() {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(matches!(second, Ok(()) | Err(backup::SaveError::InProgress)));
+    assert!(s.save_status().last_bgsave_ok);
+    assert_eq!(s.save_status().saves, 4 - u64::from(second.is_err()));
+    assert!(dir.path().join(backup::CHECKPOINT_DIR).join("db").join("CURRENT").is_file());
+}
