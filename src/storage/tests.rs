@@ -636,3 +636,24 @@ fn a_save_refuses_a_file_where_the_checkpoint_goes_and_one_at_a_time() {
     assert_eq!(s.save_status().saves, 4 - u64::from(second.is_err()));
     assert!(dir.path().join(backup::CHECKPOINT_DIR).join("db").join("CURRENT").is_file());
 }
+
+#[test]
+fn a_save_point_reached_starts_a_background_save() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path());
+    s.saves.set_points("60 2 3600 1");
+    set(&s, 0, "a", "1", ExpireUpdate::Clear);
+    s.auto_save();
+    assert_eq!(s.save_status().saves, 0, "no point reached yet");
+    s.clock.advance(61_000);
+    s.auto_save();
+    assert_eq!(s.save_status().saves, 0, "60 seconds passed but 1 change < 2");
+    set(&s, 0, "b", "2", ExpireUpdate::Clear);
+    s.auto_save();
+    while s.saves.running() {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(s.save_status().saves, 1);
+    assert_eq!(s.save_status().changes_since_last_save, 0);
+    assert!(s.checkpoint_path().join("db").join("CURRENT").is_file());
+}
