@@ -226,7 +226,7 @@ pub struct Config {
     pub databases: u32,
     /// Password required by AUTH; empty for none.
     pub requirepass: String,
-    /// Redis's RDB save points (`save`), kept for CONFIG GET/SET compatibility.
+    /// Redis's save points (`save`): "<seconds> <changes>" pairs that start a BGSAVE.
     pub save: String,
     /// WAL sync policy.
     pub appendfsync: AppendFsync,

@@ -113,8 +113,8 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     directive!("requirepass", Kind::Str, RUNTIME, text requirepass),
     // Persistence.
     Directive {
-        // Redis's RDB save points: accepted and reported (tools such as redis-benchmark read
-        // them), with Redis's validation; Strata persists every write through RocksDB's WAL.
+        // Redis's save points, with Redis's validation: they start BGSAVE (a checkpoint,
+        // `storage::backup`); every write is persisted through RocksDB's WAL regardless.
         name: "save",
         kind: Kind::Str,
         mutable: RUNTIME,
