@@ -18,7 +18,7 @@ mod harness;
 mod model;
 
 use std::io::Write as _;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::*;
 use harness::{Config, Totals};
@@ -166,14 +166,22 @@ fn crash_during_flushall() {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut s = TestServer::start_with(&["--appendfsync", "everysec"]);
     let mut totals = FlushTotals::default();
-    for round in 0..cycles().max(4) {
+    // How long an acknowledged FLUSHALL of this data set takes: the kills land within twice that.
+    let took = {
+        let mut c = s.sync_client();
+        load(&mut c, 0);
+        let start = Instant::now();
+        assert_eq!(call_sync(&mut c, &["FLUSHALL"]), ok());
+        start.elapsed()
+    };
+    let window = (2 * took.as_micros() as u64).max(1000);
+    for round in 1..=cycles().max(4) {
         let mut c = s.sync_client();
         load(&mut c, round);
         assert_eq!(held(&mut c), (FLUSH_KEYS, FLUSH_KEYS + 1, FLUSH_FIELDS), "round {round}: after loading");
         let mut raw = s.raw();
         raw.send(&resp(&["FLUSHALL"]));
-        // Up to a few ms: FLUSHALL is a handful of range deletes, so it is often still in flight.
-        std::thread::sleep(Duration::from_micros(rng.random_range(0..3000)));
+        std::thread::sleep(Duration::from_micros(rng.random_range(0..window)));
         s.kill9();
         let acked = raw.read_until_closed().starts_with(b"+OK");
         s.start_again();
@@ -196,5 +204,45 @@ fn crash_during_flushall() {
         assert_eq!(call_sync(&mut c, &["HGET", "big", "f0"]), bulk(format!("{round}:0")));
         totals.unacknowledged_whole += 1;
     }
-    report(&format!("flushall seed={seed}"), &totals);
+    report(&format!("flushall seed={seed} flushall_took={took:?}"), &totals);
+}
+
+/// The checks can fail: a write missing from the server, or a transaction found in part, is
+/// reported (so a passing run means something).
+#[test]
+fn checker_detects_lost_and_partial_writes() {
+    use harness::{check, Outcome, Writer};
+    use model::{Form, Op, Write};
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    if target_is_redis() {
+        return;
+    }
+    let s = TestServer::start();
+    let mut c = s.sync_client();
+    let mut w = Writer::new(0, false);
+    let set = Write::Set("w0:s0".into(), "v".into());
+    assert_eq!(call_sync(&mut c, &set.args()), ok());
+    set.apply(&mut w.state);
+    assert_eq!(check(&mut c, &mut w, None, "sound").0, Outcome::None);
+
+    // Acknowledged (in the model) but not on the server.
+    Write::HSet("w0:h1".into(), "f".into(), "v".into()).apply(&mut w.state);
+    let lost = catch_unwind(AssertUnwindSafe(|| check(&mut c, &mut w, None, "lost")));
+    assert!(lost.is_err(), "a lost write went unnoticed");
+
+    // The first of a transaction's two writes on the server, the other not.
+    let mut w = Writer::new(0, false);
+    set.apply(&mut w.state);
+    let a = Write::Set("w0:a0".into(), "seq:1".into());
+    let b = Write::Set("w0:a1".into(), "seq:1".into());
+    assert_eq!(call_sync(&mut c, &a.args()), ok());
+    let tx = Op { form: Form::Multi, writes: vec![a, b] };
+    let partial = catch_unwind(AssertUnwindSafe(|| check(&mut c, &mut w, Some(&tx), "partial")));
+    assert!(partial.is_err(), "a partial transaction went unnoticed");
+
+    // Whole: accepted as applied, and adopted by the model.
+    let Write::Set(k, v) = &tx.writes[1] else { unreachable!() };
+    assert_eq!(call_sync(&mut c, &["SET", k, v]), ok());
+    assert_eq!(check(&mut c, &mut w, Some(&tx), "whole").0, Outcome::After);
+    assert_eq!(check(&mut c, &mut w, None, "adopted").0, Outcome::None);
 }
