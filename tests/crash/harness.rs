@@ -260,7 +260,9 @@ fn read_key(con: &mut redis::Connection, key: &str) -> Option<Entry> {
     let data = match call_sync(con, &["TYPE", key]).text().as_str() {
         "none" => return None,
         "string" => match call_sync(con, &["GET", key]) {
-            Reply::Bulk(b) => Data::Str(b),
+            Reply::Bulk(b) => {
+                Data::Str(String::from_utf8(b).unwrap_or_else(|e| format!("<not UTF-8: {:?}>", e.as_bytes())))
+            }
             other => panic!("GET {key}: {other:?}"),
         },
         "hash" => {
@@ -318,24 +320,31 @@ fn show(e: &Option<Entry>) -> String {
 }
 
 /// Reads every key of `w` and compares it with the model; adopts the in-flight operation when
-/// the server has applied it. Panics on any difference the in-flight operation can't explain.
-pub fn check(con: &mut redis::Connection, w: &mut Writer, in_flight: Option<&Op>, ctx: &str) -> (Outcome, u64) {
+/// the server has applied it. Any difference the in-flight operation can't explain is an error
+/// naming the key, what the model expects and what the server holds.
+pub fn check(
+    con: &mut redis::Connection,
+    w: &mut Writer,
+    in_flight: Option<&Op>,
+    ctx: &str,
+) -> Result<(Outcome, u64), String> {
     let universe = w.universe();
     let actual: BTreeMap<&str, Option<Entry>> = universe.iter().map(|k| (k.as_str(), read_key(con, k))).collect();
     let touched = in_flight.map(Op::keys).unwrap_or_default();
     for (k, got) in &actual {
         if !touched.contains(k) {
             let want = w.state.get(*k).cloned();
-            assert!(
-                *got == want,
-                "{ctx}: writer {} key {k} lost an acknowledged write\n  expected {}\n  found    {}\n  in flight: {in_flight:?}",
-                w.id,
-                show(&want),
-                show(got)
-            );
+            if *got != want {
+                return Err(format!(
+                    "{ctx}: writer {} key {k} lost an acknowledged write\n  expected {}\n  found    {}\n  in flight: {in_flight:?}",
+                    w.id,
+                    show(&want),
+                    show(got)
+                ));
+            }
         }
     }
-    let Some(op) = in_flight else { return (Outcome::None, universe.len() as u64) };
+    let Some(op) = in_flight else { return Ok((Outcome::None, universe.len() as u64)) };
     let mut after = w.state.clone();
     op.apply(&mut after);
     let matches = |st: &State| touched.iter().all(|k| actual[k] == st.get(*k).cloned());
@@ -355,18 +364,18 @@ pub fn check(con: &mut redis::Connection, w: &mut Writer, in_flight: Option<&Op>
                     )
                 })
                 .collect();
-            panic!(
+            return Err(format!(
                 "{ctx}: writer {}: the operation in flight is neither absent nor whole ({:?}):\n{}\n  {op:?}",
                 w.id,
                 op.form,
                 detail.join("\n")
-            );
+            ));
         }
     };
     if outcome == Outcome::After {
         w.state = after;
     }
-    (outcome, universe.len() as u64)
+    Ok((outcome, universe.len() as u64))
 }
 
 /// One crash run's settings.
@@ -460,7 +469,7 @@ pub fn run(cfg: &Config) -> Totals {
         let mut con = s.sync_client();
         let ctx = format!("appendfsync {} cycle {cycle} (seed {})", cfg.appendfsync, cfg.seed);
         for (w, r) in writers.iter_mut().zip(&runs) {
-            let (outcome, keys) = check(&mut con, w, r.in_flight.as_ref(), &ctx);
+            let (outcome, keys) = check(&mut con, w, r.in_flight.as_ref(), &ctx).unwrap_or_else(|e| panic!("{e}"));
             totals.keys_checked += keys;
             totals.acked_ops += r.acked_ops;
             totals.acked_writes += r.acked_writes;

@@ -13,7 +13,7 @@ pub const STREAM_MAXLEN: usize = 40;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Data {
-    Str(Vec<u8>),
+    Str(String),
     Hash(BTreeMap<String, String>),
     List(Vec<String>),
     Set(BTreeSet<String>),
@@ -104,21 +104,21 @@ impl Write {
         let fresh = |d: Data| Entry { data: d, ttl: false };
         match self {
             Write::Set(_, v) => {
-                st.insert(key, fresh(Data::Str(v.clone().into_bytes())));
+                st.insert(key, fresh(Data::Str(v.clone())));
             }
             Write::Append(_, v) => match st.get_mut(&key) {
-                Some(Entry { data: Data::Str(s), .. }) => s.extend_from_slice(v.as_bytes()),
+                Some(Entry { data: Data::Str(s), .. }) => s.push_str(v),
                 _ => {
-                    st.insert(key, fresh(Data::Str(v.clone().into_bytes())));
+                    st.insert(key, fresh(Data::Str(v.clone())));
                 }
             },
             Write::IncrBy(_, n) => match st.get_mut(&key) {
                 Some(Entry { data: Data::Str(s), .. }) => {
-                    let old: i64 = std::str::from_utf8(s).ok().and_then(|t| t.parse().ok()).expect("integer in model");
-                    *s = (old + n).to_string().into_bytes();
+                    let old: i64 = s.parse().expect("integer in model");
+                    *s = (old + n).to_string();
                 }
                 _ => {
-                    st.insert(key, fresh(Data::Str(n.to_string().into_bytes())));
+                    st.insert(key, fresh(Data::Str(n.to_string())));
                 }
             },
             Write::HSet(_, f, v) => {
