@@ -114,6 +114,8 @@ impl From<StoreError> for CmdError {
             StoreError::WouldBlock => CmdError::WouldBlock,
             StoreError::WrongType => CmdError::WrongType,
             StoreError::Corrupt(_) | StoreError::Rocks(_) => CmdError::Internal,
+            // Redis's reply while its AOF can't be written (`writeCommandsDeniedByDiskError`).
+            StoreError::DiskWrite(cause) => CmdError::Raw(format!("MISCONF Errors writing to the AOF file: {cause}")),
         }
     }
 }

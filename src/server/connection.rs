@@ -209,14 +209,18 @@ impl Conn {
                 session.handle.pubsub.drain_into(output);
             }
             if session.close_after_reply {
-                self.wait_synced(synced, wait_seq).await;
+                if !self.wait_synced(synced, wait_seq).await {
+                    output.clear();
+                }
                 return Outcome::Close;
             }
             if session.authenticated != was_authed {
                 limits = self.limits();
             }
             if output.len() >= FLUSH_THRESHOLD {
-                self.wait_synced(synced, wait_seq).await;
+                if !self.wait_synced(synced, wait_seq).await {
+                    return self.not_durable(output);
+                }
                 wait_seq = 0;
                 if !self.flush(output).await {
                     return Outcome::Close;
@@ -239,7 +243,9 @@ impl Conn {
                 output.extend_from_slice(msg.as_bytes());
                 output.extend_from_slice(b"\r\n");
             }
-            self.wait_synced(synced, wait_seq).await;
+            if !self.wait_synced(synced, wait_seq).await {
+                return self.not_durable(output);
+            }
             return Outcome::Close;
         }
         if wait_seq > 0 {
@@ -247,8 +253,18 @@ impl Conn {
             // the same WAL write as ours (what Redis's event loop gets from beforeSleep).
             tokio::task::yield_now().await;
         }
-        self.wait_synced(synced, wait_seq).await;
+        if !self.wait_synced(synced, wait_seq).await {
+            return self.not_durable(output);
+        }
         Outcome::Continue
+    }
+
+    /// The batch's writes could not be made durable (the WAL can't be written): its replies
+    /// are dropped and the connection closed, so no client takes them as acknowledged (Redis
+    /// exits in this case under `appendfsync always`); later writes are refused with MISCONF.
+    fn not_durable(&self, output: &mut BytesMut) -> Outcome {
+        output.clear();
+        Outcome::Close
     }
 
     /// Runs consecutive key commands under one pipeline write: their keys locked at once, their
@@ -285,8 +301,9 @@ impl Conn {
         if let Err(e) = write.commit() {
             tracing::error!(error = %e, "pipeline write failed");
             notify::defer_discard();
+            let text = CmdError::from(e).to_string();
             for r in &mut replies {
-                *r = error_reply(&shared, "ERR internal error".into());
+                *r = error_reply(&shared, text.clone());
             }
         } else {
             notify::defer_flush(&shared);
@@ -295,9 +312,16 @@ impl Conn {
     }
 
     /// Makes the batch's writes durable as `appendfsync` requires before its replies go out.
-    async fn wait_synced(&self, synced: &mut tokio::sync::watch::Receiver<u64>, seq: u64) {
-        if let Some(wait) = self.shared.storage.make_durable(seq) {
-            let _ = synced.wait_for(|s| *s >= wait).await;
+    /// False when they can't be (the WAL can't be written): the replies must not go out.
+    async fn wait_synced(&self, synced: &mut tokio::sync::watch::Receiver<u64>, seq: u64) -> bool {
+        let storage = &self.shared.storage;
+        match storage.make_durable(seq) {
+            Ok(None) => true,
+            Ok(Some(wait)) => {
+                let _ = synced.wait_for(|s| *s >= wait || storage.wal_broken()).await;
+                !storage.wal_broken()
+            }
+            Err(_) => false,
         }
     }
 

@@ -62,12 +62,31 @@ pub enum StoreError {
     /// RocksDB reported an error.
     #[error("rocksdb: {0}")]
     Rocks(String),
+    /// Writing to the disk failed (a full disk, an I/O error): the detail, as RocksDB words it.
+    #[error("disk write failed: {0}")]
+    DiskWrite(String),
 }
 
 impl From<rocksdb::Error> for StoreError {
     fn from(e: rocksdb::Error) -> StoreError {
         if e.kind() == rocksdb::ErrorKind::Incomplete {
             StoreError::WouldBlock
+        } else if e.kind() == rocksdb::ErrorKind::IOError {
+            tracing::error!(error = %e, "rocksdb I/O error");
+            let text = e.into_string();
+            // "IO error: No space left on device: While appending to file: ...": the cause.
+            let detail = text.strip_prefix("IO error: ").unwrap_or(&text);
+            let cause = detail.split(": ").next().unwrap_or(detail);
+            // After a failed append, RocksDB's WAL writer answers "Seen error. Skip writing
+            // buffer." to every write: report the failure that broke it instead.
+            static LAST_CAUSE: parking_lot::Mutex<String> = parking_lot::Mutex::new(String::new());
+            let mut last = LAST_CAUSE.lock();
+            if cause.starts_with("Seen error") && !last.is_empty() {
+                StoreError::DiskWrite(last.clone())
+            } else {
+                cause.clone_into(&mut last);
+                StoreError::DiskWrite(cause.to_owned())
+            }
         } else {
             tracing::error!(error = %e, "rocksdb error");
             StoreError::Rocks(e.into_string())
@@ -569,18 +588,27 @@ impl Storage {
     /// pipeline, and of other clients meanwhile, reach the OS with one `write`. Under
     /// `appendfsync always` returns the number to wait for in `synced_watch` (the group sync
     /// thread flushes and fsyncs); otherwise flushes here, unless another thread already has.
-    pub fn make_durable(&self, seq: u64) -> Option<u64> {
+    ///
+    /// `Err` when the WAL could not be written: the write is not durable, and its reply must
+    /// not say it is (the caller closes the connection instead of replying).
+    pub fn make_durable(&self, seq: u64) -> Result<Option<u64>, StoreError> {
         if seq == 0 {
-            return None;
+            return Ok(None);
+        }
+        if self.sync.is_broken() {
+            return Err(StoreError::DiskWrite("the write-ahead log can't be written".into()));
         }
         if self.fsync_policy() == FsyncPolicy::Always {
             self.sync.request();
-            return Some(seq);
+            return Ok(Some(seq));
         }
-        if let Err(e) = self.sync.flush_upto(&self.db, seq) {
-            tracing::error!(error = %e, "WAL write failed");
-        }
-        None
+        self.sync.flush_upto(&self.db, seq)?;
+        Ok(None)
+    }
+
+    /// Whether writing the WAL has failed since the server started (see `make_durable`).
+    pub fn wal_broken(&self) -> bool {
+        self.sync.is_broken()
     }
 
     /// An integer property of a column family (e.g. `rocksdb.estimate-num-keys`).

@@ -6,7 +6,7 @@
 
 use super::{FsyncPolicy, Storage};
 use parking_lot::{Condvar, Mutex};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Weak;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -18,6 +18,9 @@ pub(crate) struct SyncGroup {
     pending: Mutex<bool>,
     wake: Condvar,
     synced: watch::Sender<u64>,
+    /// Writing or syncing the WAL failed (a full disk, an I/O error): what was written since
+    /// can't be made durable, so no reply waiting for it may say it was.
+    broken: AtomicBool,
 }
 
 impl Default for SyncGroup {
@@ -28,6 +31,7 @@ impl Default for SyncGroup {
             pending: Mutex::new(false),
             wake: Condvar::new(),
             synced: watch::Sender::new(0),
+            broken: AtomicBool::new(false),
         }
     }
 }
@@ -38,13 +42,32 @@ impl SyncGroup {
         self.written.fetch_add(1, Ordering::AcqRel) + 1
     }
 
+    /// Whether a WAL write or sync has failed (replies waiting for durability must not go out).
+    pub(crate) fn is_broken(&self) -> bool {
+        self.broken.load(Ordering::Acquire)
+    }
+
+    /// Notes a failed WAL write or sync and wakes everyone waiting for a sync.
+    pub(crate) fn mark_broken(&self) {
+        if !self.broken.swap(true, Ordering::AcqRel) {
+            tracing::error!(
+                "WAL write failed: replies that wait for it get errors and writes are refused; \
+                 free disk space and restart the server (no acknowledged write is lost)"
+            );
+        }
+        self.synced.send_modify(|_| {});
+    }
+
     /// Writes RocksDB's WAL buffer to the OS unless write `seq` is there already.
     pub(crate) fn flush_upto(&self, db: &rocksdb::DB, seq: u64) -> Result<(), rocksdb::Error> {
         if self.flushed.load(Ordering::Acquire) >= seq {
             return Ok(());
         }
         let target = self.written.load(Ordering::Acquire);
-        db.flush_wal(false)?;
+        if let Err(e) = db.flush_wal(false) {
+            self.mark_broken();
+            return Err(e);
+        }
         self.flushed.fetch_max(target, Ordering::AcqRel);
         Ok(())
     }
@@ -115,9 +138,12 @@ fn run(weak: Weak<Storage>) {
                 last_everysec = Instant::now();
             }
             Err(e) => {
-                tracing::error!(error = %e, "WAL sync failed; will retry");
+                if !group.is_broken() {
+                    tracing::error!(error = %e, "WAL sync failed");
+                }
+                group.mark_broken();
                 drop(storage);
-                std::thread::sleep(Duration::from_millis(100));
+                std::thread::sleep(Duration::from_secs(1));
             }
         }
     }
