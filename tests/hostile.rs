@@ -33,7 +33,7 @@ fn still_serves(s: &TestServer) {
 }
 
 fn strs(items: &[&str]) -> Reply {
-    Reply::Array(items.iter().map(|s| bulk(s)).collect())
+    Reply::Array(items.iter().map(bulk).collect())
 }
 
 #[test]
