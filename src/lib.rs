@@ -11,6 +11,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod fuzzing;
 pub mod glob;
 pub mod numeric;
 pub mod reply;

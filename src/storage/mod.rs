@@ -12,6 +12,8 @@ pub mod batch;
 pub mod cache;
 pub mod cf;
 pub mod encoding;
+#[cfg(test)]
+mod encoding_props;
 pub mod events;
 pub mod evict;
 pub mod expire;
