@@ -103,11 +103,26 @@ const NOT_FUZZED: &[&str] = &[
 /// At most this many commands of one input are run.
 const MAX_COMMANDS: usize = 32;
 
+/// The process's fuzzing data directory.
+fn data_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("strata-fuzz-{}", std::process::id()))
+}
+
+/// Closes the fuzzing storage's files and removes its directory: call once at the end of a
+/// process that ran [`dispatcher`] (a test; libFuzzer processes leave it to the OS's tmp).
+pub fn remove_data_dir() {
+    if let Some(shared) = SHARED.get() {
+        shared.storage.close();
+    }
+    let _ = std::fs::remove_dir_all(data_dir());
+}
+
+static SHARED: OnceLock<Shared> = OnceLock::new();
+
 /// The process's fuzzing server state: one storage in a fresh temporary directory.
 fn shared() -> &'static Shared {
-    static SHARED: OnceLock<Shared> = OnceLock::new();
     SHARED.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("strata-fuzz-{}", std::process::id()));
+        let dir = data_dir();
         let _ = std::fs::remove_dir_all(&dir);
         let opts = StorageOptions { dir, ..StorageOptions::default() };
         #[allow(clippy::expect_used)] // start-up of the fuzzing process: nothing to fuzz without it

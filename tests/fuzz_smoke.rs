@@ -245,6 +245,14 @@ fn resp_parser_smoke() {
 
 #[test]
 fn dispatcher_smoke() {
+    // The fuzzing storage's directory goes when the test ends, passed or not.
+    struct RemoveDataDir;
+    impl Drop for RemoveDataDir {
+        fn drop(&mut self) {
+            strata::fuzzing::remove_data_dir();
+        }
+    }
+    let _cleanup = RemoveDataDir;
     // The commands really run, against a real storage.
     let results =
         strata::fuzzing::run_commands(b"DEL fuzz:check\nRPUSH fuzz:check a b\nLRANGE fuzz:check 0 -1\nNOSUCH x\n");
