@@ -105,6 +105,9 @@ async fn run(config: Config, set_level: LevelSetter) -> std::process::ExitCode {
     for addr in server.local_addrs() {
         tracing::info!(%addr, "Ready to accept connections tcp");
     }
+    for addr in server.tls_addrs() {
+        tracing::info!(%addr, "Ready to accept connections tls");
+    }
     if let Some(addr) = server.metrics_addr() {
         tracing::info!(%addr, "Serving /metrics, /healthz and /readyz over HTTP");
     }

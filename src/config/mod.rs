@@ -102,6 +102,19 @@ config_enum! {
 }
 
 config_enum! {
+    /// Whether TLS clients must present a certificate signed by `tls-ca-cert-file`
+    /// (`tls-auth-clients`), as in Redis.
+    TlsAuthClients {
+        /// A client certificate is required.
+        Yes => "yes",
+        /// A client certificate is optional, and verified when given.
+        Optional => "optional",
+        /// No client certificate is asked for.
+        No => "no",
+    }
+}
+
+config_enum! {
     /// RocksDB block compression (`rocksdb-compression`).
     Compression {
         No => "no",
@@ -218,8 +231,19 @@ pub const DEFAULT_ROCKSDB_COMPRESSION: Compression = Compression::Lz4;
 pub struct Config {
     /// Addresses to listen on.
     pub bind: Vec<String>,
-    /// TCP port; 0 lets the OS pick a free port (in Redis 0 disables TCP).
+    /// TCP port; 0 lets the OS pick a free port (in Redis 0 disables TCP), or, when `tls-port`
+    /// is set, disables plain TCP as in Redis.
     pub port: u16,
+    /// TLS port; 0 = no TLS listener. With `port 0` and a TLS port, only TLS is served.
+    pub tls_port: u16,
+    /// Server certificate chain (PEM).
+    pub tls_cert_file: String,
+    /// Server private key (PEM).
+    pub tls_key_file: String,
+    /// CA certificates (PEM) that client certificates are verified against.
+    pub tls_ca_cert_file: String,
+    /// Whether TLS clients must present a certificate.
+    pub tls_auth_clients: TlsAuthClients,
     /// Data directory.
     pub dir: PathBuf,
     /// Number of logical databases (1..=256).
@@ -324,6 +348,11 @@ impl Default for Config {
         Config {
             bind: DEFAULT_BIND.iter().map(|s| (*s).to_owned()).collect(),
             port: DEFAULT_PORT,
+            tls_port: 0,
+            tls_cert_file: String::new(),
+            tls_key_file: String::new(),
+            tls_ca_cert_file: String::new(),
+            tls_auth_clients: TlsAuthClients::Yes,
             dir: PathBuf::from(DEFAULT_DIR),
             databases: DEFAULT_DATABASES,
             requirepass: DEFAULT_REQUIREPASS.to_owned(),

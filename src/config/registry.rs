@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 pub(super) use super::directive::{Directive, Kind, Value, ValueError, KB, MB};
-use super::{AppendFsync, Compression, LogFormat, LogLevel, MaxmemoryPolicy};
+use super::{AppendFsync, Compression, LogFormat, LogLevel, MaxmemoryPolicy, TlsAuthClients};
 
 /// Largest memory size accepted (C `LLONG_MAX`, as in Redis).
 const MEM_MAX: u64 = i64::MAX as u64;
@@ -106,6 +106,12 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     // Network.
     directive!("bind", Kind::List, STARTUP, list bind),
     directive!("port", Kind::Int { min: 0, max: 65535 }, STARTUP, int port),
+    // TLS (read at start-up).
+    directive!("tls-port", Kind::Int { min: 0, max: 65535 }, STARTUP, int tls_port),
+    directive!("tls-cert-file", Kind::Str, STARTUP, text tls_cert_file),
+    directive!("tls-key-file", Kind::Str, STARTUP, text tls_key_file),
+    directive!("tls-ca-cert-file", Kind::Str, STARTUP, text tls_ca_cert_file),
+    directive!("tls-auth-clients", STARTUP, enum TlsAuthClients tls_auth_clients),
     // Storage.
     directive!("dir", Kind::Path, STARTUP, path dir),
     directive!("databases", Kind::Int { min: 1, max: 256 }, STARTUP, int databases),

@@ -198,6 +198,11 @@ fn every_field_parses() {
     let text = "\
 bind 0.0.0.0 ::
 port 0
+tls-port 6380
+tls-cert-file /etc/strata/cert.pem
+tls-key-file /etc/strata/key.pem
+tls-ca-cert-file /etc/strata/ca.pem
+tls-auth-clients optional
 dir /var/lib/strata
 databases 1
 requirepass secret
@@ -250,6 +255,11 @@ metrics-bind 0.0.0.0
     let expected = Config {
         bind: vec!["0.0.0.0".into(), "::".into()],
         port: 0,
+        tls_port: 6380,
+        tls_cert_file: "/etc/strata/cert.pem".into(),
+        tls_key_file: "/etc/strata/key.pem".into(),
+        tls_ca_cert_file: "/etc/strata/ca.pem".into(),
+        tls_auth_clients: crate::config::TlsAuthClients::Optional,
         dir: PathBuf::from("/var/lib/strata"),
         databases: 1,
         requirepass: "secret".into(),
@@ -480,6 +490,7 @@ fn get_with_patterns() {
         several,
         vec![
             ("port", "6379".to_owned()),
+            ("tls-port", "0".to_owned()),
             ("pidfile", String::new()),
             ("metrics-port", "9121".to_owned()),
             ("proto-max-bulk-len", "536870912".to_owned()),

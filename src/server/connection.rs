@@ -7,6 +7,7 @@
 //! are held until one group WAL sync covers all the batch's writes.
 
 use super::codec::{Limits, Parser};
+use super::tls::Stream;
 use crate::commands::{self, CommandSpec, Ctx};
 use crate::error::{BlockOn, CmdError};
 use crate::reply::Reply;
@@ -22,7 +23,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// Replies are flushed early once this many bytes are pending (very long pipelines).
 const FLUSH_THRESHOLD: usize = 256 * 1024;
@@ -30,9 +30,9 @@ const READ_CHUNK: usize = 16 * 1024;
 /// The most commands one shared pipeline write takes (bounds how long its keys stay locked).
 const MAX_RUN: usize = 256;
 
-pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr, id: u64) {
-    let _ = stream.set_nodelay(true);
-    let laddr = stream.local_addr().unwrap_or(addr);
+pub async fn serve(shared: Arc<Shared>, mut stream: Stream, addr: SocketAddr, id: u64) {
+    let _ = stream.tcp().set_nodelay(true);
+    let laddr = stream.tcp().local_addr().unwrap_or(addr);
     shared.stats.total_connections_received.fetch_add(1, Ordering::Relaxed);
     let (maxclients, keepalive, requirepass_empty) = {
         let c = shared.config.read();
@@ -40,20 +40,20 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr,
     };
     if shared.clients.count() >= maxclients {
         shared.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
-        let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
+        let _ = stream.send(b"-ERR max number of clients reached\r\n").await;
         return;
     }
     if keepalive > 0 {
         let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(keepalive));
-        let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
+        let _ = socket2::SockRef::from(stream.tcp()).set_tcp_keepalive(&ka);
     }
     let fd = {
         use std::os::fd::AsRawFd;
-        stream.as_raw_fd()
+        stream.tcp().as_raw_fd()
     };
     let handle = shared.clients.register(id, addr, laddr, fd);
     let session = Session::new(handle.clone(), requirepass_empty);
-    Conn { shared: shared.clone(), stream, session: Some(session), closed: false }.run().await;
+    Conn { shared: shared.clone(), stream, stash: BytesMut::new(), session: Some(session), closed: false }.run().await;
     shared.pubsub.remove_client(&handle);
     shared.telemetry.monitors.remove(&handle);
     shared.clients.unregister(id);
@@ -61,7 +61,10 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr,
 
 struct Conn {
     shared: Arc<Shared>,
-    stream: TcpStream,
+    stream: Stream,
+    /// What a TLS client sent while blocked (read to notice a close), consumed before the
+    /// next read. Always empty on plain TCP.
+    stash: BytesMut,
     /// Taken while a command runs on the blocking pool.
     session: Option<Session>,
     /// The client went away while blocked: close without replying.
@@ -94,16 +97,24 @@ impl Conn {
             };
             let wanted = parser.bytes_wanted().clamp(READ_CHUNK, 64 * 1024 * 1024);
             input.reserve(wanted);
-            let n = tokio::select! {
-                r = self.stream.read_buf(&mut input) => match r {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => n,
-                },
-                _ = handle.killed() => return,
-                _ = stop.wait_for(|s| *s) => return,
-                _ = idle => return,
-                // Pub/Sub messages reach an idle subscriber at once.
-                _ = handle.pubsub.ready() => 0,
+            let n = if !self.stash.is_empty() {
+                // (TLS only) what the client sent while blocked comes before anything newer.
+                input.extend_from_slice(&self.stash);
+                let n = self.stash.len();
+                self.stash.clear();
+                n
+            } else {
+                tokio::select! {
+                    r = self.stream.read_buf(&mut input) => match r {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    },
+                    _ = handle.killed() => return,
+                    _ = stop.wait_for(|s| *s) => return,
+                    _ = idle => return,
+                    // Pub/Sub messages reach an idle subscriber at once.
+                    _ = handle.pubsub.ready() => 0,
+                }
             };
             if n == 0 {
                 // Let the other clients on this thread run first: messages they publish meanwhile
@@ -334,7 +345,7 @@ impl Conn {
         // A client killed while its socket is full (a slow subscriber over its output buffer
         // limit) is dropped without waiting for the write.
         tokio::select! {
-            r = self.stream.write_all(output) => if r.is_err() { return false },
+            r = self.stream.send(output) => if r.is_err() { return false },
             _ = handle.killed() => return false,
         }
         self.shared.stats.total_net_output_bytes.fetch_add(n as u64, Ordering::Relaxed);
@@ -443,7 +454,6 @@ impl Conn {
         let timeout_reply = if on.null_array { Reply::NullArray } else { Reply::Null };
         let mut stop = shared.shutdown.subscribe();
         let mut watch_socket = true;
-        let mut peek = [0u8; 1];
         handle.blocked.store(true, Ordering::SeqCst);
         let rerun_args: Arc<[Bytes]> = match on.rerun_args {
             Some(a) => a.into(),
@@ -486,7 +496,7 @@ impl Conn {
                         Unblock::Error => (error_reply(&shared, "UNBLOCKED client unblocked via CLIENT UNBLOCK".into()), 0),
                     });
                 }
-                r = self.stream.peek(&mut peek), if watch_socket => match r {
+                r = self.stream.watch(&mut self.stash), if watch_socket => match r {
                     // The client closed while blocked: give up its place at once.
                     Ok(0) | Err(_) => break None,
                     // It sent more (read once this command is done).

@@ -5,6 +5,7 @@ pub mod codec;
 pub mod connection;
 pub mod http;
 pub mod metrics;
+pub mod tls;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -24,6 +25,8 @@ pub enum StartError {
     Bind { addr: String, source: std::io::Error },
     #[error("no address to listen on (bind)")]
     NoListener,
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
     #[error("could not create the metrics endpoint's listening socket {addr}: {source}")]
     MetricsBind { addr: String, source: std::io::Error },
 }
@@ -32,6 +35,9 @@ pub enum StartError {
 pub struct Server {
     shared: Arc<Shared>,
     listeners: Vec<TcpListener>,
+    /// `tls-port`'s listeners (empty when TLS is off), all with the same acceptor.
+    tls_listeners: Vec<TcpListener>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     metrics_addr: Option<SocketAddr>,
 }
 
@@ -82,33 +88,26 @@ impl Server {
                 Err(source) => return Err(StartError::MetricsBind { addr, source }),
             }
         }
+        // Certificates before the data directory: a bad file fails the start at once.
+        let tls = tls::acceptor(&cfg)?;
         let storage = Storage::open(&storage_options(&cfg), Arc::new(Clock::new()))?;
         crate::commands::server::apply_encoding_limits(&cfg, &storage);
         crate::commands::server::apply_eviction(&cfg, &storage);
         storage.saves.set_points(&cfg.save);
-        let mut listeners = Vec::new();
-        let mut port = cfg.port;
-        for addr in &cfg.bind {
-            let (optional, host) = match addr.strip_prefix('-') {
-                Some(h) => (true, h),
-                None => (false, addr.as_str()),
-            };
-            let target = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
-            match listen(&target, cfg.tcp_backlog) {
-                Ok(l) => {
-                    if port == 0 {
-                        port = l.local_addr().map(|a| a.port()).unwrap_or(0);
-                    }
-                    listeners.push(l);
-                }
-                Err(e) if optional => tracing::warn!(addr = %target, error = %e, "skipping optional bind address"),
-                Err(source) => {
-                    storage.close();
-                    return Err(StartError::Bind { addr: target, source });
-                }
+        // As in Redis, `port 0` with a TLS port serves TLS only (alone, 0 is any free port).
+        let plain = cfg.port != 0 || tls.is_none();
+        let bound = bind_all(&cfg, cfg.port, plain).and_then(|(listeners, port)| {
+            let (tls_listeners, _) = bind_all(&cfg, cfg.tls_port, tls.is_some())?;
+            Ok((listeners, port, tls_listeners))
+        });
+        let (listeners, port, tls_listeners) = match bound {
+            Ok(b) => b,
+            Err(e) => {
+                storage.close();
+                return Err(e);
             }
-        }
-        if listeners.is_empty() {
+        };
+        if listeners.is_empty() && tls_listeners.is_empty() {
             storage.close();
             return Err(StartError::NoListener);
         }
@@ -125,7 +124,7 @@ impl Server {
         shared.tcp_port.store(port, std::sync::atomic::Ordering::Relaxed);
         crate::commands::scripting::load_stored_functions(&shared);
         endpoint.attach(shared.clone());
-        Ok(Server { shared, listeners, metrics_addr })
+        Ok(Server { shared, listeners, tls_listeners, tls, metrics_addr })
     }
 
     pub fn shared(&self) -> Arc<Shared> {
@@ -134,6 +133,11 @@ impl Server {
 
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.listeners.iter().filter_map(|l| l.local_addr().ok()).collect()
+    }
+
+    /// Where `tls-port` listens (empty when TLS is off).
+    pub fn tls_addrs(&self) -> Vec<SocketAddr> {
+        self.tls_listeners.iter().filter_map(|l| l.local_addr().ok()).collect()
     }
 
     /// Where the HTTP endpoint listens (None when `metrics-port` is 0).
@@ -147,9 +151,10 @@ impl Server {
         let shared = self.shared;
         let tracker = tokio_util_like::TaskCounter::default();
         for listener in self.listeners {
-            let shared = shared.clone();
-            let tracker = tracker.clone();
-            tokio::spawn(accept_loop(listener, shared, tracker));
+            tokio::spawn(accept_loop(listener, None, shared.clone(), tracker.clone()));
+        }
+        for listener in self.tls_listeners {
+            tokio::spawn(accept_loop(listener, self.tls.clone(), shared.clone(), tracker.clone()));
         }
         tokio::spawn(sample_rates(shared.clone()));
         shared.accepting.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -191,6 +196,33 @@ async fn sample_rates(shared: Arc<Shared>) {
     }
 }
 
+/// Binds every `bind` address on `port` (when `wanted`; else none). Addresses prefixed with
+/// `-` are optional. Returns the listeners and the port they got (the first one's for port 0).
+fn bind_all(cfg: &Config, mut port: u16, wanted: bool) -> Result<(Vec<TcpListener>, u16), StartError> {
+    let mut listeners = Vec::new();
+    if !wanted {
+        return Ok((listeners, 0));
+    }
+    for addr in &cfg.bind {
+        let (optional, host) = match addr.strip_prefix('-') {
+            Some(h) => (true, h),
+            None => (false, addr.as_str()),
+        };
+        let target = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+        match listen(&target, cfg.tcp_backlog) {
+            Ok(l) => {
+                if port == 0 {
+                    port = l.local_addr().map(|a| a.port()).unwrap_or(0);
+                }
+                listeners.push(l);
+            }
+            Err(e) if optional => tracing::warn!(addr = %target, error = %e, "skipping optional bind address"),
+            Err(source) => return Err(StartError::Bind { addr: target, source }),
+        }
+    }
+    Ok((listeners, port))
+}
+
 /// Binds with the configured backlog (`tcp-backlog`) and SO_REUSEADDR, as Redis does.
 fn listen(target: &str, backlog: u32) -> std::io::Result<TcpListener> {
     use std::net::ToSocketAddrs;
@@ -203,7 +235,15 @@ fn listen(target: &str, backlog: u32) -> std::io::Result<TcpListener> {
     socket.listen(backlog.max(1))
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, tracker: tokio_util_like::TaskCounter) {
+/// How long a TLS client may take to complete its handshake.
+const TLS_HANDSHAKE_LIMIT: Duration = Duration::from_secs(10);
+
+async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shared: Arc<Shared>,
+    tracker: tokio_util_like::TaskCounter,
+) {
     let mut stop = shared.shutdown.subscribe();
     loop {
         let accepted = tokio::select! {
@@ -221,9 +261,36 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, tracker: tokio_
         };
         let guard = tracker.enter();
         let shared = shared.clone();
-        let id = shared.clients.next_id();
+        let Some(acceptor) = tls.clone() else {
+            let id = shared.clients.next_id();
+            tokio::spawn(async move {
+                connection::serve(shared, tls::Stream::Plain(stream), addr, id).await;
+                drop(guard);
+            });
+            continue;
+        };
         tokio::spawn(async move {
-            connection::serve(shared, stream, addr, id).await;
+            // The handshake runs in the client's own task, so a slow or failing one delays
+            // nobody; it is bounded in time and gives way to shutdown.
+            let _ = stream.set_nodelay(true);
+            let mut stop = shared.shutdown.subscribe();
+            let handshake = tokio::time::timeout(TLS_HANDSHAKE_LIMIT, acceptor.accept(stream));
+            let stream = tokio::select! {
+                r = handshake => match r {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%addr, error = %e, "Error accepting a client connection (TLS handshake)");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::debug!(%addr, "Error accepting a client connection: TLS handshake timed out");
+                        return;
+                    }
+                },
+                _ = stop.wait_for(|s| *s) => return,
+            };
+            let id = shared.clients.next_id();
+            connection::serve(shared, tls::Stream::Tls(Box::new(stream)), addr, id).await;
             drop(guard);
         });
     }
