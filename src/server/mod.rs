@@ -97,8 +97,9 @@ impl Server {
         // As in Redis, `port 0` with a TLS port serves TLS only (alone, 0 is any free port).
         let plain = cfg.port != 0 || tls.is_none();
         let bound = bind_all(&cfg, cfg.port, plain).and_then(|(listeners, port)| {
-            let (tls_listeners, _) = bind_all(&cfg, cfg.tls_port, tls.is_some())?;
-            Ok((listeners, port, tls_listeners))
+            let (tls_listeners, tls_port) = bind_all(&cfg, cfg.tls_port, tls.is_some())?;
+            // INFO's tcp_port: the TLS port when there is no plain one, as in Redis.
+            Ok((listeners, if plain { port } else { tls_port }, tls_listeners))
         });
         let (listeners, port, tls_listeners) = match bound {
             Ok(b) => b,
