@@ -195,7 +195,7 @@ impl Conn {
             let mut single = None;
             if replies.is_empty() {
                 let Some(q) = queue.pop_front() else { break };
-                let (reply, s) = self.execute(q).await;
+                let (reply, s) = self.execute(q, output, synced, &mut wait_seq).await;
                 if self.closed {
                     return Outcome::Close;
                 }
@@ -359,10 +359,39 @@ impl Conn {
         true
     }
 
+    /// Sends the replies gathered so far once their writes are durable. False when the
+    /// connection must close (the WAL can't be written: the replies are dropped; or the
+    /// socket failed).
+    async fn send_pending(
+        &mut self,
+        output: &mut BytesMut,
+        synced: &mut tokio::sync::watch::Receiver<u64>,
+        wait_seq: &mut u64,
+    ) -> bool {
+        if output.is_empty() {
+            return true;
+        }
+        if !self.wait_synced(synced, *wait_seq).await {
+            output.clear();
+            return false;
+        }
+        *wait_seq = 0;
+        self.flush(output).await
+    }
+
     /// Runs one command: inline if it stays in memory, else on the blocking pool. Returns the
     /// reply and the WAL sequence it must wait for (0 = none). A blocking command that finds
     /// nothing waits here (`wait_blocked`).
-    async fn execute(&mut self, q: Queued) -> (Reply, u64) {
+    ///
+    /// `output` holds the replies of the commands before this one (durable once `wait_seq` is
+    /// synced): a command about to block sends them first, as Redis does.
+    async fn execute(
+        &mut self,
+        q: Queued,
+        output: &mut BytesMut,
+        synced: &mut tokio::sync::watch::Receiver<u64>,
+        wait_seq: &mut u64,
+    ) -> (Reply, u64) {
         if let Some(session) = self.session.as_mut() {
             session.suppress_reply = false;
         }
@@ -395,6 +424,10 @@ impl Conn {
         let args: Arc<[Bytes]> = args.into();
         match self.attempt(spec, &args).await {
             (Err(CmdError::Blocked(on)), seq) => {
+                if !self.send_pending(output, synced, wait_seq).await {
+                    self.closed = true;
+                    return (Reply::NullArray, 0);
+                }
                 let (reply, s) = self.wait_blocked(spec, &args, on).await;
                 (reply, seq.max(s))
             }
