@@ -27,6 +27,10 @@ fn without_sanitize(line: &str) -> String {
     line.replace(" sanitize-payload", "")
 }
 
+fn s_is_strata() -> bool {
+    !target_is_redis()
+}
+
 fn denied_command(r: &Reply, user: &str, cmd: &str) {
     let e = err_text(r);
     assert!(
@@ -61,22 +65,49 @@ async fn setuser_list_getuser_users_whoami() {
     let list = call(&mut c, &["ACL", "LIST"]).await.strings();
     assert_eq!(list.iter().map(|l| without_sanitize(l)).collect::<Vec<_>>(), ["user default on nopass ~* &* +@all"]);
     assert_eq!(call(&mut c, &["ACL", "SETUSER", "bob"]).await, ok());
-    assert_eq!(without_sanitize(&call(&mut c, &["ACL", "LIST"]).await.strings()[0]), "user bob off resetchannels -@all");
+    assert_eq!(
+        without_sanitize(&call(&mut c, &["ACL", "LIST"]).await.strings()[0]),
+        "user bob off resetchannels -@all"
+    );
     let rules = [
-        "ACL", "SETUSER", "bob", "on", ">pw", "~k*", "%R~r*", "%W~w*", "&ch*", "+get", "-@all", "+@string", "-incr",
-        "+config|get", "+select|0",
+        "ACL",
+        "SETUSER",
+        "bob",
+        "on",
+        ">pw",
+        "~k*",
+        "%R~r*",
+        "%W~w*",
+        "&ch*",
+        "+get",
+        "-@all",
+        "+@string",
+        "-incr",
+        "+config|get",
+        "+select|0",
     ];
     assert_eq!(call(&mut c, &rules).await, ok());
     let hash = "30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4";
-    assert_eq!(
-        without_sanitize(&call(&mut c, &["ACL", "LIST"]).await.strings()[0]),
-        format!("user bob on #{hash} ~k* %R~r* %W~w* resetchannels &ch* -@all +@string -incr +config|get +select|0")
+    // Redis 7.2 shows the command rules in the order given (7.0.15 does not always).
+    let same = |a: &str, b: &str| {
+        let words = |s: &str| {
+            let mut w: Vec<String> = s.split(' ').map(str::to_owned).collect();
+            if !s_is_strata() {
+                w.sort();
+            }
+            w
+        };
+        assert_eq!(words(a), words(b));
+    };
+    same(
+        &without_sanitize(&call(&mut c, &["ACL", "LIST"]).await.strings()[0]),
+        &format!("user bob on #{hash} ~k* %R~r* %W~w* resetchannels &ch* -@all +@string -incr +config|get +select|0"),
     );
     let Reply::Array(fields) = call(&mut c, &["ACL", "GETUSER", "bob"]).await else { panic!("GETUSER") };
     let names: Vec<String> = fields.iter().step_by(2).map(Reply::text).collect();
     assert_eq!(names, ["flags", "passwords", "commands", "keys", "channels", "selectors"]);
     assert_eq!(fields[3].strings(), [hash]);
-    assert_eq!(fields[5].text(), "-@all +@string -incr +config|get +select|0");
+    same(&fields[5].text(), "-@all +@string -incr +config|get +select|0");
     assert_eq!(fields[7].text(), "~k* %R~r* %W~w*");
     assert_eq!(fields[9].text(), "&ch*");
     assert!(fields[1].strings().contains(&"on".to_string()), "{fields:?}");
@@ -107,7 +138,10 @@ async fn setuser_list_getuser_users_whoami() {
             "{op}"
         );
     }
-    assert_eq!(call(&mut c, &["ACL", "SETUSER", "bob", "allkeys", "~x"]).await.is_err(), true);
+    assert_eq!(
+        call(&mut c, &["ACL", "SETUSER", "bob", "allkeys", "~x"]).await,
+        err("ERR Error in ACL SETUSER modifier '~x': Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try 'resetkeys' to start with an empty list of patterns")
+    );
     assert!(without_sanitize(&call(&mut c, &["ACL", "LIST"]).await.strings()[0]).starts_with("user bob on #"));
     assert_eq!(
         call(&mut c, &["ACL", "SETUSER", "bad name"]).await,
@@ -138,14 +172,19 @@ async fn keys_read_write_and_channels() {
     let r = call(&mut c, &["ACL", "DRYRUN", "u", "PSUBSCRIBE", "news.a*"]).await.text();
     assert!(r.ends_with("no permissions to access the 'news.a*' channel"), "{r}");
     let r = call(&mut c, &["ACL", "DRYRUN", "u", "GET", "x"]).await.text();
-    assert!(r == "User u has no permissions to access the 'x' key" || r == "This user has no permissions to access the 'x' key", "{r}");
+    assert!(
+        r == "User u has no permissions to access the 'x' key"
+            || r == "This user has no permissions to access the 'x' key",
+        "{r}"
+    );
     assert_eq!(call(&mut c, &["ACL", "DRYRUN", "u", "GET", "k"]).await, ok());
     assert_eq!(call(&mut c, &["ACL", "DRYRUN", "nobody", "GET", "k"]).await, err("ERR User 'nobody' not found"));
     assert_eq!(call(&mut c, &["ACL", "DRYRUN", "u", "NOSUCH"]).await, err("ERR Command 'NOSUCH' not found"));
     // The log has the key refusal, newest first.
     let log = call(&mut c, &["ACL", "LOG", "1"]).await.array();
     let entry = log[0].array();
-    let field = |name: &str| entry[entry.iter().position(|f| *f == bulk(name)).unwrap_or_else(|| panic!("{name}")) + 1].clone();
+    let field =
+        |name: &str| entry[entry.iter().position(|f| *f == bulk(name)).unwrap_or_else(|| panic!("{name}")) + 1].clone();
     assert_eq!(field("reason").text(), "channel");
     assert_eq!(field("context").text(), "toplevel");
     assert_eq!(field("object").text(), "sports");
@@ -292,7 +331,9 @@ async fn cat_genpass_help() {
     assert_eq!(call(&mut c, &["ACL", "GENPASS", "5"]).await.text().len(), 2);
     assert_eq!(
         call(&mut c, &["ACL", "GENPASS", "0"]).await,
-        err("ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096")
+        err(
+            "ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096"
+        )
     );
     assert!(call(&mut c, &["ACL", "HELP"]).await.array().len() > 20);
     assert_eq!(

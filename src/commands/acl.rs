@@ -264,10 +264,8 @@ fn acl_log(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
         3 => int(&args[2])?.max(0) as usize,
         _ => return Err(CmdError::WrongArity("acl|log".into())),
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
     let entries = ctx.shared.acl.log_entries(count);
     Ok(Reply::Array(
         entries

@@ -365,9 +365,8 @@ impl Acl {
     /// connections must go.
     pub fn load_file(&self) -> Result<Vec<Arc<UserCell>>, String> {
         let path = &self.file;
-        let text = std::fs::read(path).map_err(|e| {
-            format!("Error loading ACLs, opening file '{path}': {}", crate::state::acl::io_text(&e))
-        })?;
+        let text = std::fs::read(path)
+            .map_err(|e| format!("Error loading ACLs, opening file '{path}': {}", crate::state::acl::io_text(&e)))?;
         let mut errors = String::new();
         let mut loaded: BTreeMap<Bytes, User> = BTreeMap::new();
         for (i, raw) in text.split(|&b| b == b'\n').enumerate() {
@@ -378,9 +377,7 @@ impl Acl {
             }
             let argv: Vec<Bytes> = line.split(|&b| b == b' ').map(Bytes::copy_from_slice).collect();
             if argv[0].as_ref() != b"user" || argv.len() < 2 {
-                errors.push_str(&format!(
-                    "{path}:{linenum} should start with user keyword followed by the username. "
-                ));
+                errors.push_str(&format!("{path}:{linenum} should start with user keyword followed by the username. "));
                 continue;
             }
             if rules::has_spaces(&argv[1]) {
@@ -473,5 +470,37 @@ pub fn io_text(e: &std::io::Error) -> String {
     match s.find(" (os error") {
         Some(i) => s[..i].to_owned(),
         None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_user_open_follows_password_and_state() {
+        let acl = Acl::empty(&Config::default());
+        assert!(acl.default_user_open());
+        acl.set_requirepass("pw");
+        assert!(!acl.default_user_open());
+        assert!(acl.authenticate(b"default", b"pw").is_some());
+        assert!(acl.authenticate(b"default", b"nope").is_none());
+        acl.set_requirepass("");
+        assert!(acl.default_user_open());
+        assert!(acl.set_user(b"default", &[Bytes::from_static(b"off")]).is_ok());
+        assert!(!acl.default_user_open());
+    }
+
+    #[test]
+    fn log_groups_repeated_refusals() {
+        let acl = Acl::empty(&Config::default());
+        for _ in 0..3 {
+            acl.log_denied(Reason::Key, Context::Toplevel, b"k", b"u", String::new);
+        }
+        acl.log_denied(Reason::Key, Context::Multi, b"k", b"u", String::new);
+        let log = acl.log_entries(10);
+        assert_eq!(log.len(), 2);
+        assert_eq!((log[1].count, log[0].count), (3, 1));
+        assert_eq!(acl.denied(Reason::Key), 4);
     }
 }

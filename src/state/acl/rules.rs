@@ -163,7 +163,8 @@ impl Selector {
         let rule = rule.to_ascii_lowercase();
         self.rules.retain(|r| {
             let body = &r[1..];
-            !(body == rule || (body.len() > rule.len() && body.starts_with(&rule) && body.as_bytes()[rule.len()] == b'|'))
+            !(body == rule
+                || (body.len() > rule.len() && body.starts_with(&rule) && body.as_bytes()[rule.len()] == b'|'))
         });
         self.rules.push(format!("{}{rule}", if allow { '+' } else { '-' }));
     }
@@ -408,8 +409,7 @@ fn key_access(spec: &CommandSpec, index: usize, n: usize) -> u8 {
         return READ;
     }
     match spec.name {
-        "sunionstore" | "sinterstore" | "sdiffstore" | "zunionstore" | "zinterstore" | "zdiffstore"
-        | "zrangestore" => {
+        "sunionstore" | "sinterstore" | "sdiffstore" | "zunionstore" | "zinterstore" | "zdiffstore" | "zrangestore" => {
             if index == 0 {
                 WRITE
             } else {
@@ -493,7 +493,13 @@ pub struct User {
 impl User {
     /// A new user: `off`, no passwords, no commands, no keys; channels as `acl-pubsub-default`.
     pub fn new(allchannels: bool) -> User {
-        User { enabled: false, nopass: false, skip_sanitize: false, passwords: Vec::new(), root: Selector::new(allchannels) }
+        User {
+            enabled: false,
+            nopass: false,
+            skip_sanitize: false,
+            passwords: Vec::new(),
+            root: Selector::new(allchannels),
+        }
     }
 
     /// The `default` user as it starts: `on nopass sanitize-payload ~* &* +@all`.
@@ -652,7 +658,20 @@ mod tests {
     #[test]
     fn rules_keep_their_order() {
         let mut u = User::new(false);
-        for op in ["on", ">pw", "~k*", "%R~r*", "%W~w*", "&ch*", "+get", "-@all", "+@string", "-incr", "+config|get", "+select|0"] {
+        for op in [
+            "on",
+            ">pw",
+            "~k*",
+            "%R~r*",
+            "%W~w*",
+            "&ch*",
+            "+get",
+            "-@all",
+            "+@string",
+            "-incr",
+            "+config|get",
+            "+select|0",
+        ] {
             u.set(op.as_bytes(), false).unwrap();
         }
         assert_eq!(
