@@ -36,6 +36,11 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(1);
         }
     };
+    // A bad `user` directive or ACL file stops start-up, as in Redis.
+    if let Err(e) = strata::state::acl::Acl::from_config(&config) {
+        eprintln!("*** FATAL CONFIG FILE ERROR ***\n{e}");
+        return std::process::ExitCode::from(1);
+    }
     let set_level = match init_logging(&config) {
         Ok(f) => f,
         Err(e) => {

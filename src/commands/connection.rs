@@ -90,10 +90,6 @@ fn quit(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
     Ok(Reply::Ok)
 }
 
-fn requirepass(ctx: &Ctx<'_>) -> String {
-    ctx.shared.config.read().requirepass.clone()
-}
-
 fn set_protocol(ctx: &mut Ctx<'_>, proto: u8) {
     ctx.session.protocol = proto;
     ctx.session.handle.protocol.store(proto, Ordering::Relaxed);
@@ -107,20 +103,32 @@ fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
     ctx.session.set_db(0);
     set_protocol(ctx, 2);
     ctx.session.set_name(None);
-    ctx.session.authenticated = requirepass(ctx).is_empty();
+    ctx.session.set_user(None);
+    ctx.session.authenticated = ctx.shared.acl.default_user_open();
     Ok(Reply::Simple("RESET"))
 }
 
-/// Checks a user/password pair against the only user so far, `default`.
-fn check_password(ctx: &Ctx<'_>, user: &[u8], pass: &[u8]) -> bool {
-    let required = requirepass(ctx);
-    user == b"default" && (required.is_empty() || required.as_bytes() == pass)
+/// Authenticates the connection as `user` if the password is right; a failure is logged
+/// (ACL LOG reason `auth`).
+fn authenticate(ctx: &mut Ctx<'_>, args: &[Bytes], user: &[u8], pass: &[u8]) -> CmdResult<()> {
+    match ctx.shared.acl.authenticate(user, pass) {
+        Some(cell) => {
+            let default = std::sync::Arc::ptr_eq(&cell, ctx.shared.acl.default_user());
+            ctx.session.set_user(if default { None } else { Some(cell) });
+            ctx.session.authenticated = true;
+            Ok(())
+        }
+        None => {
+            super::acl::log_failed_auth(ctx, args, user);
+            Err(CmdError::WrongPass)
+        }
+    }
 }
 
 fn auth(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (user, pass): (&[u8], &[u8]) = match args.len() {
         2 => {
-            if requirepass(ctx).is_empty() {
+            if ctx.shared.acl.default_user().rules().nopass {
                 return Err(CmdError::err(
                     "AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
                 ));
@@ -130,12 +138,8 @@ fn auth(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
         3 => (&args[1], &args[2]),
         _ => return Err(CmdError::Syntax),
     };
-    if check_password(ctx, user, pass) {
-        ctx.session.authenticated = true;
-        Ok(Reply::Ok)
-    } else {
-        Err(CmdError::WrongPass)
-    }
+    authenticate(ctx, args, user, pass)?;
+    Ok(Reply::Ok)
 }
 
 fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
@@ -150,12 +154,11 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
         i = 2;
     }
     let mut name: Option<Bytes> = None;
-    let mut authed = ctx.session.authenticated;
+    let mut authed = ctx.session.authenticated || ctx.shared.acl.default_user_open();
+    let mut credentials = None;
     while i < args.len() {
         if is(&args[i], "AUTH") && i + 2 < args.len() {
-            if !check_password(ctx, &args[i + 1], &args[i + 2]) {
-                return Err(CmdError::WrongPass);
-            }
+            credentials = Some((args[i + 1].clone(), args[i + 2].clone()));
             authed = true;
             i += 3;
         } else if is(&args[i], "SETNAME") && i + 1 < args.len() {
@@ -165,6 +168,9 @@ fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
         } else {
             return Err(CmdError::err(format!("Syntax error in HELLO option '{}'", String::from_utf8_lossy(&args[i]))));
         }
+    }
+    if let Some((user, pass)) = credentials {
+        authenticate(ctx, args, &user, &pass)?;
     }
     if !authed {
         return Err(CmdError::Raw(
@@ -299,6 +305,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     }
     let (mut id, mut addr, mut laddr, mut skipme, mut maxage) = (None, None, None, true, None);
     let mut pubsub: Option<bool> = None;
+    let mut user = None;
     let mut i = 2;
     while i < args.len() {
         let Some(v) = args.get(i + 1) else { return Err(CmdError::Syntax) };
@@ -321,8 +328,9 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             }
             pubsub = Some(is(v, "pubsub"));
         } else if is(k, "USER") {
-            if v.as_ref() != b"default" {
-                return Err(CmdError::err(format!("No such user '{}'", String::from_utf8_lossy(v))));
+            match ctx.shared.acl.get(v) {
+                Some(u) => user = Some(u),
+                None => return Err(CmdError::err(format!("No such user '{}'", String::from_utf8_lossy(v)))),
             }
         } else if is(k, "SKIPME") {
             skipme = if is(v, "yes") {
@@ -346,6 +354,9 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             && laddr.as_ref().is_none_or(|a| c.laddr.to_string() == *a)
             && maxage.is_none_or(|m| c.created.elapsed().as_secs() as i64 >= m)
             && pubsub.is_none_or(|p| p == c.pubsub.active())
+            && user.as_ref().is_none_or(|u| {
+                c.is_user(u) || (std::sync::Arc::ptr_eq(u, ctx.shared.acl.default_user()) && c.user.lock().is_none())
+            })
             && !(skipme && c.id == me);
         if matches {
             kill(ctx, &c);

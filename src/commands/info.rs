@@ -227,6 +227,14 @@ fn section(shared: &Shared, name: &str, out: &mut String) {
             kv(out, "io_threaded_writes_processed", &0);
             kv(out, "reply_buffer_shrinks", &0);
             kv(out, "reply_buffer_expands", &0);
+            {
+                use crate::state::acl::Reason;
+                let acl = &shared.acl;
+                kv(out, "acl_access_denied_auth", &acl.denied(Reason::Auth));
+                kv(out, "acl_access_denied_cmd", &acl.denied(Reason::Command));
+                kv(out, "acl_access_denied_key", &acl.denied(Reason::Key));
+                kv(out, "acl_access_denied_channel", &acl.denied(Reason::Channel));
+            }
             kv(out, "strata_disk_reads_offloaded", &l(&st.blocking_reruns));
             kv(out, "strata_reclaimed_ranges", &l(&storage.stats.reclaimed_ranges));
         }

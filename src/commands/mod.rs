@@ -4,6 +4,7 @@
 //! A handler parses its arguments, calls the typed stores in `storage`, and shapes the reply.
 //! It never touches RocksDB, sockets or the RESP codec.
 
+pub mod acl;
 pub mod connection;
 pub mod hash;
 pub mod info;
@@ -63,7 +64,7 @@ pub(crate) fn with_db<R>(
 pub fn all() -> &'static [&'static CommandSpec] {
     static ALL: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
     ALL.get_or_init(|| {
-        let families: [&'static [CommandSpec]; 16] = [
+        let families: [&'static [CommandSpec]; 17] = [
             string::COMMANDS,
             hash::COMMANDS,
             list::COMMANDS,
@@ -80,6 +81,7 @@ pub fn all() -> &'static [&'static CommandSpec] {
             multi::COMMANDS,
             scripting::COMMANDS,
             pubsub::COMMANDS,
+            acl::COMMANDS,
         ];
         families.iter().flat_map(|f| f.iter()).collect()
     })
@@ -156,6 +158,11 @@ thread_local! {
     /// Key lookups of the read commands run so far by the command at the top (added to the
     /// statistics when it ends; dropped when it reruns on a blocking thread).
     static PENDING_LOOKUPS: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// Whether the command running now was called by a script (`redis.call`).
+pub(crate) fn from_script() -> bool {
+    FROM_SCRIPT.with(|f| f.get())
 }
 
 /// Whether the command running now runs inside EXEC or a script.
@@ -361,7 +368,8 @@ fn check(
     args: &[Bytes],
     reached: &mut Reached,
 ) -> CmdResult<&'static CommandSpec> {
-    if !ctx.session.authenticated && !spec.flags.contains(Flags::NO_AUTH) {
+    // As Redis's `authRequired`: the default user's current state decides.
+    if !ctx.session.authenticated && !spec.flags.contains(Flags::NO_AUTH) && !ctx.shared.acl.default_user_open() {
         *reached = Reached::Refused(spec);
         return Err(CmdError::NoAuth);
     }
@@ -369,6 +377,11 @@ fn check(
     *reached = Reached::Refused(spec);
     if !spec.arity_ok(args.len()) {
         return Err(CmdError::WrongArity(spec.full_name()));
+    }
+    // ACL: one flag for a user allowed everything; the rules for the others.
+    let user = acl::current_user(ctx);
+    if !user.unrestricted() {
+        acl::check_permission(ctx, user, spec, args)?;
     }
     // A MONITOR client is a replica to Redis: it may not touch the keyspace.
     if ctx.session.monitor && spec.flags.intersects(Flags::WRITE.union(Flags::READONLY).union(Flags::MAY_REPLICATE)) {

@@ -214,6 +214,17 @@ impl Host for ScriptHost<'_, '_> {
             _ => tracing::warn!(target: "strata::script", "{msg}"),
         }
     }
+
+    fn acl_check_cmd(&mut self, args: Vec<Bytes>) -> Result<bool, String> {
+        let invalid = || "ERR Invalid command passed to redis.acl_check_cmd()".to_string();
+        let spec = args.first().and_then(|n| lookup(n)).ok_or_else(invalid)?;
+        let spec = resolve(spec, &args).map_err(|_| invalid())?;
+        if !spec.arity_ok(args.len()) {
+            return Err("ERR Invalid number of arguments passed to redis.acl_check_cmd()".into());
+        }
+        let user = super::acl::current_user(self.ctx);
+        Ok(user.unrestricted() || user.rules().check(spec, &args).is_ok())
+    }
 }
 
 impl ScriptHost<'_, '_> {

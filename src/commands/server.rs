@@ -95,6 +95,11 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     apply_eviction(&cfg, storage);
     storage.saves.set_points(&cfg.save);
     ctx.shared.telemetry.configure(&cfg);
+    ctx.shared.acl.configure(&cfg);
+    // `requirepass` is the default user's password (set again even if unchanged, as Redis).
+    if pairs.iter().any(|(n, _)| n.eq_ignore_ascii_case(b"requirepass")) {
+        ctx.shared.acl.set_requirepass(&cfg.requirepass);
+    }
     drop(cfg);
     crate::state::notify::apply_config(ctx.shared);
     let cfg = ctx.shared.config.read();
@@ -153,7 +158,18 @@ fn config_rewrite(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> CmdResult<Reply> {
     let Some(path) = ctx.shared.config_file.clone() else {
         return Err(CmdError::err("The server is running without a config file"));
     };
-    let cfg = ctx.shared.config.read().clone();
+    let mut cfg = ctx.shared.config.read().clone();
+    // Redis writes the users as `user` lines unless they live in an ACL file.
+    cfg.users = if ctx.shared.acl.file.is_empty() {
+        ctx.shared
+            .acl
+            .list()
+            .into_iter()
+            .map(|line| (String::new(), line.split(' ').skip(1).map(str::to_owned).collect()))
+            .collect()
+    } else {
+        Vec::new()
+    };
     cfg.rewrite(&path).map_err(|e| CmdError::err(format!("Rewriting config file: {e}")))?;
     tracing::info!(path = %path.display(), "CONFIG REWRITE executed with success");
     Ok(Reply::Ok)

@@ -250,6 +250,14 @@ pub struct Config {
     pub databases: u32,
     /// Password required by AUTH; empty for none.
     pub requirepass: String,
+    /// `user` directives: where each is (`file:line`) and its arguments (name, rules...).
+    pub users: Vec<(String, Vec<String>)>,
+    /// The ACL file (`aclfile`; empty: none).
+    pub aclfile: String,
+    /// Entries the ACL log keeps.
+    pub acllog_max_len: u64,
+    /// Channels of new users: `resetchannels` or `allchannels`.
+    pub acl_pubsub_default: String,
     /// Redis's save points (`save`): "<seconds> <changes>" pairs that start a BGSAVE.
     pub save: String,
     /// WAL sync policy.
@@ -356,6 +364,10 @@ impl Default for Config {
             dir: PathBuf::from(DEFAULT_DIR),
             databases: DEFAULT_DATABASES,
             requirepass: DEFAULT_REQUIREPASS.to_owned(),
+            users: Vec::new(),
+            aclfile: String::new(),
+            acllog_max_len: 128,
+            acl_pubsub_default: "resetchannels".to_owned(),
             save: String::new(),
             appendfsync: DEFAULT_APPENDFSYNC,
             maxclients: DEFAULT_MAXCLIENTS,
@@ -522,6 +534,14 @@ impl Config {
 
     /// Applies one directive with its arguments.
     fn apply_directive(&mut self, origin: &str, name: &str, args: &[String]) -> Result<(), ConfigError> {
+        // `user` may repeat: each is one ACL user, checked when the users are built.
+        if name.eq_ignore_ascii_case("user") {
+            if args.is_empty() {
+                return Err(ConfigError::WrongArgCount { origin: origin.to_owned(), directive: "user".to_owned() });
+            }
+            self.users.push((origin.to_owned(), args.to_vec()));
+            return Ok(());
+        }
         let directive = lookup(name.as_bytes())
             .ok_or_else(|| ConfigError::UnknownDirective { origin: origin.to_owned(), directive: name.to_owned() })?;
         directive.apply(self, args).map_err(|e| ConfigError::from_value(origin, directive.name, args, e))

@@ -27,13 +27,17 @@ pub(super) fn rewrite_contents(config: &Config, old: &str) -> String {
     // For each directive (by table index), the lines where it appears.
     let mut positions: Vec<Vec<usize>> = vec![Vec::new(); DIRECTIVES.len()];
     let mut has_signature = false;
+    // Lines of `user` directives: the first gets every user, the others go.
+    let mut user_lines: Vec<usize> = Vec::new();
 
     for raw in old.lines() {
         let line = raw.trim_matches([' ', '\t', '\r', '\n']);
         if line.is_empty() || line.starts_with('#') {
             has_signature |= line == SIGNATURE;
         } else if let Some(name) = split_args(line).and_then(|argv| argv.into_iter().next()) {
-            if let Some(index) = position(name.as_bytes()) {
+            if name.eq_ignore_ascii_case("user") {
+                user_lines.push(lines.len());
+            } else if let Some(index) = position(name.as_bytes()) {
                 positions[index].push(lines.len());
             }
         }
@@ -57,6 +61,17 @@ pub(super) fn rewrite_contents(config: &Config, old: &str) -> String {
                 }
             }
         }
+    }
+
+    let users: Vec<String> = config.users.iter().map(|(_, argv)| format!("user {}", argv.join(" "))).collect();
+    match user_lines.split_first() {
+        Some((&first, rest)) => {
+            lines[first] = (!users.is_empty()).then(|| users.join("\n"));
+            for &i in rest {
+                lines[i] = None;
+            }
+        }
+        None => appended.extend(users),
     }
 
     let mut out = String::with_capacity(old.len() + 64 * appended.len());

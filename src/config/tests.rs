@@ -263,6 +263,10 @@ metrics-bind 0.0.0.0
         dir: PathBuf::from("/var/lib/strata"),
         databases: 1,
         requirepass: "secret".into(),
+        users: Vec::new(),
+        aclfile: String::new(),
+        acllog_max_len: 128,
+        acl_pubsub_default: "resetchannels".into(),
         save: String::new(),
         appendfsync: AppendFsync::No,
         maxclients: 1,
@@ -467,6 +471,7 @@ fn get_with_patterns() {
     assert_eq!(
         max,
         vec![
+            "acllog-max-len",
             "maxclients",
             "slowlog-max-len",
             "proto-max-bulk-len",
@@ -677,6 +682,8 @@ fn immutable_directives() {
         "busy-reply-threshold",
         "lua-time-limit",
         "hot-cache-size",
+        "acllog-max-len",
+        "acl-pubsub-default",
     ];
     for name in Config::directive_names() {
         let current = get(&Config::default(), &[name])[0].1.clone();

@@ -34,10 +34,11 @@ pub async fn serve(shared: Arc<Shared>, mut stream: Stream, addr: SocketAddr, id
     let _ = stream.tcp().set_nodelay(true);
     let laddr = stream.tcp().local_addr().unwrap_or(addr);
     shared.stats.total_connections_received.fetch_add(1, Ordering::Relaxed);
-    let (maxclients, keepalive, requirepass_empty) = {
+    let (maxclients, keepalive) = {
         let c = shared.config.read();
-        (c.maxclients as usize, c.tcp_keepalive, c.requirepass.is_empty())
+        (c.maxclients as usize, c.tcp_keepalive)
     };
+    let requirepass_empty = shared.acl.default_user_open();
     if shared.clients.count() >= maxclients {
         shared.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
         let _ = stream.send(b"-ERR max number of clients reached\r\n").await;

@@ -48,6 +48,8 @@ pub struct ClientHandle {
     unblock_notify: tokio::sync::Notify,
     /// Subscriptions and queued Pub/Sub messages.
     pub pubsub: ClientPubSub,
+    /// The ACL user (None = `default`): CLIENT LIST `user`, clients of a deleted user.
+    pub user: Mutex<Option<Arc<super::acl::UserCell>>>,
 }
 
 /// How CLIENT UNBLOCK ends a blocking command.
@@ -86,6 +88,7 @@ impl ClientHandle {
             unblock: AtomicU8::new(0),
             unblock_notify: tokio::sync::Notify::new(),
             pubsub: Default::default(),
+            user: Mutex::new(None),
         }
     }
 
@@ -146,6 +149,11 @@ impl ClientHandle {
         self.unblock.store(0, Ordering::SeqCst);
     }
 
+    /// Whether this client is authenticated as `user`.
+    pub fn is_user(&self, user: &Arc<super::acl::UserCell>) -> bool {
+        self.user.lock().as_ref().is_some_and(|u| Arc::ptr_eq(u, user))
+    }
+
     pub fn is_monitor(&self) -> bool {
         self.monitor.load(Ordering::Relaxed)
     }
@@ -187,7 +195,7 @@ impl ClientHandle {
         let omem = self.omem.load(Ordering::Relaxed) + self.pubsub.queued_bytes();
         let tot_mem = qbuf + qbuf_free + argv_mem + multi_mem + rbs + omem;
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem={multi_mem} rbs={rbs} rbp={} obl=0 oll={oll} omem={omem} tot-mem={tot_mem} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem={multi_mem} rbs={rbs} rbp={} obl=0 oll={oll} omem={omem} tot-mem={tot_mem} events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
             self.laddr,
@@ -203,6 +211,7 @@ impl ClientHandle {
             self.multi.load(Ordering::Relaxed),
             self.rbp.load(Ordering::Relaxed),
             self.last_cmd.lock(),
+            self.user.lock().as_ref().map_or_else(|| "default".to_owned(), |u| u.name_lossy()),
             self.protocol.load(Ordering::Relaxed),
             opt(&self.lib_name),
             opt(&self.lib_ver),

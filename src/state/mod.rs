@@ -2,6 +2,7 @@
 //! configuration, the client registry, server statistics and SCAN cursors; plus `Session`, the
 //! per-connection state a handler may change (database, protocol, auth, name).
 
+pub mod acl;
 pub mod clients;
 pub mod notify;
 pub mod pubsub;
@@ -122,6 +123,8 @@ pub struct Shared {
     pub telemetry: crate::telemetry::Telemetry,
     /// Accepting commands (set once the listeners run; /readyz).
     pub accepting: std::sync::atomic::AtomicBool,
+    /// ACL users, log and denial counters.
+    pub acl: acl::Acl,
 }
 
 impl Shared {
@@ -129,7 +132,13 @@ impl Shared {
     /// the command layer).
     pub fn new(storage: Arc<Storage>, config: Config, telemetry: crate::telemetry::Telemetry) -> Shared {
         let config_file = config.config_file.clone();
+        // main checked the users already (a bad ACL configuration stops start-up there).
+        let acl = acl::Acl::from_config(&config).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "ACL configuration refused; only the default user is defined");
+            acl::Acl::empty(&config)
+        });
         Shared {
+            acl,
             telemetry,
             accepting: std::sync::atomic::AtomicBool::new(false),
             storage,
@@ -172,6 +181,8 @@ pub struct Session {
     /// RESP protocol version (2 or 3).
     pub protocol: u8,
     pub authenticated: bool,
+    /// The user authenticated as (None = `default`).
+    pub user: Option<Arc<acl::UserCell>>,
     /// Close the connection after this reply (QUIT, CLIENT KILL of oneself).
     pub close_after_reply: bool,
     /// Send no reply to this command (a successful SHUTDOWN just closes the connection).
@@ -256,6 +267,7 @@ impl Session {
             db: 0,
             protocol: 2,
             authenticated,
+            user: None,
             close_after_reply: false,
             suppress_reply: false,
             blocked_rerun: false,
@@ -299,6 +311,12 @@ impl Session {
         if let Some(m) = self.multi.as_mut() {
             m.aborted = true;
         }
+    }
+
+    /// Authenticates the connection as `user` (None = `default`); CLIENT LIST shows it.
+    pub fn set_user(&mut self, user: Option<Arc<acl::UserCell>>) {
+        *self.handle.user.lock() = user.clone();
+        self.user = user;
     }
 
     pub fn id(&self) -> u64 {

@@ -56,6 +56,11 @@ impl ClientPubSub {
         self.counts[kind.index()].load(Ordering::Relaxed)
     }
 
+    /// The client's subscriptions of one kind (ACL: revoked channels).
+    pub fn subscriptions(&self, kind: Kind) -> Vec<Bytes> {
+        self.subs.lock()[kind.index()].iter().cloned().collect()
+    }
+
     /// Subscribed to anything: RESP2 clients are then in subscriber mode (CLIENT LIST flag P).
     pub fn active(&self) -> bool {
         self.counts.iter().any(|c| c.load(Ordering::Relaxed) > 0)
