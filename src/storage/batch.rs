@@ -369,9 +369,15 @@ fn add_delta(deltas: &mut Vec<Delta>, (pdb, d): Delta) {
     }
 }
 
+/// The refusal's cause while the disk is nearly full, as the OS words a full disk.
+const NO_SPACE: &str = "No space left on device";
+
 /// Writes `ops` plus the counter merges of `deltas` as one RocksDB write, then applies the
 /// counters in memory and notes the write's number on this thread.
 fn write_ops(store: &Storage, ops: &[Op], deltas: &[Delta], resets: &[u8]) -> Result<(), StoreError> {
+    if store.disk_refuses_writes() {
+        return Err(StoreError::DiskWrite(NO_SPACE.into()));
+    }
     let mut wb = WriteBatch::default();
     for op in ops {
         let cf = store.cf(op.cf);
@@ -395,6 +401,7 @@ fn write_ops(store: &Storage, ops: &[Op], deltas: &[Delta], resets: &[u8]) -> Re
     let db = store.db();
     let cached = CacheWrite::of(ops);
     cached.begin(store);
+    let size = wb.size_in_bytes() as u64;
     let written = tier::with_write_options(|wo| db.write_opt(wb, wo));
     cached.end(store, written.is_ok());
     written?;
@@ -409,6 +416,7 @@ fn write_ops(store: &Storage, ops: &[Op], deltas: &[Delta], resets: &[u8]) -> Re
         store.add_counters(pdb, &values);
     }
     tier::note_write_seq(store.note_written());
+    store.note_disk_write(size);
     // `rdb_changes_since_last_save`: the records of keys written (metadata, members, entries).
     let changes = ops.iter().filter(|op| matches!(op.cf, cf::METADATA | cf::SUBKEYS | cf::STREAM)).count();
     store.saves.note_changes(changes as u64);

@@ -6,7 +6,7 @@
 
 use super::{cf, Storage};
 use rocksdb::statistics::Ticker;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Weak;
 use std::time::{Duration, Instant};
 
@@ -44,6 +44,25 @@ pub(super) struct Watch {
     /// of the directory has no place on a command's path: INFO and scrapes read these).
     disk_used: AtomicU64,
     wal: AtomicU64,
+    /// The disk guard (`check_disk_room`): the filesystem's free space fell below the reserve,
+    /// and writes are refused until it is back above twice the reserve.
+    disk_low: AtomicBool,
+    /// Bytes written since free space was last looked at.
+    written_since_check: AtomicU64,
+}
+
+/// Free space is looked at after this many bytes of writes (and ten times a second by the
+/// watcher), so that no more than about this much reaches the WAL between two looks.
+const DISK_CHECK_EVERY: u64 = 1 << 20;
+
+/// The free space kept back for RocksDB: writes are refused below it. It leaves room for the
+/// WAL records already written and for flushes and compactions to finish, so that RocksDB itself
+/// never runs out of space while writing its log. It must: with the WAL in RocksDB's own buffer
+/// (`manual_wal_flush`, which pays: docs/benchmarks.md, "WAL flushing") a failed WAL write is
+/// a fatal error RocksDB recovers from only by a restart, while a refusal here ends by itself
+/// once there is room. A twentieth of the filesystem, between 4 MiB and 1 GiB.
+pub fn disk_reserve(total: u64) -> u64 {
+    (total / 20).clamp(4 << 20, 1 << 30)
 }
 
 impl Storage {
@@ -129,7 +148,7 @@ pub(super) fn spawn(storage: Weak<Storage>) -> std::thread::JoinHandle<()> {
                 for _ in 0..10 {
                     std::thread::sleep(Duration::from_millis(100));
                     match storage.upgrade() {
-                        Some(s) if !s.is_stopped() => {}
+                        Some(s) if !s.is_stopped() => s.check_disk_room(),
                         _ => return,
                     }
                 }
@@ -196,6 +215,42 @@ pub(super) fn spawn(storage: Weak<Storage>) -> std::thread::JoinHandle<()> {
 }
 
 impl Storage {
+    /// Whether writes are refused because the disk is nearly full (see `disk_reserve`).
+    pub fn disk_refuses_writes(&self) -> bool {
+        self.health.disk_low.load(Ordering::Relaxed)
+    }
+
+    /// Counts `bytes` just written, and looks at the free space every `DISK_CHECK_EVERY`.
+    pub(super) fn note_disk_write(&self, bytes: u64) {
+        let before = self.health.written_since_check.fetch_add(bytes, Ordering::Relaxed);
+        if before + bytes >= DISK_CHECK_EVERY {
+            self.check_disk_room();
+        }
+    }
+
+    /// Looks at the free space: below the reserve writes are refused, and they resume once
+    /// there is twice the reserve (so that they don't flap at the edge).
+    pub(super) fn check_disk_room(&self) {
+        self.health.written_since_check.store(0, Ordering::Relaxed);
+        let (free, total) = self.disk_space();
+        if total == 0 {
+            return;
+        }
+        let reserve = disk_reserve(total);
+        let low = &self.health.disk_low;
+        if !low.load(Ordering::Relaxed) && free < reserve {
+            low.store(true, Ordering::Relaxed);
+            tracing::error!(
+                free_bytes = free,
+                reserve_bytes = reserve,
+                "disk nearly full: writes are refused (MISCONF) until there is room again; reads go on"
+            );
+        } else if low.load(Ordering::Relaxed) && free >= 2 * reserve {
+            low.store(false, Ordering::Relaxed);
+            tracing::warn!(free_bytes = free, "disk has room again: writes resume");
+        }
+    }
+
     /// (free, total) bytes of the filesystem holding the data directory; zeros if unknown.
     pub fn disk_space(&self) -> (u64, u64) {
         match rustix::fs::statvfs(&self.path) {
@@ -211,5 +266,18 @@ impl Storage {
             .filter(|e| e.path().extension().is_some_and(|x| x == "log"))
             .filter_map(|e| e.metadata().ok().map(|m| m.len()))
             .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::disk_reserve;
+
+    #[test]
+    fn the_disk_reserve_is_a_twentieth_between_4_mib_and_1_gib() {
+        assert_eq!(disk_reserve(0), 4 << 20);
+        assert_eq!(disk_reserve(64 << 20), 4 << 20);
+        assert_eq!(disk_reserve(200 << 20), 10 << 20);
+        assert_eq!(disk_reserve(100 << 30), 1 << 30);
     }
 }
