@@ -69,7 +69,7 @@ fn fill_until_refused(server: &mut TestServer, fs: &Tmpfs, dir: &Path, fsync: &s
     let mut con = connect(server);
     let mut acked = Vec::new();
     let mut refusal = None;
-    for i in 0..5_000 {
+    for i in 0..20_000 {
         match redis::cmd("SET").arg(format!("k{i}")).arg(value(i)).query::<()>(&mut con) {
             Ok(()) => acked.push(i),
             Err(e) => {
@@ -82,7 +82,7 @@ fn fill_until_refused(server: &mut TestServer, fs: &Tmpfs, dir: &Path, fsync: &s
     assert!(acked.len() > 10, "{fsync}: only {} writes before the disk was full", acked.len());
     // Redis's MISCONF reply, from the disk guard: RocksDB's own WAL write never failed (that
     // would close the connection unanswered, and writes would not resume below).
-    assert_eq!(refusal.code(), Some("MISCONF"), "{fsync}: {refusal}");
+    assert_eq!(refusal.code(), Some("MISCONF"), "{fsync}: {refusal}\n{}", server.output());
     assert!(
         refusal.to_string().contains("Errors writing to the AOF file: No space left on device"),
         "{fsync}: {refusal}"
@@ -100,10 +100,12 @@ fn fill_until_refused(server: &mut TestServer, fs: &Tmpfs, dir: &Path, fsync: &s
     }
     let pong: String = redis::cmd("PING").query(&mut other).unwrap();
     assert_eq!(pong, "PONG");
+    let info: String = redis::cmd("INFO").arg("persistence").query(&mut other).unwrap();
+    assert!(info.contains("aof_last_write_status:err"), "{fsync}: {info}\n{}", server.output());
     drop((con, other));
 
     // Room again: writes resume by themselves (the guard looks at the free space ten times a second).
-    fs.resize(256);
+    fs.resize(512);
     let mut con = connect(server);
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
@@ -116,12 +118,14 @@ fn fill_until_refused(server: &mut TestServer, fs: &Tmpfs, dir: &Path, fsync: &s
         assert!(std::time::Instant::now() < deadline, "{fsync}: writes did not resume with room on the disk");
         std::thread::sleep(Duration::from_millis(200));
     }
+    let info: String = redis::cmd("INFO").arg("persistence").query(&mut con).unwrap();
+    assert!(info.contains("aof_last_write_status:ok"), "{fsync}: {info}");
     // Every acknowledged write is there, and more writes are acknowledged.
     for &i in &acked {
         let got: Vec<u8> = redis::cmd("GET").arg(format!("k{i}")).query(&mut con).unwrap();
         assert_eq!(got, value(i), "{fsync}: acknowledged k{i} lost");
     }
-    for i in 10_000..10_050 {
+    for i in 30_000..30_050 {
         let _: () = redis::cmd("SET").arg(format!("k{i}")).arg(value(i)).query(&mut con).unwrap();
         acked.push(i);
     }
@@ -147,13 +151,15 @@ fn a_full_disk_refuses_writes_and_loses_nothing() {
         return;
     }
     for fsync in ["everysec", "always", "no"] {
-        let Some(fs) = Tmpfs::mount(64) else {
+        let Some(fs) = Tmpfs::mount(256) else {
             eprintln!("skipped: can't mount a tmpfs here (needs root)");
             return;
         };
         let dir = fs.path.join("data");
         let dir_s = dir.to_str().unwrap().to_string();
-        let mut server = TestServer::start_with(&["--dir", &dir_s, "--appendfsync", fsync]);
+        // A 16 MiB memtable budget: a 32 MiB reserve (twice the budget), an eighth of the disk.
+        let mut server =
+            TestServer::start_with(&["--dir", &dir_s, "--appendfsync", fsync, "--rocksdb-memtable-budget", "16mb"]);
         fill_until_refused(&mut server, &fs, &dir, fsync);
     }
 }

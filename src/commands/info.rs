@@ -160,7 +160,8 @@ fn section(shared: &Shared, name: &str, out: &mut String) {
             kv(out, "aof_last_bgrewrite_status", &"ok");
             kv(out, "aof_rewrites", &0);
             kv(out, "aof_rewrites_consecutive_failures", &0);
-            kv(out, "aof_last_write_status", &"ok");
+            let write_ok = !storage.disk_refuses_writes() && !storage.wal_broken();
+            kv(out, "aof_last_write_status", &if write_ok { "ok" } else { "err" });
             kv(out, "aof_last_cow_size", &0);
             kv(out, "module_fork_in_progress", &0);
             kv(out, "module_fork_last_cow_size", &0);

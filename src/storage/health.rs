@@ -39,6 +39,8 @@ pub struct RocksFigures {
 /// What the watcher remembers between looks.
 #[derive(Default)]
 pub(super) struct Watch {
+    /// The least free space writes need (`disk_floor`).
+    disk_floor: u64,
     stall_logged_micros: AtomicU64,
     /// The data directory's bytes and the WAL's, measured by the watcher once a second (a walk
     /// of the directory has no place on a command's path: INFO and scrapes read these).
@@ -60,9 +62,24 @@ const DISK_CHECK_EVERY: u64 = 1 << 20;
 /// never runs out of space while writing its log. It must: with the WAL in RocksDB's own buffer
 /// (`manual_wal_flush`, which pays: docs/benchmarks.md, "WAL flushing") a failed WAL write is
 /// a fatal error RocksDB recovers from only by a restart, while a refusal here ends by itself
-/// once there is room. A twentieth of the filesystem, between 4 MiB and 1 GiB.
-pub fn disk_reserve(total: u64) -> u64 {
-    (total / 20).clamp(4 << 20, 1 << 30)
+/// once there is room. A twentieth of the filesystem up to 1 GiB, and never less than `floor`
+/// (`disk_floor`).
+pub fn disk_reserve(total: u64, floor: u64) -> u64 {
+    (total / 20).min(1 << 30).max(floor)
+}
+
+/// The least reserve: room for twice what the memtables may hold. A memtable flush writes about
+/// its memtable's size, and a new WAL file is preallocated in one piece of up to a memtable's
+/// size, so free space drops by that much at once, between two looks.
+pub(super) fn disk_floor(memtable_budget: u64, write_buffer_size: u64) -> u64 {
+    let memtables = if memtable_budget > 0 { memtable_budget } else { write_buffer_size.saturating_mul(4) };
+    memtables.saturating_mul(2)
+}
+
+impl Watch {
+    pub(super) fn new(disk_floor: u64) -> Watch {
+        Watch { disk_floor, ..Default::default() }
+    }
 }
 
 impl Storage {
@@ -236,7 +253,7 @@ impl Storage {
         if total == 0 {
             return;
         }
-        let reserve = disk_reserve(total);
+        let reserve = disk_reserve(total, self.health.disk_floor);
         let low = &self.health.disk_low;
         if !low.load(Ordering::Relaxed) && free < reserve {
             low.store(true, Ordering::Relaxed);
@@ -271,13 +288,16 @@ impl Storage {
 
 #[cfg(test)]
 mod tests {
-    use super::disk_reserve;
+    use super::{disk_floor, disk_reserve};
 
     #[test]
-    fn the_disk_reserve_is_a_twentieth_between_4_mib_and_1_gib() {
-        assert_eq!(disk_reserve(0), 4 << 20);
-        assert_eq!(disk_reserve(64 << 20), 4 << 20);
-        assert_eq!(disk_reserve(200 << 20), 10 << 20);
-        assert_eq!(disk_reserve(100 << 30), 1 << 30);
+    fn the_disk_reserve_is_a_twentieth_up_to_1_gib_and_at_least_the_floor() {
+        let floor = disk_floor(128 << 20, 64 << 20);
+        assert_eq!(floor, 256 << 20);
+        assert_eq!(disk_floor(0, 64 << 20), 512 << 20);
+        assert_eq!(disk_reserve(0, floor), floor);
+        assert_eq!(disk_reserve(64 << 20, floor), floor);
+        assert_eq!(disk_reserve(10 << 30, floor), 512 << 20);
+        assert_eq!(disk_reserve(100 << 30, floor), 1 << 30);
     }
 }

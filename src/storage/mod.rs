@@ -266,7 +266,7 @@ impl Storage {
             latency_hook: std::sync::OnceLock::new(),
             memory,
             statistics: db_opts,
-            health: Default::default(),
+            health: health::Watch::new(health::disk_floor(opts.memtable_budget, opts.write_buffer_size)),
             saves: backup::Saves::new(clock_now_unix),
         };
         storage.load_state().map_err(|e| OpenError::Rocks { path: storage.path.clone(), message: e.to_string() })?;
