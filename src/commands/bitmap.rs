@@ -133,7 +133,7 @@ fn bitcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
             if start > end {
                 return Ok(0);
             }
-            st.bitcount(pdb, &args[1], view, start as u64, end as u64, first_mask, last_mask)
+            st.bitcount(pdb, &args[1], view, start as u64, end as u64, (first_mask, last_mask))
         })?)
     })?;
     Ok(Reply::Int(n as i64))

@@ -13,6 +13,7 @@ use crate::storage::encoding::{self, Fragmented, KeyType, FRAGMENT_SIZE, FRAGMEN
 use crate::storage::subkeys::Dir;
 use crate::storage::{cf, Batch, Record, Storage, StoreError};
 use bytes::Bytes;
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A live string as a read finds it.
@@ -245,23 +246,24 @@ impl StrEdit<'_> {
     }
 
     fn fragment(&mut self, ix: u64) -> Result<&mut Vec<u8>, StoreError> {
-        let Body::Frags { version, fresh, frags, .. } = &mut self.body else {
+        let StrEdit { store, pdb, key, body, .. } = self;
+        let Body::Frags { version, fresh, frags, .. } = body else {
             return Err(StoreError::Corrupt("not fragmented".into()));
         };
-        if !frags.contains_key(&ix) {
-            let mut v = if *fresh {
-                Vec::new()
-            } else {
-                let prefix = encoding::subkey_prefix(self.pdb, &self.key, *version);
-                self.store
-                    .sub_get(&encoding::subkey(&prefix, &encoding::fragment_index(ix)))?
-                    .map(|b| b.to_vec())
-                    .unwrap_or_default()
-            };
-            v.resize(FRAGMENT_SIZE as usize, 0);
-            frags.insert(ix, v);
+        match frags.entry(ix) {
+            Entry::Occupied(e) => Ok(e.into_mut()),
+            Entry::Vacant(e) => {
+                let mut v = if *fresh {
+                    Vec::new()
+                } else {
+                    let prefix = encoding::subkey_prefix(*pdb, key, *version);
+                    let k = encoding::subkey(&prefix, &encoding::fragment_index(ix));
+                    store.sub_get(&k)?.map(|b| b.to_vec()).unwrap_or_default()
+                };
+                v.resize(FRAGMENT_SIZE as usize, 0);
+                Ok(e.insert(v))
+            }
         }
-        frags.get_mut(&ix).ok_or_else(|| StoreError::Corrupt("fragment".into()))
     }
 
     /// Fills `buf` with the bytes at `offset` (zeros past the end).
@@ -486,8 +488,8 @@ impl Storage {
         Ok((maxlen, false))
     }
 
-    /// Number of set bits in bytes `start..=end` (`end < len`), ignoring the `first_mask`
-    /// bits of the first byte and the `last_mask` bits of the last (BITCOUNT ... BIT).
+    /// Number of set bits in bytes `start..=end` (`end < len`), ignoring the bits of `masks`
+    /// (first byte, last byte) (BITCOUNT ... BIT).
     pub fn bitcount(
         &self,
         pdb: u8,
@@ -495,8 +497,7 @@ impl Storage {
         view: &View,
         start: u64,
         end: u64,
-        first_mask: u8,
-        last_mask: u8,
+        (first_mask, last_mask): (u8, u8),
     ) -> Result<u64, StoreError> {
         let mut count = 0u64;
         self.segments(pdb, key, view, start, end, |at, seg| {
@@ -820,7 +821,7 @@ mod tests {
         assert_eq!(ops, 1);
         assert!(bytes < FRAGMENT_SIZE as usize + 100, "{bytes} bytes written");
         let view = View::of(&s.get_record(0, b"big").unwrap().unwrap()).unwrap();
-        let n = s.bitcount(0, b"big", &view, 0, view.len() - 1, 0, 0).unwrap();
+        let n = s.bitcount(0, b"big", &view, 0, view.len() - 1, (0, 0)).unwrap();
         assert_eq!(n, 2);
         assert_eq!(s.bitpos(0, b"big", &view, true, 0, view.len() * 8 - 1).unwrap(), Some(8_000_000));
         assert_eq!(s.bitpos(0, b"big", &view, false, 8_000_000, view.len() * 8 - 1).unwrap(), Some(8_000_001));
@@ -856,6 +857,66 @@ mod tests {
         assert_eq!(v.len() as u64, FRAGMENT_THRESHOLD + 1);
         assert_eq!((v[0], v[v.len() - 1]), (1, 1));
         assert_eq!(popcount(&v), 2);
+    }
+
+    fn fragments_of(s: &Storage, key: &[u8]) -> usize {
+        let mut ro = rocksdb::ReadOptions::default();
+        ro.set_iterate_lower_bound(encoding::subkey_prefix(0, key, 0));
+        ro.set_iterate_upper_bound(encoding::subkey_prefix(0, key, u64::MAX));
+        let mut it = s.db().raw_iterator_cf_opt(s.cf(cf::SUBKEYS), ro);
+        it.seek_to_first();
+        let mut n = 0;
+        while it.valid() {
+            n += 1;
+            it.next();
+        }
+        n
+    }
+
+    fn compact(s: &Storage) {
+        for name in [cf::METADATA, cf::SUBKEYS] {
+            s.db().flush_cf(s.cf(name)).unwrap();
+            s.db().compact_range_cf(s.cf(name), None::<&[u8]>, None::<&[u8]>);
+        }
+    }
+
+    #[test]
+    fn compaction_keeps_live_fragments_and_drops_overwritten_ones() {
+        use crate::storage::types::string::{ExpireUpdate, SetCond, StringStore};
+        let dir = tempfile::tempdir().unwrap();
+        let s = open(dir.path());
+        for key in [&b"live"[..], b"overwritten", b"deleted"] {
+            setbit(&s, key, 100_000, true);
+            setbit(&s, key, 300_000, true);
+        }
+        let strings = StringStore::new(&s, 0);
+        strings.set(b"overwritten", b"x", SetCond::Always, ExpireUpdate::Clear, false).unwrap();
+        s.delete(0, &[Bytes::from_static(b"deleted")]).unwrap();
+        compact(&s);
+        assert_eq!(fragments_of(&s, b"live"), 2);
+        assert_eq!(fragments_of(&s, b"overwritten"), 0);
+        assert_eq!(fragments_of(&s, b"deleted"), 0);
+        let rec = s.get_record(0, b"live").unwrap().unwrap();
+        let v = s.string_value(0, b"live", &rec).unwrap();
+        assert_eq!((v.len(), popcount(&v)), (37_501, 2));
+        // A rename moves them under the new name.
+        s.rename(0, b"live", b"moved", false).unwrap();
+        compact(&s);
+        assert_eq!(fragments_of(&s, b"live"), 0);
+        assert_eq!(fragments_of(&s, b"moved"), 2);
+    }
+
+    #[test]
+    fn a_fragmented_string_counts_its_whole_length_in_the_data_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = open(dir.path());
+        setbit(&s, b"big", 8 * 1_000_000, true);
+        let used = s.used_memory_dataset();
+        assert!((1_000_001..1_000_100).contains(&used), "{used}");
+        setbit(&s, b"big", 8, true);
+        assert_eq!(s.used_memory_dataset(), used);
+        s.delete(0, &[Bytes::from_static(b"big")]).unwrap();
+        assert_eq!(s.used_memory_dataset(), 0);
     }
 
     #[test]
