@@ -709,3 +709,109 @@ fn bit_commands_fire_redis_notifications() {
     }
     assert_eq!(got, ["setbit k", "setbit big", "setbit k", "set d", "del d"]);
 }
+
+#[test]
+fn pipelined_bit_commands_see_each_others_writes() {
+    let s = TestServer::start();
+    let mut c = RawConn::connect(s.port);
+    let cmds: Vec<Vec<&str>> = vec![
+        vec!["SETBIT", "p", "100000", "1"],
+        vec!["SETBIT", "p", "5", "1"],
+        vec!["BITCOUNT", "p"],
+        vec!["SETBIT", "p", "200000", "1"],
+        vec!["BITCOUNT", "p"],
+        vec!["GETRANGE", "p", "0", "0"],
+        vec!["BITFIELD", "p", "INCRBY", "u8", "8", "3"],
+        vec!["STRLEN", "p"],
+        vec!["BITPOS", "p", "1", "1"],
+        vec!["APPEND", "p", "z"],
+        vec!["GETRANGE", "p", "-2", "-1"],
+        vec!["BITOP", "NOT", "q", "p"],
+        vec!["BITCOUNT", "q"],
+        vec!["GETBIT", "q", "5"],
+    ];
+    let mut bytes = Vec::new();
+    for cmd in &cmds {
+        bytes.extend_from_slice(&resp(cmd));
+    }
+    c.send(&bytes);
+    let replies: Vec<Reply> = cmds.iter().map(|_| c.read_reply()).collect();
+    assert_eq!(
+        replies,
+        vec![
+            int(0),
+            int(0),
+            int(2),
+            int(0),
+            int(3),
+            bulk([4u8]),
+            arr(vec![int(3)]),
+            int(25_001),
+            int(14),
+            int(25_002),
+            bulk([0x80u8, b'z']),
+            int(25_002),
+            int(25_002 * 8 - 3 - 2 - 5),
+            int(0),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn concurrent_setbits_on_one_bitmap_all_land() {
+    let s = TestServer::start();
+    let mut c = s.client().await;
+    assert_eq!(call(&mut c, &["SETBIT", "shared", "1000000", "1"]).await, int(0));
+    let mut tasks = Vec::new();
+    for t in 0..4u64 {
+        let client = s.redis_client();
+        tasks.push(tokio::spawn(async move {
+            let mut c = client.get_multiplexed_async_connection().await.expect("connect");
+            for i in 0..250u64 {
+                // Writers on neighbouring bits of the same fragments, readers in between.
+                let offset = (i * 4 + t) * 97 % 999_983;
+                assert_eq!(call(&mut c, &["SETBIT", "shared", &offset.to_string(), "1"]).await, int(0));
+                let n = call(&mut c, &["BITCOUNT", "shared"]).await.int();
+                assert!((2..=1001).contains(&n), "{n}");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+    assert_eq!(call(&mut c, &["BITCOUNT", "shared"]).await, int(1001));
+    assert_eq!(call(&mut c, &["STRLEN", "shared"]).await, int(125_001));
+}
+
+#[tokio::test]
+async fn a_large_bitmap_counts_toward_maxmemory() {
+    let s = TestServer::start_with(&["--maxmemory", "100mb", "--maxmemory-policy", "noeviction"]);
+    let mut c = s.client().await;
+    assert_eq!(call(&mut c, &["SET", "small", "v"]).await, ok());
+    // Under the limit before it, the command runs; the 512 MB string it makes is then counted.
+    assert_eq!(call(&mut c, &["SETBIT", "big", LAST_BIT, "1"]).await, int(0));
+    assert_eq!(call(&mut c, &["SET", "other", "v"]).await, err("OOM command not allowed when used memory > 'maxmemory'."));
+    assert_eq!(call(&mut c, &["SETBIT", "big", "0", "1"]).await, err("OOM command not allowed when used memory > 'maxmemory'."));
+    assert_eq!(call(&mut c, &["GETBIT", "big", LAST_BIT]).await, int(1));
+    assert_eq!(call(&mut c, &["DEL", "big"]).await, int(1));
+    assert_eq!(call(&mut c, &["SET", "other", "v"]).await, ok());
+}
+
+#[tokio::test]
+async fn an_expired_bitmap_leaves_nothing_behind() {
+    let s = TestServer::start();
+    let mut c = s.client().await;
+    assert_eq!(call(&mut c, &["SETBIT", "t", "500000", "1"]).await, int(0));
+    assert_eq!(call(&mut c, &["SETBIT", "t", "7", "1"]).await, int(0));
+    assert_eq!(call(&mut c, &["PEXPIRE", "t", "50"]).await, int(1));
+    assert_eq!(call(&mut c, &["PERSIST", "t"]).await, int(1));
+    assert_eq!(call(&mut c, &["BITCOUNT", "t"]).await, int(2));
+    assert_eq!(call(&mut c, &["PEXPIRE", "t", "50"]).await, int(1));
+    tokio::time::sleep(std::time::Duration::from_millis(120)).await;
+    assert_eq!(call(&mut c, &["BITCOUNT", "t"]).await, int(0));
+    assert_eq!(call(&mut c, &["EXISTS", "t"]).await, int(0));
+    assert_eq!(call(&mut c, &["SETBIT", "t", "500001", "1"]).await, int(0));
+    assert_eq!(call(&mut c, &["GETBIT", "t", "7"]).await, int(0));
+    assert_eq!(call(&mut c, &["BITCOUNT", "t"]).await, int(1));
+    assert_eq!(call(&mut c, &["SCAN", "0", "TYPE", "string"]).await, arr(vec![bulk("0"), bulks(&["t"])]));
+}
