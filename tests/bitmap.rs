@@ -790,8 +790,14 @@ async fn a_large_bitmap_counts_toward_maxmemory() {
     assert_eq!(call(&mut c, &["SET", "small", "v"]).await, ok());
     // Under the limit before it, the command runs; the 512 MB string it makes is then counted.
     assert_eq!(call(&mut c, &["SETBIT", "big", LAST_BIT, "1"]).await, int(0));
-    assert_eq!(call(&mut c, &["SET", "other", "v"]).await, err("OOM command not allowed when used memory > 'maxmemory'."));
-    assert_eq!(call(&mut c, &["SETBIT", "big", "0", "1"]).await, err("OOM command not allowed when used memory > 'maxmemory'."));
+    assert_eq!(
+        call(&mut c, &["SET", "other", "v"]).await,
+        err("OOM command not allowed when used memory > 'maxmemory'.")
+    );
+    assert_eq!(
+        call(&mut c, &["SETBIT", "big", "0", "1"]).await,
+        err("OOM command not allowed when used memory > 'maxmemory'.")
+    );
     assert_eq!(call(&mut c, &["GETBIT", "big", LAST_BIT]).await, int(1));
     assert_eq!(call(&mut c, &["DEL", "big"]).await, int(1));
     assert_eq!(call(&mut c, &["SET", "other", "v"]).await, ok());
