@@ -439,7 +439,11 @@ fn object_encoding(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let enc = match rec.key_type() {
         KeyType::String => {
             let v = rec.body();
-            if rec.header.flags & crate::storage::encoding::FLAG_RAW_STRING != 0 {
+            // (A fragmented string was edited in place, and is long: `raw` either way.)
+            if rec.header.flags
+                & (crate::storage::encoding::FLAG_RAW_STRING | crate::storage::encoding::FLAG_FRAGMENTED)
+                != 0
+            {
                 "raw"
             } else if v.len() <= 20 && parse_i64_strict(&v).is_some() {
                 "int"
@@ -461,8 +465,9 @@ fn object_refcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (_dbs, p) = pdb(ctx);
     let Some(rec) = without_touch(|| ctx.storage().get_alive(p, &args[2]))? else { return Ok(Reply::Null) };
     // Redis shares the integers 0..10000 (OBJ_SHARED_INTEGERS) and reports them as INT_MAX.
-    let shared =
-        rec.key_type() == KeyType::String && parse_i64_strict(&rec.body()).is_some_and(|n| (0..10_000).contains(&n));
+    let shared = rec.key_type() == KeyType::String
+        && crate::storage::encoding::fragmented(&rec.raw).is_none()
+        && parse_i64_strict(&rec.body()).is_some_and(|n| (0..10_000).contains(&n));
     Ok(Reply::Int(if shared { i64::from(i32::MAX) } else { 1 }))
 }
 

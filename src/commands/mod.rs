@@ -5,6 +5,7 @@
 //! It never touches RocksDB, sockets or the RESP codec.
 
 pub mod acl;
+pub mod bitmap;
 pub mod connection;
 pub mod hash;
 pub mod info;
@@ -64,8 +65,9 @@ pub(crate) fn with_db<R>(
 pub fn all() -> &'static [&'static CommandSpec] {
     static ALL: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
     ALL.get_or_init(|| {
-        let families: [&'static [CommandSpec]; 17] = [
+        let families: [&'static [CommandSpec]; 18] = [
             string::COMMANDS,
+            bitmap::COMMANDS,
             hash::COMMANDS,
             list::COMMANDS,
             set::COMMANDS,

@@ -84,6 +84,7 @@ pub(crate) fn keymiss_after(ctx: &Ctx<'_>, spec: &CommandSpec, args: &[Bytes]) {
         "copy" | "sort" => args.get(1).into_iter().collect(),
         "zrangestore" => args.get(2).into_iter().collect(),
         "sinterstore" | "sunionstore" | "sdiffstore" => args.iter().skip(2).collect(),
+        "bitop" => args.iter().skip(3).collect(),
         "zunionstore" | "zinterstore" | "zdiffstore" => movable().into_iter().skip(1).collect(),
         name if name.starts_with("object|") => return,
         _ if !spec.flags.contains(Flags::READONLY) => return,

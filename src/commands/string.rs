@@ -350,48 +350,36 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
 
 fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let max = max_len(ctx);
-    let r = with_strings(ctx, |s| {
-        Ok(s.update(&args[1], true, |cur| {
-            let cur = cur.unwrap_or_default();
-            let len = cur.len() + args[2].len();
-            if len as u64 > max {
-                return Err(CmdError::StringTooLong);
-            }
-            let mut v = Vec::with_capacity(len);
-            v.extend_from_slice(cur);
-            v.extend_from_slice(&args[2]);
-            Ok::<_, CmdError>((Some(v), len as i64))
-        })?)
-    })?;
-    let r = r?;
+    let len = with_strings(ctx, |s| Ok(s.append(&args[1], &args[2], max)?))?.ok_or(CmdError::StringTooLong)?;
     fire(ctx, K::STRING, "append", &args[1]);
-    Ok(Reply::Int(r))
+    Ok(Reply::Int(len as i64))
 }
 
 fn strlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
-    let v = with_strings(ctx, |s| Ok(s.get(&args[1])?))?;
-    Ok(Reply::Int(v.map(|v| v.len() as i64).unwrap_or(0)))
+    let n = with_strings(ctx, |s| Ok(s.strlen(&args[1])?))?;
+    Ok(Reply::Int(n as i64))
 }
 
 fn getrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let (mut start, mut end) = (int(&args[2])?, int(&args[3])?);
-    let v = with_strings(ctx, |s| Ok(s.get(&args[1])?))?.unwrap_or_default();
-    let len = v.len() as i64;
-    if (start < 0 && end < 0 && start > end) || len == 0 {
-        return Ok(Reply::bulk(Bytes::new()));
-    }
-    if start < 0 {
-        start += len;
-    }
-    if end < 0 {
-        end += len;
-    }
-    start = start.max(0);
-    end = end.max(0).min(len - 1);
-    if start > end {
-        return Ok(Reply::bulk(Bytes::new()));
-    }
-    Ok(Reply::Bulk(v.slice(start as usize..=end as usize)))
+    let v = with_strings(ctx, |s| {
+        Ok(s.getrange(&args[1], |len| {
+            let len = len as i64;
+            if (start < 0 && end < 0 && start > end) || len == 0 {
+                return None;
+            }
+            if start < 0 {
+                start += len;
+            }
+            if end < 0 {
+                end += len;
+            }
+            start = start.max(0);
+            end = end.max(0).min(len - 1);
+            (start <= end).then_some((start as u64, end as u64))
+        })?)
+    })?;
+    Ok(Reply::Bulk(v))
 }
 
 fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
@@ -402,27 +390,16 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {
     let value = &args[3];
     let max = max_len(ctx);
     if value.is_empty() {
-        let v = with_strings(ctx, |s| Ok(s.get(&args[1])?))?;
-        return Ok(Reply::Int(v.map(|v| v.len() as i64).unwrap_or(0)));
+        let n = with_strings(ctx, |s| Ok(s.strlen(&args[1])?))?;
+        return Ok(Reply::Int(n as i64));
     }
     let end = (offset as u64).checked_add(value.len() as u64).ok_or(CmdError::StringTooLong)?;
     if end > max {
         return Err(CmdError::StringTooLong);
     }
-    let r = with_strings(ctx, |s| {
-        Ok(s.update(&args[1], true, |cur| {
-            let mut v = cur.unwrap_or_default().to_vec();
-            if v.len() < end as usize {
-                v.resize(end as usize, 0);
-            }
-            v[offset as usize..end as usize].copy_from_slice(value);
-            let len = v.len() as i64;
-            Ok::<_, CmdError>((Some(v), len))
-        })?)
-    })?;
-    let r = r?;
+    let len = with_strings(ctx, |s| Ok(s.setrange(&args[1], offset as u64, value)?))?;
     fire(ctx, K::STRING, "setrange", &args[1]);
-    Ok(Reply::Int(r))
+    Ok(Reply::Int(len as i64))
 }
 
 fn lcs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> CmdResult<Reply> {

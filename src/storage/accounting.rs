@@ -3,7 +3,7 @@
 //! write batch (`batch`), so reading it costs nothing:
 //!
 //! - data bytes: Σ over keys of metadata key length + metadata record length, exact for
-//!   strings (their value is inline in the record);
+//!   strings (their value is inline in the record; a fragmented string counts as if it were);
 //! - elements: Σ of collection sizes;
 //! - the bytes and number of collection subkeys written, whose ratio is the average element
 //!   size collections are estimated with (elements × average).
@@ -81,7 +81,7 @@ impl Storage {
         while it.valid() {
             if let (Some(k), Some(v)) = (it.key(), it.value()) {
                 if let Some(&pdb) = k.first() {
-                    bytes[pdb as usize] += (k.len() + v.len()) as i64;
+                    bytes[pdb as usize] += (k.len() + encoding::accounted_len(v)) as i64;
                     elements[pdb as usize] += encoding::coll_size(v) as i64;
                 }
             }

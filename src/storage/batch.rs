@@ -139,7 +139,7 @@ impl<'s> Batch<'s> {
         if let Some(old) = old {
             self.note_dropped(pdb, key, old, Some(&record));
         }
-        let new_len = (meta_key_len + record.len()) as i64;
+        let new_len = (meta_key_len + encoding::accounted_len(&record)) as i64;
         let new_elements = encoding::coll_size(&record) as i64;
         // A new key starts fresh for LRU/LFU (an overwritten one keeps its history, as Redis).
         if old.is_none_or(|o| !o.alive(self.store.clock.now_ms())) {
@@ -167,7 +167,7 @@ impl<'s> Batch<'s> {
         }
         let keys = i64::from(old.is_none());
         let expires = i64::from(expire_at_ms != 0) - i64::from(old_expire != 0);
-        let old_len = old.map_or(0, |o| (meta_key_len + o.raw.len()) as i64);
+        let old_len = old.map_or(0, |o| (meta_key_len + encoding::accounted_len(&o.raw)) as i64);
         let elements = new_elements - old.map_or(0, |o| encoding::coll_size(&o.raw) as i64);
         self.delta(pdb, [keys, expires, new_len - old_len, elements, 0, 0]);
         if self.store.key_events() {
@@ -196,7 +196,7 @@ impl<'s> Batch<'s> {
         if expire != 0 {
             self.op(cf::EXPIRE_INDEX, OpKind::Delete, encoding::expire_index_key(expire, pdb, key), Bytes::new());
         }
-        let bytes = (meta_key_len + old.raw.len()) as i64;
+        let bytes = (meta_key_len + encoding::accounted_len(&old.raw)) as i64;
         self.delta(pdb, [-1, -i64::from(expire != 0), -bytes, -(encoding::coll_size(&old.raw) as i64), 0, 0]);
     }
 
@@ -213,6 +213,12 @@ impl<'s> Batch<'s> {
     /// the commit. The new record is decoded only in that rare case, not on every write.
     fn note_dropped(&mut self, pdb: u8, key: &[u8], old: &Record, new: Option<&[u8]>) {
         if old.key_type() == KeyType::String {
+            // A big fragmented string's fragments, unless `new` keeps them (same version).
+            let Some(f) = encoding::fragmented(&old.raw) else { return };
+            let continued = new.and_then(encoding::fragmented).is_some_and(|n| n.version == f.version);
+            if f.len / encoding::FRAGMENT_SIZE >= BIG_COLLECTION && !continued {
+                self.after.reclaim.push(encoding::subkey_prefix(pdb, key, f.version));
+            }
             return;
         }
         let Ok(m) = CollMeta::decode(&old.header, &old.raw) else { return };
@@ -242,6 +248,12 @@ impl<'s> Batch<'s> {
             self.store.note_sub_writes(pdb, (sub.len() + value.len()) as i64, writes);
         }
         self.op(cf, OpKind::Put, key, value);
+    }
+
+    /// Writes one fragment of a fragmented string (`subkeys` family). Not an element: the
+    /// string's whole length is accounted with its record (`encoding::accounted_len`).
+    pub fn put_fragment(&mut self, key: Vec<u8>, value: impl Into<Bytes>) {
+        self.op(cf::SUBKEYS, OpKind::Put, key, value);
     }
 
     /// Deletes one subkey.
@@ -330,6 +342,12 @@ impl<'s> Batch<'s> {
 
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
+    }
+
+    /// (operations, bytes of keys and values) so far: what a test checks a command wrote.
+    #[cfg(test)]
+    pub(crate) fn written(&self) -> (usize, usize) {
+        (self.ops.len(), self.ops.iter().map(|o| o.key.len() + o.value.len()).sum())
     }
 
     /// Commits atomically. The write's number is noted on this thread (`tier::take_write_seq`):

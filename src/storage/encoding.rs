@@ -12,6 +12,22 @@
 //! subkey key        db(1) · slot(2) · len(user_key)(4) · user_key · version(8) · subkey
 //! expire_index key  expire_at_ms(8) · db(1) · slot(2) · user_key      (value empty)
 //! ```
+//!
+//! Fragmented strings (`FLAG_FRAGMENTED`): a string edited in place by SETBIT, BITFIELD,
+//! SETRANGE (or written by BITOP) that is longer than `FRAGMENT_THRESHOLD` bytes keeps its
+//! value in `FRAGMENT_SIZE`-byte fragments instead of inline, so a bit write at a high offset
+//! reads and writes one fragment, not the whole value:
+//!
+//! ```text
+//! metadata value    type(1)=string · flags(1)|FLAG_FRAGMENTED · expire_at_ms(8) · version(8) · length(8)
+//! fragment          subkeys CF: subkey_prefix(db, key, version) · index(8, big-endian)
+//!                   value = bytes index·FRAGMENT_SIZE .. of the string, at most FRAGMENT_SIZE;
+//!                   a missing fragment, or the part of one past its stored bytes, is zeros
+//! ```
+//!
+//! The key's type stays `string`; every read of the whole value assembles it from the
+//! fragments (`Storage::string_value`). Overwriting it (SET, …) writes an inline record, which
+//! orphans the fragments: the `subkeys` compaction filter drops them like a collection's.
 
 /// The type of a key. Stored as the first byte of its metadata record.
 ///
@@ -61,6 +77,14 @@ const LAYOUT_MASK: u8 = 0x0f;
 pub const FLAG_RAW_STRING: u8 = 0x10;
 /// Length of the header every metadata value starts with.
 pub const META_HEADER_LEN: usize = 10;
+/// Flag (high nibble), strings only: the value lives in fragments (see the module header).
+/// FROZEN bit value.
+pub const FLAG_FRAGMENTED: u8 = 0x80;
+/// Bytes of one fragment of a fragmented string. FROZEN.
+pub const FRAGMENT_SIZE: u64 = 1024;
+/// A string edited in place (SETBIT, BITFIELD, SETRANGE, BITOP's destination) that ends up
+/// longer than this is stored fragmented; shorter ones stay inline (one record, as GET likes).
+pub const FRAGMENT_THRESHOLD: u64 = 4096;
 
 /// Redis Cluster's CRC16 (XMODEM) of the key, or of its `{hashtag}`, modulo 16384.
 pub fn key_slot(key: &[u8]) -> u16 {
@@ -213,6 +237,47 @@ pub fn encode_string_flags(expire_at_ms: u64, value: &[u8], flags: u8) -> Vec<u8
     v[1] |= flags & !LAYOUT_MASK;
     v.extend_from_slice(value);
     v
+}
+
+/// Where a fragmented string's fragments live and how long it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fragmented {
+    pub version: u64,
+    /// Length of the whole value in bytes.
+    pub len: u64,
+}
+
+/// Encodes a fragmented string's record (its fragments are written separately).
+pub fn encode_fragmented(expire_at_ms: u64, frag: Fragmented, flags: u8) -> Vec<u8> {
+    let mut v = Vec::with_capacity(META_HEADER_LEN + 16);
+    push_header(&mut v, KeyType::String, expire_at_ms);
+    v[1] |= (flags | FLAG_FRAGMENTED) & !LAYOUT_MASK;
+    v.extend_from_slice(&frag.version.to_be_bytes());
+    v.extend_from_slice(&frag.len.to_be_bytes());
+    v
+}
+
+/// The fragments of a string record: None for an inline string (or another type).
+pub fn fragmented(raw: &[u8]) -> Option<Fragmented> {
+    if raw.first().copied() != Some(KeyType::String as u8) || raw.get(1).is_none_or(|f| f & FLAG_FRAGMENTED == 0) {
+        return None;
+    }
+    let word = |i: usize| raw.get(i..i + 8).and_then(|b| <[u8; 8]>::try_from(b).ok()).map(u64::from_be_bytes);
+    Some(Fragmented { version: word(META_HEADER_LEN)?, len: word(META_HEADER_LEN + 8)? })
+}
+
+/// The subkey of fragment `index` (under `subkey_prefix(db, key, version)`).
+pub fn fragment_index(index: u64) -> [u8; 8] {
+    index.to_be_bytes()
+}
+
+/// The bytes a record stands for in the data-set accounting: its length, or for a fragmented
+/// string the header plus the whole value's length (as if it were inline).
+pub fn accounted_len(raw: &[u8]) -> usize {
+    match fragmented(raw) {
+        Some(f) => META_HEADER_LEN.saturating_add(usize::try_from(f.len).unwrap_or(usize::MAX)),
+        None => raw.len(),
+    }
 }
 
 /// Rewrites only the expiry field of an encoded record (EXPIRE, PERSIST).
@@ -421,6 +486,25 @@ mod tests {
         let v2 = with_expire(&v, 0);
         assert_eq!(decode_meta(&v2).unwrap().expire_at_ms, 0);
         assert_eq!(&v2[META_HEADER_LEN..], b"value");
+    }
+
+    #[test]
+    fn fragmented_record_round_trip() {
+        let f = Fragmented { version: 77, len: 536_870_912 };
+        let v = encode_fragmented(5, f, FLAG_RAW_STRING);
+        let h = decode_meta(&v).unwrap();
+        assert_eq!(h.key_type, KeyType::String);
+        assert_eq!(h.flags, FLAG_RAW_STRING | FLAG_FRAGMENTED);
+        assert_eq!(h.expire_at_ms, 5);
+        assert_eq!(fragmented(&v), Some(f));
+        assert_eq!(fragmented(&with_expire(&v, 9)), Some(f));
+        assert_eq!(accounted_len(&v), META_HEADER_LEN + 536_870_912);
+        assert_eq!(fragmented(&encode_string(0, &[0xff; 16])), None);
+        assert_eq!(fragmented(&v[..20]), None);
+        assert_eq!(accounted_len(&encode_string(0, b"abc")), META_HEADER_LEN + 3);
+        assert_eq!(coll_size(&v), 0);
+        let p = subkey_prefix(0, b"k", 77);
+        assert!(subkey(&p, &fragment_index(1)) < subkey(&p, &fragment_index(256)));
     }
 
     #[test]

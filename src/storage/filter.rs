@@ -6,7 +6,8 @@
 //! any race with a concurrent EXPIRE/PERSIST on the same key (Kvrocks issue 1298).
 //!
 //! The subkey filters (`subkeys`, `zset_score`, `stream`) drop a record whose collection is gone:
-//! metadata missing, of a string, of another version, expired beyond the grace period, or (list
+//! metadata missing, of an inline string, of another version (a fragmented string owns the
+//! fragments of its version), expired beyond the grace period, or (list
 //! elements) outside the list's `head..tail`. They read the metadata through the open `Storage`,
 //! bound after the database opens, and remember the last key looked up, so a run of subkeys of
 //! one key costs one read. Each compaction gets its own filter, hence its own memory: every
@@ -92,10 +93,19 @@ pub fn subkey_decision(cf_name: &str, key: &[u8], owner: Owner) -> Decision {
 pub fn owner_of(record: Option<&[u8]>, now_ms: u64) -> Owner {
     let Some(v) = record else { return Owner::Gone };
     let Ok(h) = decode_meta(v) else { return Owner::Unknown };
-    if h.key_type == KeyType::String
-        || (h.expire_at_ms != 0 && h.expire_at_ms.saturating_add(EXPIRED_GRACE_MS) < now_ms)
-    {
+    if h.expire_at_ms != 0 && h.expire_at_ms.saturating_add(EXPIRED_GRACE_MS) < now_ms {
         return Owner::Gone;
+    }
+    if h.key_type == KeyType::String {
+        // A fragmented string owns the fragments of its version, like a collection.
+        return match encoding::fragmented(v) {
+            Some(f) => {
+                let mut m = CollMeta::new(KeyType::String, f.version);
+                m.size = f.len;
+                Owner::Live(m)
+            }
+            None => Owner::Gone,
+        };
     }
     match CollMeta::decode(&h, v) {
         Ok(m) => Owner::Live(m),
@@ -220,6 +230,20 @@ mod tests {
         let o = owner_of(Some(&expiring), 1001 + EXPIRED_GRACE_MS);
         assert!(matches!(subkey_decision(cf::SUBKEYS, &sub(7, b"f"), o), Decision::Remove));
         assert!(matches!(subkey_decision(cf::SUBKEYS, &sub(7, b"f"), owner_of(Some(b"junk"), 0)), Decision::Keep));
+    }
+
+    #[test]
+    fn fragments_belong_to_their_fragmented_string_only() {
+        let frag = encoding::Fragmented { version: 9, len: 100_000 };
+        let live = owner_of(Some(&encoding::encode_fragmented(0, frag, 0)), 0);
+        let f = encoding::fragment_index(3);
+        assert!(matches!(subkey_decision(cf::SUBKEYS, &sub(9, &f), live), Decision::Keep));
+        assert!(matches!(subkey_decision(cf::SUBKEYS, &sub(8, &f), live), Decision::Remove));
+        // Overwritten by an inline string (SET), or expired long ago: the fragments go.
+        let inline = owner_of(Some(&encode_string(0, b"v")), 0);
+        assert!(matches!(subkey_decision(cf::SUBKEYS, &sub(9, &f), inline), Decision::Remove));
+        let expired = owner_of(Some(&encoding::encode_fragmented(1000, frag, 0)), 1001 + EXPIRED_GRACE_MS);
+        assert!(matches!(subkey_decision(cf::SUBKEYS, &sub(9, &f), expired), Decision::Remove));
     }
 
     #[test]

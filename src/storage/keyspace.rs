@@ -182,7 +182,8 @@ impl Storage {
         Ok(true)
     }
 
-    /// Writes `rec` under a new name. Strings are self-contained; a collection's subkeys embed
+    /// Writes `rec` under a new name. Inline strings are self-contained; a collection's (or a
+    /// fragmented string's) subkeys embed
     /// its name, so they are copied under a fresh version of the new name (never the source's
     /// version: a later copy to the same name must not meet subkeys of an earlier one).
     fn copy_record(
@@ -193,6 +194,19 @@ impl Storage {
         old: Option<&Record>,
         rec: &Record,
     ) -> Result<(), StoreError> {
+        if let Some(frag) = encoding::fragmented(&rec.raw) {
+            // A fragmented string: its fragments, under a fresh version of the new name.
+            let from = encoding::subkey_prefix(src_db, src, frag.version);
+            let copy = encoding::Fragmented { version: self.next_version(), len: frag.len };
+            let to = encoding::subkey_prefix(pdb, key, copy.version);
+            self.sub_scan(cf::SUBKEYS, &from, Dir::Forward, None, |suffix, value| {
+                b.put_fragment(encoding::subkey(&to, suffix), Bytes::copy_from_slice(value));
+                true
+            })?;
+            let at = rec.header.expire_at_ms;
+            b.put_record(pdb, key, old, encoding::encode_fragmented(at, copy, rec.header.flags), at);
+            return Ok(());
+        }
         let Some(mut meta) = Storage::coll_meta(rec)? else {
             b.put_record(pdb, key, old, rec.raw.clone(), rec.header.expire_at_ms);
             return Ok(());

@@ -10,8 +10,11 @@ use std::io::Write;
 use std::path::Path;
 
 /// The storage format this build reads and writes. FROZEN history:
-/// 1 = the encodings of `encoding.rs` as first shipped.
-pub const FORMAT_VERSION: u32 = 1;
+/// 1 = the encodings of `encoding.rs` as first shipped;
+/// 2 = plus fragmented strings (`encoding::FLAG_FRAGMENTED`), which a format-1 server would
+///     misread as inline values. A superset: a format-1 directory is upgraded by rewriting its
+///     manifest at open, before anything of format 2 is written.
+pub const FORMAT_VERSION: u32 = 2;
 pub const FILE_NAME: &str = "strata.manifest";
 
 #[allow(clippy::all, missing_docs)]
@@ -37,6 +40,14 @@ pub fn check_or_create(dir: &Path, db_path: &Path, databases: usize) -> Result<p
                     path.display(),
                     db_path.display()
                 )));
+            }
+            if m.format_version < FORMAT_VERSION {
+                // Every older format is a subset of this one: only the label changes, so that
+                // an older server refuses the directory once it may hold newer records.
+                let upgraded = proto::Manifest { format_version: FORMAT_VERSION, ..m.clone() };
+                write(dir, &upgraded).map_err(|source| OpenError::Io { path: path.clone(), source })?;
+                tracing::info!(from = m.format_version, to = FORMAT_VERSION, "storage format upgraded");
+                return Ok(upgraded);
             }
             Ok(m)
         }
@@ -105,6 +116,21 @@ mod tests {
         write(dir.path(), &newer).unwrap();
         let err = check_or_create(dir.path(), &db, 16).unwrap_err().to_string();
         assert!(err.contains("upgrade Strata"), "{err}");
+    }
+
+    #[test]
+    fn upgrades_an_older_format_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("db");
+        let m = check_or_create(dir.path(), &db, 16).unwrap();
+        std::fs::create_dir_all(&db).unwrap();
+        std::fs::write(db.join("CURRENT"), b"MANIFEST-000001\n").unwrap();
+        write(dir.path(), &proto::Manifest { format_version: 1, ..m.clone() }).unwrap();
+        let opened = check_or_create(dir.path(), &db, 16).unwrap();
+        assert_eq!(opened, proto::Manifest { format_version: FORMAT_VERSION, ..m.clone() });
+        let stored = proto::Manifest::decode(std::fs::read(dir.path().join(FILE_NAME)).unwrap().as_slice()).unwrap();
+        assert_eq!(stored.format_version, FORMAT_VERSION);
+        assert_eq!(stored.created_at_ms, m.created_at_ms);
     }
 
     #[test]

@@ -124,7 +124,8 @@ pub struct Record {
 }
 
 impl Record {
-    /// The body after the header (a string's value).
+    /// The body after the header: an inline string's value. NOT the value of a fragmented
+    /// string (`encoding::fragmented`): read string values with `Storage::string_value`.
     pub fn body(&self) -> Bytes {
         self.raw.slice(encoding::META_HEADER_LEN..)
     }

@@ -6,6 +6,8 @@
 //! `Batch::put_coll`, which deletes the key when it became empty. A new collection (or one
 //! replacing an expired key) gets a fresh version, so stale subkeys are never seen again.
 
+pub mod bitfield;
+pub mod bitmap;
 pub mod hash;
 pub mod list;
 pub mod set;

@@ -103,7 +103,7 @@ impl Storage {
         let Some((key, field)) = pattern_target(pattern, elem) else { return Ok(None) };
         let Some(rec) = self.get_live(pdb, &key)? else { return Ok(None) };
         match (field, rec.key_type()) {
-            (None, KeyType::String) => Ok(Some(rec.body())),
+            (None, KeyType::String) => Ok(Some(self.string_value(pdb, &key, &rec)?)),
             (Some(f), KeyType::Hash) => {
                 let Some(meta) = Storage::coll_meta(&rec)? else { return Ok(None) };
                 let p = super::prefix(pdb, &key, &meta);

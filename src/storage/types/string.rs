@@ -1,5 +1,8 @@
-//! Strings: values kept inline in the metadata record (large ones land in blob files).
+//! Strings: values kept inline in the metadata record (large ones land in blob files), or, once
+//! edited in place past `encoding::FRAGMENT_THRESHOLD`, in fragments (`bitmap`). Every read of a
+//! whole value goes through `Storage::string_value`, which assembles a fragmented one.
 
+use super::bitmap::View;
 use crate::storage::encoding::{self, KeyType};
 use crate::storage::{Record, Storage, StoreError};
 use bytes::Bytes;
@@ -39,11 +42,11 @@ pub struct StringStore<'a> {
     pdb: u8,
 }
 
-fn string_value(rec: &Record) -> Result<Bytes, StoreError> {
+fn check_string(rec: &Record) -> Result<(), StoreError> {
     if rec.key_type() != KeyType::String {
         return Err(StoreError::WrongType);
     }
-    Ok(rec.body())
+    Ok(())
 }
 
 impl<'a> StringStore<'a> {
@@ -51,17 +54,109 @@ impl<'a> StringStore<'a> {
         StringStore { store, pdb }
     }
 
-    /// GET: None if missing; WrongType if the key holds another type.
+    /// The whole value of `rec` (the record of `key`; the caller holds the key's lock).
+    fn value(&self, key: &[u8], rec: &Record) -> Result<Bytes, StoreError> {
+        self.store.string_value(self.pdb, key, rec)
+    }
+
+    /// GET: None if missing; WrongType if the key holds another type. The full value, also of
+    /// a fragmented string (assembled under the key's lock).
     pub fn get(&self, key: &[u8]) -> Result<Option<Bytes>, StoreError> {
-        match self.store.get_alive(self.pdb, key)? {
-            Some(rec) => string_value(&rec).map(Some),
+        let Some(rec) = self.store.get_alive(self.pdb, key)? else { return Ok(None) };
+        check_string(&rec)?;
+        if encoding::fragmented(&rec.raw).is_none() {
+            return Ok(Some(rec.body()));
+        }
+        let _g = self.store.lock(self.pdb, key)?;
+        match self.store.get_live(self.pdb, key)? {
+            Some(rec) => self.value(key, &rec).map(Some),
             None => Ok(None),
         }
     }
 
     /// MGET: keys of other types read as nil.
     pub fn mget(&self, keys: &[Bytes]) -> Result<Vec<Option<Bytes>>, StoreError> {
-        keys.iter().map(|k| Ok(self.store.get_alive(self.pdb, k)?.and_then(|r| string_value(&r).ok()))).collect()
+        keys.iter()
+            .map(|k| match self.get(k) {
+                Err(StoreError::WrongType) => Ok(None),
+                r => r,
+            })
+            .collect()
+    }
+
+    /// STRLEN (0 if missing), without reading a fragmented value.
+    pub fn strlen(&self, key: &[u8]) -> Result<u64, StoreError> {
+        match self.store.get_alive(self.pdb, key)? {
+            Some(rec) => Ok(View::of(&rec)?.len()),
+            None => Ok(0),
+        }
+    }
+
+    /// GETRANGE: `range` maps the value's length to the bytes wanted (inclusive, inside it),
+    /// and only those are read.
+    pub fn getrange(&self, key: &[u8], range: impl FnOnce(u64) -> Option<(u64, u64)>) -> Result<Bytes, StoreError> {
+        self.store.read_string(self.pdb, key, |view| {
+            let Some(view) = view else { return Ok(Bytes::new()) };
+            let Some((start, end)) = range(view.len()) else { return Ok(Bytes::new()) };
+            match view {
+                View::Inline(b) => Ok(b.slice(start as usize..=end as usize)),
+                View::Fragmented(_) => Ok(Bytes::from(self.store.read_range(self.pdb, key, view, start, end)?)),
+            }
+        })
+    }
+
+    /// SETRANGE: writes `data` at `offset` (zero padding a shorter value) and returns the new
+    /// length. A fragmented value (or one this makes longer than the fragment threshold)
+    /// changes only the fragments written.
+    pub fn setrange(&self, key: &[u8], offset: u64, data: &[u8]) -> Result<u64, StoreError> {
+        let _g = self.store.lock(self.pdb, key)?;
+        let mut e = self.store.edit_string(self.pdb, key)?;
+        e.write(offset, data)?;
+        let len = e.len();
+        let mut b = self.store.batch();
+        e.commit(&mut b);
+        b.commit()?;
+        Ok(len)
+    }
+
+    /// APPEND: the new length, or None (nothing written) if it would exceed `max_len`. A
+    /// fragmented value gets only its last fragments written.
+    pub fn append(&self, key: &[u8], data: &[u8], max_len: u64) -> Result<Option<u64>, StoreError> {
+        let _g = self.store.lock(self.pdb, key)?;
+        let now = self.store.clock.now_ms();
+        let old = self.store.get_record(self.pdb, key)?;
+        let live = old.as_ref().filter(|r| r.alive(now));
+        if let Some(r) = live {
+            check_string(r)?;
+        }
+        let cur_len = match live {
+            Some(r) => View::of(r)?.len(),
+            None => 0,
+        };
+        let len = cur_len + data.len() as u64;
+        if len > max_len {
+            return Ok(None);
+        }
+        let mut b = self.store.batch();
+        match live {
+            Some(r) if encoding::fragmented(&r.raw).is_some() => {
+                let mut e = self.store.edit_string(self.pdb, key)?;
+                e.write(cur_len, data)?;
+                e.commit(&mut b);
+            }
+            _ => {
+                let mut v = Vec::with_capacity(len as usize);
+                if let Some(r) = live {
+                    v.extend_from_slice(&r.body());
+                }
+                v.extend_from_slice(data);
+                let at = live.map(|r| r.header.expire_at_ms).unwrap_or(0);
+                let rec = encoding::encode_string_flags(at, &v, encoding::FLAG_RAW_STRING);
+                b.put_record(self.pdb, key, old.as_ref(), rec, at);
+            }
+        }
+        b.commit()?;
+        Ok(Some(len))
     }
 
     /// SET with its options. With `get`, a key of another type is an error and nothing is written.
@@ -78,7 +173,7 @@ impl<'a> StringStore<'a> {
         let old = self.store.get_record(self.pdb, key)?;
         let live = old.as_ref().filter(|r| r.alive(now));
         let old_value = match (live, get) {
-            (Some(r), true) => Some(string_value(r)?),
+            (Some(r), true) => Some(self.value(key, r)?),
             _ => None,
         };
         let ok = match cond {
@@ -127,7 +222,7 @@ impl<'a> StringStore<'a> {
     pub fn getdel(&self, key: &[u8]) -> Result<Option<Bytes>, StoreError> {
         let _g = self.store.lock(self.pdb, key)?;
         let Some(rec) = self.store.get_live(self.pdb, key)? else { return Ok(None) };
-        let v = string_value(&rec)?;
+        let v = self.value(key, &rec)?;
         let mut b = self.store.batch();
         b.delete_record(self.pdb, key, &rec);
         b.commit()?;
@@ -140,7 +235,7 @@ impl<'a> StringStore<'a> {
         let _g = self.store.lock(self.pdb, key)?;
         let now = self.store.clock.now_ms();
         let Some(rec) = self.store.get_live(self.pdb, key)? else { return Ok(None) };
-        let v = string_value(&rec)?;
+        let v = self.value(key, &rec)?;
         let at = match expire {
             ExpireUpdate::Keep => return Ok(Some(v)),
             ExpireUpdate::Clear => 0,
@@ -170,7 +265,7 @@ impl<'a> StringStore<'a> {
         let old = self.store.get_record(self.pdb, key)?;
         let live = old.as_ref().filter(|r| r.alive(now));
         let cur = match live {
-            Some(r) => Some(string_value(r)?),
+            Some(r) => Some(self.value(key, r)?),
             None => None,
         };
         let (new, reply) = match f(cur.as_deref()) {
