@@ -6,7 +6,9 @@
 
 pub mod acl;
 pub mod connection;
+pub mod geo;
 pub mod hash;
+pub mod hll;
 pub mod info;
 pub mod introspection;
 pub mod keyspace;
@@ -64,7 +66,7 @@ pub(crate) fn with_db<R>(
 pub fn all() -> &'static [&'static CommandSpec] {
     static ALL: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
     ALL.get_or_init(|| {
-        let families: [&'static [CommandSpec]; 17] = [
+        let families: [&'static [CommandSpec]; 19] = [
             string::COMMANDS,
             hash::COMMANDS,
             list::COMMANDS,
@@ -82,6 +84,8 @@ pub fn all() -> &'static [&'static CommandSpec] {
             scripting::COMMANDS,
             pubsub::COMMANDS,
             acl::COMMANDS,
+            hll::COMMANDS,
+            geo::COMMANDS,
         ];
         families.iter().flat_map(|f| f.iter()).collect()
     })
