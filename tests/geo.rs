@@ -497,3 +497,57 @@ async fn same_results_as_redis() {
     .await;
     same(&mut c, &mut r, v(&["ZRANGE", "out", "0", "-1"])).await;
 }
+
+#[test]
+fn notifications_and_acl_category() {
+    let s = TestServer::start();
+    let mut ctl = RawConn::connect(s.port);
+    assert_eq!(ctl.call(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]), ok());
+    let mut sub = RawConn::connect(s.port);
+    sub.call(&["PSUBSCRIBE", "__keyevent@0__:*"]);
+    for cmd in [
+        &["GEOADD", "g", "13.361389", "38.115556", "Palermo"][..],
+        &["GEOADD", "g", "13.361389", "38.115556", "Palermo"],
+        &["GEORADIUS", "g", "13", "38", "100", "km", "STORE", "r"],
+        &["GEOSEARCHSTORE", "s", "g", "FROMLONLAT", "13", "38", "BYRADIUS", "100", "km"],
+        &["GEOSEARCHSTORE", "s", "g", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"],
+        &["SET", "zz-end", "1"],
+    ] {
+        assert!(!ctl.call(cmd).is_err(), "{cmd:?}");
+    }
+    let mut events = Vec::new();
+    loop {
+        let m = sub.read_reply().array();
+        let line = format!("{} {}", m[2].text(), m[3].text());
+        if line == "__keyevent@0__:set zz-end" {
+            break;
+        }
+        events.push(line);
+    }
+    assert_eq!(
+        events,
+        vec![
+            "__keyevent@0__:zadd g",
+            "__keyevent@0__:georadiusstore r",
+            "__keyevent@0__:geosearchstore s",
+            "__keyevent@0__:del s",
+        ]
+    );
+    let mut cmds = ctl.call(&["ACL", "CAT", "geo"]).strings();
+    cmds.sort();
+    assert_eq!(
+        cmds,
+        vec![
+            "geoadd",
+            "geodist",
+            "geohash",
+            "geopos",
+            "georadius",
+            "georadius_ro",
+            "georadiusbymember",
+            "georadiusbymember_ro",
+            "geosearch",
+            "geosearchstore"
+        ]
+    );
+}

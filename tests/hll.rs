@@ -276,3 +276,73 @@ async fn values_move_between_redis_and_strata() {
     assert_eq!(get_bytes(&mut c, "all").await, get_bytes(&mut r, "all").await);
     assert_eq!(call(&mut c, &["PFCOUNT", "all"]).await, call(&mut r, &["PFCOUNT", "all"]).await);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Notifications, WATCH, ACL categories
+// ---------------------------------------------------------------------------------------------
+
+/// The keyevent notifications of `cmds` (a SET of `zz-end` marks their end).
+fn events_of(s: &TestServer, cmds: &[&[&str]]) -> Vec<String> {
+    let mut ctl = RawConn::connect(s.port);
+    assert_eq!(ctl.call(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]), ok());
+    let mut sub = RawConn::connect(s.port);
+    sub.call(&["PSUBSCRIBE", "__keyevent@0__:*"]);
+    for cmd in cmds {
+        assert!(!ctl.call(cmd).is_err(), "{cmd:?}");
+    }
+    ctl.call(&["SET", "zz-end", "1"]);
+    let mut out = Vec::new();
+    loop {
+        let m = sub.read_reply().array();
+        let line = format!("{} {}", m[2].text(), m[3].text());
+        if line == "__keyevent@0__:set zz-end" {
+            return out;
+        }
+        out.push(line);
+    }
+}
+
+#[test]
+fn notifications() {
+    let s = TestServer::start();
+    let events = events_of(
+        &s,
+        &[
+            &["PFADD", "h", "a"],
+            &["PFADD", "h", "a"],
+            &["PFCOUNT", "h"],
+            &["PFMERGE", "m", "h"],
+            &["PFDEBUG", "TODENSE", "m"],
+        ],
+    );
+    assert_eq!(events, vec!["__keyevent@0__:pfadd h", "__keyevent@0__:pfadd m"]);
+}
+
+#[test]
+fn watch_sees_hll_writes_and_cache_updates() {
+    let s = TestServer::start();
+    let mut c1 = RawConn::connect(s.port);
+    let mut c2 = RawConn::connect(s.port);
+    c2.call(&["PFADD", "h", "a"]);
+    // A PFADD that changes nothing does not touch the key.
+    assert_eq!(c1.call(&["WATCH", "h"]), ok());
+    assert_eq!(c2.call(&["PFADD", "h", "a"]), int(0));
+    c1.call(&["MULTI"]);
+    c1.call(&["PING"]);
+    assert_eq!(c1.call(&["EXEC"]), arr(vec![status("PONG")]));
+    // PFCOUNT storing the count it computed modifies the key (as in Redis).
+    assert_eq!(c1.call(&["WATCH", "h"]), ok());
+    assert_eq!(c2.call(&["PFCOUNT", "h"]), int(1));
+    c1.call(&["MULTI"]);
+    c1.call(&["PING"]);
+    assert_eq!(c1.call(&["EXEC"]), nil());
+}
+
+#[test]
+fn acl_category() {
+    let s = TestServer::start();
+    let mut c = RawConn::connect(s.port);
+    let mut cmds = c.call(&["ACL", "CAT", "hyperloglog"]).strings();
+    cmds.sort();
+    assert_eq!(cmds, vec!["pfadd", "pfcount", "pfdebug", "pfmerge", "pfselftest"]);
+}
