@@ -551,3 +551,33 @@ fn notifications_and_acl_category() {
         ]
     );
 }
+
+#[test]
+fn resp3_coordinates_are_doubles_and_distances_bulk() {
+    let s = TestServer::start();
+    let mut c = RawConn::connect(s.port);
+    c.call(&["GEOADD", "g", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"]);
+    c.send(&resp(&["HELLO", "3"]));
+    c.read_reply();
+    c.send(&resp(&["GEOPOS", "g", "Palermo", "nobody"]));
+    c.expect(b"*2\r\n*2\r\n,13.36138933897018433\r\n,38.11555639549629859\r\n_\r\n");
+    c.send(&resp(&["GEODIST", "g", "Palermo", "Catania", "km"]));
+    c.expect(b"$8\r\n166.2742\r\n");
+    c.send(&resp(&["GEOSEARCH", "g", "FROMMEMBER", "Palermo", "BYRADIUS", "1", "km", "WITHCOORD", "WITHDIST"]));
+    c.expect(b"*1\r\n*3\r\n$7\r\nPalermo\r\n$6\r\n0.0000\r\n*2\r\n,13.36138933897018433\r\n,38.11555639549629859\r\n");
+}
+
+#[tokio::test]
+async fn store_in_a_pipeline() {
+    let s = TestServer::start();
+    let mut c = s.client().await;
+    let mut p = redis::pipe();
+    p.cmd("GEOADD").arg("g").arg("13.361389").arg("38.115556").arg("Palermo");
+    p.cmd("GEORADIUS").arg("g").arg("13").arg("38").arg("100").arg("km").arg("STORE").arg("out");
+    p.cmd("ZCARD").arg("out");
+    p.cmd("GEORADIUSBYMEMBER").arg("g").arg("Palermo").arg("1").arg("km").arg("STOREDIST").arg("out2");
+    p.cmd("ZSCORE").arg("out2").arg("Palermo");
+    let r: Vec<redis::Value> = p.query_async(&mut c).await.expect("pipeline");
+    let r: Vec<Reply> = r.into_iter().map(to_reply).collect();
+    assert_eq!(r, vec![int(1), int(1), int(1), int(1), bulk("0")]);
+}

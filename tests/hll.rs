@@ -346,3 +346,15 @@ fn acl_category() {
     cmds.sort();
     assert_eq!(cmds, vec!["pfadd", "pfcount", "pfdebug", "pfmerge", "pfselftest"]);
 }
+
+#[test]
+fn writes_keep_the_expiry() {
+    let s = TestServer::start();
+    let mut c = RawConn::connect(s.port);
+    c.call(&["PFADD", "h", "a"]);
+    assert_eq!(c.call(&["EXPIRE", "h", "1000"]), int(1));
+    assert_eq!(c.call(&["PFADD", "h", "b"]), int(1));
+    assert_eq!(c.call(&["PFCOUNT", "h"]), int(2));
+    c.call(&["PFMERGE", "h", "h"]);
+    assert!(matches!(c.call(&["TTL", "h"]), Reply::Int(990..=1000)));
+}
