@@ -536,19 +536,16 @@ fn collect(view: &ZView<'_>, shape: &Shape, limit: usize) -> CmdResult<Vec<Point
             break;
         }
         let (min, max) = geohash::cell_scores(*cell);
-        let mut full = false;
         view.walk_score_range(min as f64, max as f64, |score, member| {
             let Some(xy) = geohash::decode_score(score) else { return true };
             if let Some(dist) = geohash::within(shape, xy[0], xy[1]) {
                 out.push(Point { member: Bytes::copy_from_slice(member), score, xy, dist });
                 if limit != 0 && out.len() >= limit {
-                    full = true;
                     return false;
                 }
             }
             true
         })?;
-        let _ = full;
         last = Some(i);
     }
     Ok(out)
