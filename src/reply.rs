@@ -49,6 +49,9 @@ pub enum Reply {
     Push(Vec<Reply>),
     /// RESP3 `(` big number (the digits); in RESP2 a bulk string.
     BigNumber(Bytes),
+    /// RESP3 `,` double spelled by the command (GEOPOS's 17-decimal coordinates, Redis's
+    /// `addReplyHumanLongDouble`); in RESP2 a bulk string of the same text.
+    DoubleText(Bytes),
     /// Several replies to one command, sent back to back (SUBSCRIBE confirms each channel
     /// with its own push).
     Frames(Vec<Reply>),
@@ -128,6 +131,15 @@ impl Reply {
             }
             Reply::Push(items) => {
                 encode_aggregate(out, if resp3 { b'>' } else { b'*' }, items, protocol);
+            }
+            Reply::DoubleText(text) => {
+                if resp3 {
+                    out.put_u8(b',');
+                    out.extend_from_slice(text);
+                    out.extend_from_slice(CRLF);
+                } else {
+                    Reply::Bulk(text.clone()).encode(protocol, out);
+                }
             }
             Reply::BigNumber(digits) => {
                 if resp3 {

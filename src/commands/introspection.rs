@@ -252,6 +252,11 @@ pub(crate) fn movable_keys<'a>(name: &str, args: &'a [Bytes]) -> Option<Vec<&'a 
             Some(keys)
         }
         "blmpop" | "bzmpop" => counted(2),
+        "georadius" | "georadiusbymember" => {
+            let mut keys = vec![args.get(1)?];
+            keys.extend(super::geo::radius_store_keys(name, args));
+            Some(keys)
+        }
         "xread" | "xreadgroup" => {
             let at = args.iter().position(|a| a.eq_ignore_ascii_case(b"streams"))? + 1;
             let rest = args.get(at..)?;

@@ -7,7 +7,9 @@
 pub mod acl;
 pub mod bitmap;
 pub mod connection;
+pub mod geo;
 pub mod hash;
+pub mod hll;
 pub mod info;
 pub mod introspection;
 pub mod keyspace;
@@ -65,7 +67,7 @@ pub(crate) fn with_db<R>(
 pub fn all() -> &'static [&'static CommandSpec] {
     static ALL: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
     ALL.get_or_init(|| {
-        let families: [&'static [CommandSpec]; 18] = [
+        let families: [&'static [CommandSpec]; 20] = [
             string::COMMANDS,
             bitmap::COMMANDS,
             hash::COMMANDS,
@@ -84,6 +86,8 @@ pub fn all() -> &'static [&'static CommandSpec] {
             scripting::COMMANDS,
             pubsub::COMMANDS,
             acl::COMMANDS,
+            hll::COMMANDS,
+            geo::COMMANDS,
         ];
         families.iter().flat_map(|f| f.iter()).collect()
     })

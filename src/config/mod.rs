@@ -208,6 +208,8 @@ pub const DEFAULT_SET_MAX_INTSET_ENTRIES: u64 = 512;
 pub const DEFAULT_ZSET_MAX_LISTPACK_ENTRIES: u64 = 128;
 /// Default `zset-max-listpack-value`.
 pub const DEFAULT_ZSET_MAX_LISTPACK_VALUE: u64 = 64;
+/// Default `hll-sparse-max-bytes`.
+pub const DEFAULT_HLL_SPARSE_MAX_BYTES: u64 = 3000;
 /// Default `hot-cache-size` in bytes: the decoded hot keys of a small server.
 pub const DEFAULT_HOT_CACHE_SIZE: u64 = 64 * MB;
 /// Default `rocksdb-block-cache-size` in bytes.
@@ -328,6 +330,8 @@ pub struct Config {
     pub zset_max_listpack_entries: u64,
     /// `zset-max-listpack-value`.
     pub zset_max_listpack_value: u64,
+    /// `hll-sparse-max-bytes`: a sparse HyperLogLog growing past this many bytes turns dense.
+    pub hll_sparse_max_bytes: u64,
     /// `busy-reply-threshold` (alias `lua-time-limit`): milliseconds a script runs before other
     /// clients get `-BUSY` and SCRIPT KILL / FUNCTION KILL may stop it.
     pub busy_reply_threshold: u64,
@@ -403,6 +407,7 @@ impl Default for Config {
             set_max_intset_entries: DEFAULT_SET_MAX_INTSET_ENTRIES,
             zset_max_listpack_entries: DEFAULT_ZSET_MAX_LISTPACK_ENTRIES,
             zset_max_listpack_value: DEFAULT_ZSET_MAX_LISTPACK_VALUE,
+            hll_sparse_max_bytes: DEFAULT_HLL_SPARSE_MAX_BYTES,
             busy_reply_threshold: 5000,
             hot_cache_size: DEFAULT_HOT_CACHE_SIZE,
             rocksdb_block_cache_size: DEFAULT_ROCKSDB_BLOCK_CACHE_SIZE,

@@ -235,6 +235,7 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     directive!("set-max-intset-entries", Kind::Int { min: 0, max: MEM_MAX }, RUNTIME, int set_max_intset_entries),
     directive!("zset-max-listpack-entries", Kind::Int { min: 0, max: MEM_MAX }, RUNTIME, int zset_max_listpack_entries),
     directive!("zset-max-listpack-value", Kind::Int { min: 0, max: MEM_MAX }, RUNTIME, int zset_max_listpack_value),
+    directive!("hll-sparse-max-bytes", Kind::Memory { min: 0, max: MEM_MAX }, RUNTIME, int hll_sparse_max_bytes),
     // Scripts.
     directive!("busy-reply-threshold", Kind::Int { min: 0, max: MEM_MAX }, RUNTIME, int busy_reply_threshold),
     directive!("lua-time-limit", Kind::Int { min: 0, max: MEM_MAX }, RUNTIME, int busy_reply_threshold),

@@ -232,6 +232,7 @@ hash-max-listpack-value 1
 set-max-intset-entries 2
 zset-max-listpack-entries 3
 zset-max-listpack-value 4
+hll-sparse-max-bytes 5kb
 hot-cache-size 1mb
 rocksdb-block-cache-size 0
 rocksdb-memtable-budget 16mb
@@ -306,6 +307,7 @@ metrics-bind 0.0.0.0
         set_max_intset_entries: 2,
         zset_max_listpack_entries: 3,
         zset_max_listpack_value: 4,
+        hll_sparse_max_bytes: 5120,
         busy_reply_threshold: 5000,
         hot_cache_size: 1 << 20,
         rocksdb_block_cache_size: 0,
@@ -484,6 +486,7 @@ fn get_with_patterns() {
             "set-max-intset-entries",
             "zset-max-listpack-entries",
             "zset-max-listpack-value",
+            "hll-sparse-max-bytes",
             "rocksdb-max-write-buffer-number",
             "rocksdb-max-background-jobs"
         ]
@@ -679,6 +682,7 @@ fn immutable_directives() {
         "set-max-intset-entries",
         "zset-max-listpack-entries",
         "zset-max-listpack-value",
+        "hll-sparse-max-bytes",
         "busy-reply-threshold",
         "lua-time-limit",
         "hot-cache-size",

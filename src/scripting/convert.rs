@@ -86,6 +86,15 @@ pub fn reply_to_lua(lua: &Lua, reply: &Reply, resp: u8) -> Result<Value> {
                 Value::String(lua.create_string(format_double(*d))?)
             }
         }
+        Reply::DoubleText(text) => {
+            let text_value = Value::String(lua.create_string(text)?);
+            if resp3 {
+                let d = std::str::from_utf8(text).ok().and_then(|t| t.parse::<f64>().ok()).unwrap_or(0.0);
+                wrapped(lua, "double", Value::Number(d))?
+            } else {
+                text_value
+            }
+        }
         Reply::BigNumber(digits) => {
             let digits = Value::String(lua.create_string(digits)?);
             if resp3 {

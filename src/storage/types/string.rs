@@ -281,4 +281,45 @@ impl<'a> StringStore<'a> {
         }
         Ok(Ok(reply))
     }
+
+    /// [`update`](Self::update) of `key` that also reads `sources` under the same locks (PFMERGE:
+    /// the destination is written from all of them at one instant). Each source is its live
+    /// string value, None if missing, or WrongType for another type, in the order given.
+    pub fn update_reading<R, E>(
+        &self,
+        key: &[u8],
+        sources: &[Bytes],
+        raw: bool,
+        f: impl FnOnce(Option<&[u8]>, Vec<Result<Option<Bytes>, StoreError>>) -> Result<(Option<Vec<u8>>, R), E>,
+    ) -> Result<Result<R, E>, StoreError> {
+        let _g = self
+            .store
+            .lock_many(std::iter::once((self.pdb, key)).chain(sources.iter().map(|k| (self.pdb, k.as_ref()))))?;
+        let mut read = Vec::with_capacity(sources.len());
+        for k in sources {
+            read.push(match self.store.get_live(self.pdb, k)? {
+                Some(rec) => string_value(&rec).map(Some),
+                None => Ok(None),
+            });
+        }
+        let now = self.store.clock.now_ms();
+        let old = self.store.get_record(self.pdb, key)?;
+        let live = old.as_ref().filter(|r| r.alive(now));
+        let cur = match live {
+            Some(r) => Some(string_value(r)?),
+            None => None,
+        };
+        let (new, reply) = match f(cur.as_deref(), read) {
+            Ok(x) => x,
+            Err(e) => return Ok(Err(e)),
+        };
+        if let Some(new) = new {
+            let at = live.map(|r| r.header.expire_at_ms).unwrap_or(0);
+            let mut b = self.store.batch();
+            let flags = if raw { encoding::FLAG_RAW_STRING } else { 0 };
+            b.put_record(self.pdb, key, old.as_ref(), encoding::encode_string_flags(at, &new, flags), at);
+            b.commit()?;
+        }
+        Ok(Ok(reply))
+    }
 }

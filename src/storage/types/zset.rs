@@ -260,6 +260,18 @@ impl<'a> ZView<'a> {
         Ok(out)
     }
 
+    /// Walks the members with scores in `[min, max)` in score order until `f` returns false
+    /// (GEOSEARCH scans its cells this way).
+    pub fn walk_score_range(
+        &self,
+        min: f64,
+        max: f64,
+        mut f: impl FnMut(f64, &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        let from = encoding::encode_score(min);
+        self.walk(Dir::Forward, Some(&from), |s, m| s < max && f(s, m))
+    }
+
     /// How many members have scores in `r`.
     pub fn count_by_score(&self, r: &ScoreRange) -> Result<u64, StoreError> {
         let mut n = 0u64;
