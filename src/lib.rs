@@ -14,6 +14,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod glob;
 pub mod numeric;
+pub mod rdb;
 pub mod reply;
 pub mod scripting;
 pub mod server;

@@ -6,6 +6,7 @@
 
 pub mod acl;
 pub mod connection;
+pub mod dump;
 pub mod hash;
 pub mod info;
 pub mod introspection;
@@ -64,7 +65,7 @@ pub(crate) fn with_db<R>(
 pub fn all() -> &'static [&'static CommandSpec] {
     static ALL: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
     ALL.get_or_init(|| {
-        let families: [&'static [CommandSpec]; 17] = [
+        let families: [&'static [CommandSpec]; 18] = [
             string::COMMANDS,
             hash::COMMANDS,
             list::COMMANDS,
@@ -73,6 +74,7 @@ pub fn all() -> &'static [&'static CommandSpec] {
             sort::COMMANDS,
             stream::COMMANDS,
             keyspace::COMMANDS,
+            dump::COMMANDS,
             connection::COMMANDS,
             server::COMMANDS,
             slowlog::COMMANDS,
