@@ -177,7 +177,7 @@ fn sorted(r: Reply) -> Vec<Reply> {
 /// Everything a key holds, in a form that compares across servers.
 fn contents(con: &mut Con, key: &str) -> Vec<Reply> {
     let t = c(con, &["TYPE", key]).text();
-    let mut out = vec![status(&t)];
+    let mut out = vec![status(&t), c(con, &["OBJECT", "ENCODING", key])];
     match t.as_str() {
         "string" => out.push(c(con, &["GET", key])),
         "list" => out.push(c(con, &["LRANGE", key, "0", "-1"])),
@@ -504,6 +504,7 @@ fn reference() -> Option<Reference> {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new("redis-server")
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .args(["--enable-debug-command", "yes"])
         .arg("--dir")
         .arg(dir.path())
         .stdout(Stdio::null())
@@ -552,6 +553,17 @@ fn cross_check_with_redis_server() {
         assert_eq!(restore(&mut redis, &back, "0", &q, &[]), ok(), "Strata's DUMP of {key}");
         assert_eq!(contents(&mut redis, &back), expected, "Strata's DUMP of {key} restored in Redis");
     }
+    // Quicklist PLAIN nodes (elements over the packed threshold, 1 GB by default).
+    assert_eq!(c(&mut redis, &["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "100"]), ok());
+    let (long1, long2) = ("x".repeat(200), "y".repeat(3000));
+    c(&mut redis, &["RPUSH", "l:plain", "a", &long1, "b", &long2, "c"]);
+    let expected = contents(&mut redis, "l:plain");
+    let p = dump(&mut redis, "l:plain");
+    assert_eq!(restore(&mut strata, "l:plain", "0", &p, &[]), ok());
+    assert_eq!(contents(&mut strata, "l:plain"), expected);
+    let q = dump(&mut strata, "l:plain");
+    assert_eq!(restore(&mut redis, "l:plain:back", "0", &q, &[]), ok());
+    assert_eq!(contents(&mut redis, "l:plain:back"), expected);
     // Keys written in Strata itself (not restored) go to Redis too.
     let mut fresh = server.sync_client();
     populate_prefixed(&mut fresh);

@@ -4,7 +4,12 @@
 /// Decompresses `input` into exactly `out_len` bytes; None if the data is malformed or does
 /// not decompress to that length.
 pub fn decompress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
-    let mut out: Vec<u8> = Vec::with_capacity(out_len.min(input.len().saturating_mul(64)));
+    // A back-reference yields at most 264 bytes from 3: a longer claimed length is a lie,
+    // refused before anything is allocated.
+    if out_len > input.len().saturating_mul(88) {
+        return None;
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(out_len);
     let mut i = 0;
     while i < input.len() {
         let ctrl = usize::from(input[i]);
