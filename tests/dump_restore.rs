@@ -232,6 +232,10 @@ fn round_trip_every_type() {
         assert_eq!(contents(&mut con, &copy), before, "{key} dumped twice");
         assert_eq!(c(&mut con, &["TTL", key]), int(-1));
     }
+    // Long compressible strings travel LZF-compressed, as Redis writes them.
+    let p = dump(&mut con, "s:lzf");
+    assert!(p.len() < 200, "DUMP of 5000 'a's took {} bytes", p.len());
+    assert_eq!(p[1], 0xc3, "LZF string encoding");
     // The stream's groups work on after a restore: the PEL and last-delivered ID came along.
     let r = c(&mut con, &["XREADGROUP", "GROUP", "g1", "erin", "COUNT", "1", "STREAMS", "x:groups", ">"]);
     assert_eq!(r.array()[0].array()[1].array()[0].array()[0], bulk("100-10"));

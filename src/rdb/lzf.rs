@@ -1,5 +1,6 @@
-//! LZF decompression (the format of Redis's `lzf_d.c`), for LZF-compressed strings in DUMP
-//! payloads. Every read and back-reference is bounds-checked: bad input is an error.
+//! LZF (the format of Redis's `lzf_c.c` / `lzf_d.c`): strings in DUMP payloads longer than 20
+//! bytes are compressed when that saves at least 4 bytes, as Redis does. Decompression checks
+//! every read and back-reference: bad input is an error.
 
 /// Decompresses `input` into exactly `out_len` bytes; None if the data is malformed or does
 /// not decompress to that length.
@@ -45,6 +46,66 @@ pub fn decompress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
     (out.len() == out_len).then_some(out)
 }
 
+/// Longest back-reference LZF can express (7 + 255 + 2).
+const MAX_REF: usize = 264;
+/// Farthest back-reference (13 bits of offset).
+const MAX_OFF: usize = 8192;
+/// Longest literal run.
+const MAX_LIT: usize = 32;
+const HASH_BITS: u32 = 14;
+
+/// LZF-compresses `input` (greedy, one hash probe per position; any valid LZF stream is what
+/// Redis's `lzf_decompress` needs). None unless the result is at most `limit` bytes (Redis
+/// keeps a string compressed only when that saves at least 4 bytes).
+pub fn compress(input: &[u8], limit: usize) -> Option<Vec<u8>> {
+    let n = input.len();
+    let mut out = Vec::with_capacity(limit.min(n));
+    let mut table = vec![usize::MAX; 1 << HASH_BITS];
+    let hash = |i: usize| -> usize {
+        let v = u32::from(input[i]) << 16 | u32::from(input[i + 1]) << 8 | u32::from(input[i + 2]);
+        (v.wrapping_mul(2_654_435_761) >> (32 - HASH_BITS)) as usize
+    };
+    let flush = |out: &mut Vec<u8>, lit: &[u8]| {
+        for chunk in lit.chunks(MAX_LIT) {
+            out.push((chunk.len() - 1) as u8);
+            out.extend_from_slice(chunk);
+        }
+    };
+    let mut lit_start = 0;
+    let mut i = 0;
+    while i + 2 < n {
+        let h = hash(i);
+        let cand = table[h];
+        table[h] = i;
+        if cand != usize::MAX && i - cand <= MAX_OFF && input[cand..cand + 3] == input[i..i + 3] {
+            let max = MAX_REF.min(n - i);
+            let mut len = 3;
+            while len < max && input[cand + len] == input[i + len] {
+                len += 1;
+            }
+            flush(&mut out, &input[lit_start..i]);
+            let off = i - cand - 1;
+            let l = len - 2;
+            if l < 7 {
+                out.push(((l << 5) | (off >> 8)) as u8);
+            } else {
+                out.push(((7 << 5) | (off >> 8)) as u8);
+                out.push((l - 7) as u8);
+            }
+            out.push((off & 0xff) as u8);
+            i += len;
+            lit_start = i;
+            if out.len() > limit {
+                return None;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    flush(&mut out, &input[lit_start..]);
+    (out.len() <= limit).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::decompress;
@@ -57,6 +118,23 @@ mod tests {
         assert_eq!(decompress(&data[..2], 1).as_deref(), Some(&b"a"[..]));
         // ctrl (len 7 → 7 + next byte 0 = 7, +2 = 9), offset 0 → distance 1
         assert_eq!(decompress(&data, 10).as_deref(), Some(&b"aaaaaaaaaa"[..]));
+    }
+
+    #[test]
+    fn compress_round_trips() {
+        let mut inputs: Vec<Vec<u8>> = vec![vec![b'a'; 5000], b"abcabcabcabcabcabcabcabc".to_vec()];
+        inputs.push((0..20_000u32).map(|i| (i % 251) as u8 ^ (i / 7) as u8).collect());
+        inputs.push("the quick brown fox jumps over the lazy dog; ".repeat(300).into_bytes());
+        for input in inputs {
+            let c = super::compress(&input, input.len()).unwrap();
+            assert!(c.len() < input.len());
+            assert_eq!(decompress(&c, input.len()).unwrap(), input);
+        }
+        let random: Vec<u8> = (0..1000u64).map(|i| (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as u8).collect();
+        if let Some(c) = super::compress(&random, random.len() - 4) {
+            assert_eq!(decompress(&c, random.len()).unwrap(), random);
+        }
+        assert_eq!(super::compress(b"abcdefghijklmnopqrstuvwxyz", 22), None);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! Loading accepts what Redis 7.0 and 7.2 write for every type (plain, ziplist, listpack,
 //! intset, zipmap and quicklist encodings, LZF-compressed strings, the three stream layouts).
 //! DUMP writes RDB version 10 with encodings Redis 7.0 loads: STRING (small integers
-//! int-encoded), LIST_QUICKLIST_2 with listpack nodes, SET, ZSET_2, HASH, STREAM_LISTPACKS_2.
+//! int-encoded, strings over 20 bytes LZF-compressed when that pays, as Redis), LIST_QUICKLIST_2 with listpack nodes, SET, ZSET_2, HASH, STREAM_LISTPACKS_2.
 
 pub mod crc64;
 pub mod listpack;
@@ -308,6 +308,15 @@ impl Writer {
                     self.buf.extend_from_slice(&w.to_le_bytes());
                     return;
                 }
+            }
+        }
+        if s.len() > 20 {
+            if let Some(c) = lzf::compress(s, s.len() - 4) {
+                self.buf.push(0xc3);
+                self.len(c.len() as u64);
+                self.len(s.len() as u64);
+                self.buf.extend_from_slice(&c);
+                return;
             }
         }
         self.len(s.len() as u64);

@@ -3,7 +3,7 @@
 //! this module only maps whole values onto the typed stores' encodings.
 
 use super::stream::{Consumer, Group, Pending, StreamId, StreamMeta};
-use super::{hash::HashStore, list::ListStore, set::SetStore};
+use super::{hash::HashStore, list::ListStore, set::SetStore, string::StringStore};
 use crate::storage::encoding::{self, CollMeta, KeyType};
 use crate::storage::{cf, Storage, StoreError};
 use bytes::Bytes;
@@ -64,7 +64,8 @@ impl Storage {
         let Some(rec) = self.get_alive(pdb, key)? else { return Ok(None) };
         let expire = rec.header.expire_at_ms;
         let v = match rec.key_type() {
-            KeyType::String => Value::String(rec.body()),
+            // The ordinary whole-string read (GET's), whatever the string's storage.
+            KeyType::String => Value::String(StringStore::new(self, pdb).get(key)?.unwrap_or_else(|| rec.body())),
             KeyType::List => {
                 let mut out = Vec::new();
                 ListStore::new(self, pdb).range_each(key, 0, -1, |e| out.push(Bytes::copy_from_slice(e)))?;
