@@ -596,3 +596,21 @@ fn populate_prefixed(con: &mut Con) {
     }
     c(con, &["SELECT", "0"]);
 }
+
+#[test]
+fn restore_wakes_blocked_clients() {
+    let server = TestServer::start();
+    let mut con = server.sync_client();
+    c(&mut con, &["RPUSH", "src", "x", "y"]);
+    let p = dump(&mut con, "src");
+    let mut blocked = server.sync_client();
+    let waiter = std::thread::spawn(move || c(&mut blocked, &["BLPOP", "q", "10"]));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !c(&mut con, &["CLIENT", "LIST"]).text().contains("cmd=blpop") {
+        assert!(Instant::now() < deadline, "BLPOP never blocked");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(restore(&mut con, "q", "0", &p, &[]), ok());
+    assert_eq!(waiter.join().unwrap(), bulks(&["q", "x"]));
+    assert_eq!(c(&mut con, &["LRANGE", "q", "0", "-1"]), bulks(&["y"]));
+}
