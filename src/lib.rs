@@ -16,6 +16,7 @@ pub mod geohash;
 pub mod glob;
 pub mod hll;
 pub mod numeric;
+pub mod rdb;
 pub mod reply;
 pub mod scripting;
 pub mod server;

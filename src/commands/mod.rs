@@ -7,6 +7,7 @@
 pub mod acl;
 pub mod bitmap;
 pub mod connection;
+pub mod dump;
 pub mod geo;
 pub mod hash;
 pub mod hll;
@@ -67,7 +68,7 @@ pub(crate) fn with_db<R>(
 pub fn all() -> &'static [&'static CommandSpec] {
     static ALL: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
     ALL.get_or_init(|| {
-        let families: [&'static [CommandSpec]; 20] = [
+        let families: [&'static [CommandSpec]; 21] = [
             string::COMMANDS,
             bitmap::COMMANDS,
             hash::COMMANDS,
@@ -77,6 +78,7 @@ pub fn all() -> &'static [&'static CommandSpec] {
             sort::COMMANDS,
             stream::COMMANDS,
             keyspace::COMMANDS,
+            dump::COMMANDS,
             connection::COMMANDS,
             server::COMMANDS,
             slowlog::COMMANDS,

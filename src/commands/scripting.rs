@@ -916,53 +916,18 @@ mod rdb {
         }
     }
 
-    /// LZF decompression (liblzf's format, as Redis compresses RDB strings).
+    /// LZF decompression (liblzf's format, as Redis compresses RDB strings); a library's code
+    /// past 512 MB is refused.
     fn lzf_decompress(src: &[u8], len: usize) -> Option<Vec<u8>> {
-        // A back reference yields at most 264 bytes from 3: a longer claimed length is a lie,
-        // refused before anything is allocated; so is anything past 512 MB (a library's code).
-        if len > src.len().saturating_mul(88) || len > MAX_DECOMPRESSED {
+        if len > MAX_DECOMPRESSED {
             return None;
         }
-        let mut out: Vec<u8> = Vec::with_capacity(len.min(src.len().saturating_mul(4)));
-        let mut i = 0;
-        while i < src.len() {
-            let ctrl = usize::from(src[i]);
-            i += 1;
-            if ctrl < 32 {
-                let n = ctrl + 1;
-                out.extend_from_slice(src.get(i..i + n)?);
-                i += n;
-            } else {
-                let mut n = ctrl >> 5;
-                if n == 7 {
-                    n += usize::from(*src.get(i)?);
-                    i += 1;
-                }
-                let back = ((ctrl & 0x1f) << 8) + usize::from(*src.get(i)?) + 1;
-                i += 1;
-                let start = out.len().checked_sub(back)?;
-                for k in 0..n + 2 {
-                    let c = out[start + k];
-                    out.push(c);
-                }
-            }
-            if out.len() > len {
-                return None;
-            }
-        }
-        (out.len() == len).then_some(out)
+        crate::rdb::lzf::decompress(src, len)
     }
 
     /// Redis's CRC-64 (Jones polynomial, reflected, as `crc64` in src/crc64.c).
-    pub fn crc64(mut crc: u64, data: &[u8]) -> u64 {
-        const POLY: u64 = 0x95ac_9329_ac4b_c9b5;
-        for &byte in data {
-            crc ^= u64::from(byte);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ POLY } else { crc >> 1 };
-            }
-        }
-        crc
+    pub fn crc64(crc: u64, data: &[u8]) -> u64 {
+        crate::rdb::crc64::crc64(crc, data)
     }
 
     #[cfg(test)]

@@ -146,6 +146,21 @@ impl AccessTable {
         }
     }
 
+    /// RESTORE ... IDLETIME under an LRU policy: the key was last used `idle_secs` ago (Redis's
+    /// `objectSetLRUOrLFU`; an idle time past the clock's range is the oldest it can hold).
+    pub fn set_idle(&self, meta_key: &[u8], idle_secs: u64) {
+        let (slot, fp) = self.slot(meta_key);
+        let now = self.lru_clock();
+        let then = if idle_secs <= now { now - idle_secs } else { (now + LRU_CLOCK_MAX + 1).saturating_sub(idle_secs) };
+        slot.store(fp << 24 | (then & LRU_CLOCK_MAX) as u32, Ordering::Relaxed);
+    }
+
+    /// RESTORE ... FREQ under an LFU policy: the key's counter is `freq`, decayed from now on.
+    pub fn set_freq(&self, meta_key: &[u8], freq: u8) {
+        let (slot, fp) = self.slot(meta_key);
+        slot.store(fp << 24 | self.minutes() << 8 | u32::from(freq), Ordering::Relaxed);
+    }
+
     /// Another key hit a slot held by a hot key: the incumbent loses one step, with the
     /// probability its own next step up would have (hotter keys resist longer).
     fn contest(&self, slot: &AtomicU32, cur: u32) {

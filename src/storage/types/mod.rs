@@ -14,6 +14,7 @@ pub mod set;
 pub mod sort;
 pub mod stream;
 pub mod string;
+pub mod value;
 pub mod zset;
 
 use crate::storage::encoding::{self, CollMeta, KeyType};

@@ -1032,3 +1032,26 @@ impl Storage {
         Ok(r)
     }
 }
+
+/// Writes a whole stream (RESTORE) under `prefix`, a fresh version: its entries and its groups
+/// with their pending entries and consumers (whose pending counts are derived from the PELs).
+/// The caller writes the metadata record.
+pub(crate) fn write_whole(b: &mut Batch<'_>, prefix: &[u8], s: &super::value::StreamValue) {
+    for (id, fields) in &s.entries {
+        b.put_sub(cf::STREAM, encoding::subkey(prefix, &id.to_bytes()), encode_fields(fields));
+    }
+    for g in &s.groups {
+        let group = Group { last_id: g.last_id, entries_read: g.entries_read, pending: g.pending.len() as u64 };
+        b.put_sub(cf::STREAM, group_key(prefix, &g.name), group.encode());
+        let mut owned: HashMap<&[u8], u64> = HashMap::new();
+        for (id, p) in &g.pending {
+            *owned.entry(p.consumer.as_ref()).or_default() += 1;
+            b.put_sub(cf::STREAM, pel_key(prefix, &g.name, *id), p.encode());
+        }
+        for (name, seen_ms, active_ms) in &g.consumers {
+            let pending = owned.get(name.as_ref()).copied().unwrap_or(0);
+            let c = Consumer { seen_ms: *seen_ms, active_ms: *active_ms, pending };
+            b.put_sub(cf::STREAM, consumer_key(prefix, &g.name, name), c.encode());
+        }
+    }
+}
