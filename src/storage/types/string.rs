@@ -298,7 +298,7 @@ impl<'a> StringStore<'a> {
         let mut read = Vec::with_capacity(sources.len());
         for k in sources {
             read.push(match self.store.get_live(self.pdb, k)? {
-                Some(rec) => string_value(&rec).map(Some),
+                Some(rec) => self.value(k, &rec).map(Some),
                 None => Ok(None),
             });
         }
@@ -306,7 +306,7 @@ impl<'a> StringStore<'a> {
         let old = self.store.get_record(self.pdb, key)?;
         let live = old.as_ref().filter(|r| r.alive(now));
         let cur = match live {
-            Some(r) => Some(string_value(r)?),
+            Some(r) => Some(self.value(key, r)?),
             None => None,
         };
         let (new, reply) = match f(cur.as_deref(), read) {
