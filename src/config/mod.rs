@@ -252,6 +252,8 @@ pub struct Config {
     pub databases: u32,
     /// Password required by AUTH; empty for none.
     pub requirepass: String,
+    /// Refuse clients from other hosts while the `default` user needs no password.
+    pub protected_mode: bool,
     /// `user` directives: where each is (`file:line`) and its arguments (name, rules...).
     pub users: Vec<(String, Vec<String>)>,
     /// The ACL file (`aclfile`; empty: none).
@@ -368,6 +370,7 @@ impl Default for Config {
             dir: PathBuf::from(DEFAULT_DIR),
             databases: DEFAULT_DATABASES,
             requirepass: DEFAULT_REQUIREPASS.to_owned(),
+            protected_mode: true,
             users: Vec::new(),
             aclfile: String::new(),
             acllog_max_len: 128,

@@ -117,6 +117,7 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     directive!("databases", Kind::Int { min: 1, max: 256 }, STARTUP, int databases),
     // Security.
     directive!("requirepass", Kind::Str, RUNTIME, text requirepass),
+    directive!("protected-mode", Kind::Bool, RUNTIME, bool protected_mode),
     directive!("aclfile", Kind::Str, STARTUP, text aclfile),
     directive!("acllog-max-len", Kind::Int { min: 0, max: MEM_MAX }, RUNTIME, int acllog_max_len),
     directive!("acl-pubsub-default", Kind::Enum(&["allchannels", "resetchannels"]), RUNTIME, text acl_pubsub_default),

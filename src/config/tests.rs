@@ -206,6 +206,7 @@ tls-auth-clients optional
 dir /var/lib/strata
 databases 1
 requirepass secret
+protected-mode no
 appendonly yes
 appendfsync no
 maxclients 1
@@ -264,6 +265,7 @@ metrics-bind 0.0.0.0
         dir: PathBuf::from("/var/lib/strata"),
         databases: 1,
         requirepass: "secret".into(),
+        protected_mode: false,
         users: Vec::new(),
         aclfile: String::new(),
         acllog_max_len: 128,
@@ -653,6 +655,7 @@ fn set_errors_match_redis() {
 fn immutable_directives() {
     let mutable = [
         "requirepass",
+        "protected-mode",
         "save",
         "appendonly",
         "appendfsync",

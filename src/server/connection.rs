@@ -30,15 +30,42 @@ const READ_CHUNK: usize = 16 * 1024;
 /// The most commands one shared pipeline write takes (bounds how long its keys stay locked).
 const MAX_RUN: usize = 256;
 
+/// Redis's refusal of a client from another host in protected mode (7.0's text).
+const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled \
+and no password is set for the default user. In this mode connections are only accepted from the loopback interface. \
+If you want to connect from external computers to Redis you may adopt one of the following solutions: \
+1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface \
+by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible \
+from internet if you do so. Use CONFIG REWRITE to make this change permanent. \
+2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the \
+protected mode option to 'no', and then restarting the server. \
+3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. \
+4) Setup a an authentication password for the default user. \
+NOTE: You only need to do one of the above things in order for the server to start accepting connections from the \
+outside.\r\n";
+
+/// A loopback peer (an IPv4-mapped IPv6 one too), which protected mode lets in.
+fn is_loopback(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.is_loopback(),
+        std::net::IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+    }
+}
+
 pub async fn serve(shared: Arc<Shared>, mut stream: Stream, addr: SocketAddr, id: u64) {
     let _ = stream.tcp().set_nodelay(true);
     let laddr = stream.tcp().local_addr().unwrap_or(addr);
     shared.stats.total_connections_received.fetch_add(1, Ordering::Relaxed);
-    let (maxclients, keepalive) = {
+    let (maxclients, keepalive, protected) = {
         let c = shared.config.read();
-        (c.maxclients as usize, c.tcp_keepalive)
+        (c.maxclients as usize, c.tcp_keepalive, c.protected_mode)
     };
     let requirepass_empty = shared.acl.default_user_open();
+    if protected && requirepass_empty && !is_loopback(addr.ip()) {
+        shared.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
+        let _ = stream.send(PROTECTED_MODE_DENIED).await;
+        return;
+    }
     if shared.clients.count() >= maxclients {
         shared.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
         let _ = stream.send(b"-ERR max number of clients reached\r\n").await;
