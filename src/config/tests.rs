@@ -501,6 +501,7 @@ fn get_with_patterns() {
         vec![
             ("port", "6379".to_owned()),
             ("tls-port", "0".to_owned()),
+            ("protected-mode", "yes".to_owned()),
             ("pidfile", String::new()),
             ("metrics-port", "9121".to_owned()),
             ("proto-max-bulk-len", "536870912".to_owned()),
