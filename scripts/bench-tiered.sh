@@ -172,6 +172,7 @@ echo "Data set: $KEYS keys of $VALUE bytes ($(( KEYS * VALUE / 1048576 )) MiB of
 echo "Budgets: hot-cache-size ${HOT}mb + rocksdb-block-cache-size ${BLOCK}mb + rocksdb-memtable-budget ${MEMTABLE}mb" \
   "= $BUDGET MiB; RSS of the empty server at start: $BASE_RSS MiB; peak RSS (VmHWM) over load and runs: $HWM_TIERED MiB."
 echo "After the tiered runs: $ROCKS"
+echo
 echo "| round | tiered zipfian GET ops/s | all cached ops/s | ratio |"
 echo "|---|---:|---:|---:|"
 awk '{ printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4 }' "$WORK/rounds"

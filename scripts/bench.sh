@@ -201,7 +201,12 @@ if [[ restart =~ $ONLY ]]; then restart_test; fi
 if [[ tiered =~ $ONLY ]]; then
   echo "[$(($(date +%s) - T_START)) s] tiered" >&2
   scripts/bench-tiered.sh "$MODE" > "$WORK/tiered"
-  awk '/^Zipfian GET, tiered/ { for (i = 1; i <= NF; i++) if ($i == "rounds") { v = $(i + 1); sub(/,$/, "", v); print "tiered", v } }' "$WORK/tiered" >> "$WORK/figures"
+  awk '/^Zipfian GET, tiered/ {
+    for (i = 1; i <= NF; i++) {
+      if ($i == "rounds") { v = $(i + 1); sub(/,$/, "", v); print "tiered", v }
+      if ($i == "peak" && $(i + 1) == "RSS") printf "tiered-rss %.2f\n", $(i + 2) / $(i + 6)
+    }
+  }' "$WORK/tiered" >> "$WORK/figures"
 fi
 for name in strata redis-aof redis-mem strata-always redis-always; do stop "$name"; done
 
@@ -249,6 +254,7 @@ target "GET c=50 P=16" "$(fig GET:P16 2)" ">=" 0.8
 target "SET c=50 P=16" "$(fig SET:P16 2)" ">=" 0.8
 target "SET appendfsync always c=50" "$(fig SET:always 2)" ">=" 1.0
 target "tiered zipfian GET / all cached" "$(fig tiered 2)" ">=" 0.5
+target "tiered peak RSS / sum of budgets" "$(fig tiered-rss 2)" "<=" 1.0
 target "restart time with $RESTART_KEYS keys" "$(fig restart 2)" "<=" 0.1
 target "RSS after restart" "$(fig restart 3)" "<=" 0.3
 echo
