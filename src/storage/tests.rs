@@ -166,6 +166,35 @@ fn cache_only_reads_report_would_block_after_flush() {
     assert_eq!(get(&s, 0, "k").as_deref(), Some(&b"v"[..]));
 }
 
+#[test]
+fn flushes_and_compactions_leave_what_they_wrote_in_the_block_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts =
+        StorageOptions { dir: dir.path().to_path_buf(), block_cache_size: 64 << 20, ..StorageOptions::default() };
+    let s = Storage::open(&opts, Arc::new(Clock::new())).unwrap();
+    let big = "b".repeat(opts.blob_min_size as usize + 100);
+    set(&s, 0, "small", "v", ExpireUpdate::Clear);
+    set(&s, 0, "big", &big, ExpireUpdate::Clear);
+    let cached = |s: &Storage| {
+        s.cache.clear();
+        let small = tier::cache_only(|| StringStore::new(s, 0).get(b"small"));
+        s.cache.clear();
+        let big = tier::cache_only(|| StringStore::new(s, 0).get(b"big"));
+        (small, big)
+    };
+    // A key just flushed is read without the disk: its block (and its blob) went into the
+    // cache with the flush, not only into the file.
+    s.db().flush_cf(s.cf(cf::METADATA)).unwrap();
+    let (small, big_read) = cached(&s);
+    assert_eq!(small, Ok(Some(Bytes::from_static(b"v"))));
+    assert_eq!(big_read, Ok(Some(Bytes::from(big.clone()))));
+    // So is one whose file a compaction has just rewritten.
+    compact_everything(&s);
+    let (small, big_read) = cached(&s);
+    assert_eq!(small, Ok(Some(Bytes::from_static(b"v"))));
+    assert_eq!(big_read, Ok(Some(Bytes::from(big))));
+}
+
 /// Flushes every family's memtable, so a read not served by the hot cache needs the disk (the
 /// block cache is off in these tests).
 fn flush_all_families(s: &Storage) {
