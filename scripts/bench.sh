@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark: Strata side by side with a real redis-server on this machine.
 #
-#   scripts/bench.sh [--quick|--full]      (about 8 and 30 minutes)
+#   scripts/bench.sh [--quick|--full]      (about 6 and 30 minutes)
 #   BENCH_ONLY=regex scripts/bench.sh      (only the workload groups matching: core, p16, values,
 #                                           mixes, always, restart, tiered)
 #

@@ -271,8 +271,7 @@ impl Storage {
             saves: backup::Saves::new(clock_now_unix),
         };
         storage.load_state().map_err(|e| OpenError::Rocks { path: storage.path.clone(), message: e.to_string() })?;
-        storage.tune_scans();
-        storage.warm_on_flush();
+        storage.set_dynamic_options();
         let storage = Arc::new(storage);
         filter_target.bind(&storage);
         let mut threads = storage.threads.lock();
@@ -309,38 +308,43 @@ impl Storage {
         Ok(())
     }
 
-    /// Flushes a subkey family's memtable when an iterator has to step over many hidden entries
-    /// in it (deleted or overwritten members of a churning collection): after the flush those
-    /// entries are gone or compacted away (the deletion-triggered collector), so range reads of a
-    /// hot sorted set or list stay proportional to what they return. RocksDB exposes the option
-    /// only through SetOptions.
-    fn tune_scans(&self) {
-        for name in cf::SUBKEY_FAMILIES {
-            let opts = [("memtable_op_scan_flush_trigger", "2000"), ("memtable_avg_op_scan_flush_trigger", "200")];
-            if let Err(e) = self.db.set_options_cf(self.cf(name), &opts) {
-                tracing::warn!(error = %e, cf = name, "can't set the memtable scan flush trigger");
+    /// The options RocksDB takes only through SetOptions, one call per family (each call
+    /// rewrites the OPTIONS file).
+    ///
+    /// - Subkey families: a memtable is flushed when an iterator has to step over many hidden
+    ///   entries in it (deleted or overwritten members of a churning collection): after the
+    ///   flush those entries are gone or compacted away (the deletion-triggered collector), so
+    ///   range reads of a hot sorted set or list stay proportional to what they return.
+    /// - Point-read families: the blocks (and, in `metadata`, the blob values) that flushes and
+    ///   compactions write go into the block cache, and the blocks of the files they replace
+    ///   leave it. Without it a key read soon after it was written (a SET reads the record it
+    ///   replaces) missed the cache whenever its file was new, and moved to the blocking pool:
+    ///   9–18% of the SETs and GETs of 1 KB values over 100k keys did, against 0–3% with it.
+    ///   Compacted blocks enter at the bottom priority (evicted first), so a data set larger than
+    ///   the cache keeps its hot blocks.
+    fn set_dynamic_options(&self) {
+        for name in cf::ALL {
+            let mut opts = Vec::new();
+            if cf::SUBKEY_FAMILIES.contains(&name) {
+                opts.extend([
+                    ("memtable_op_scan_flush_trigger", "2000"),
+                    ("memtable_avg_op_scan_flush_trigger", "200"),
+                ]);
             }
-        }
-    }
-
-    /// Puts the blocks (and, in `metadata`, the blob values) that flushes and compactions write
-    /// into the block cache, and drops the blocks of the files they replace. Without it a key
-    /// read soon after it was written (a SET reads the record it replaces) missed the cache
-    /// whenever its file was new, and moved to the blocking pool: 9–18% of the SETs and GETs of
-    /// 1 KB values over 100k keys did, against 0–3% with it. Compacted blocks enter at
-    /// the bottom priority (evicted first), so a data set larger than the cache keeps its hot
-    /// blocks. RocksDB exposes these options only through SetOptions.
-    fn warm_on_flush(&self) {
-        for name in [cf::METADATA, cf::SUBKEYS, cf::STREAM, cf::DEFAULT] {
-            let mut opts = vec![
-                ("block_based_table_factory", "{prepopulate_block_cache=kFlushAndCompaction;}"),
-                ("uncache_aggressiveness", "300"),
-            ];
+            if matches!(name, cf::METADATA | cf::SUBKEYS | cf::STREAM | cf::DEFAULT) {
+                opts.extend([
+                    ("block_based_table_factory", "{prepopulate_block_cache=kFlushAndCompaction;}"),
+                    ("uncache_aggressiveness", "300"),
+                ]);
+            }
             if name == cf::METADATA {
                 opts.push(("prepopulate_blob_cache", "kFlushOnly"));
             }
+            if opts.is_empty() {
+                continue;
+            }
             if let Err(e) = self.db.set_options_cf(self.cf(name), &opts) {
-                tracing::warn!(error = %e, cf = name, "can't have flushes fill the block cache");
+                tracing::warn!(error = %e, cf = name, "can't set the options RocksDB takes only at run time");
             }
         }
     }

@@ -65,7 +65,7 @@ impl Storage {
     /// collection): range reads would step over every one of them, while after the flush a
     /// deleted record and its SingleDelete are gone (`Batch::delete_sub`) and other tombstones
     /// go with deletion-triggered compaction. RocksDB also flushes when a scan meets too many
-    /// (`tune_scans`), but only at the next write; this covers read-mostly phases.
+    /// (`set_dynamic_options`), but only at the next write; this covers read-mostly phases.
     pub(crate) fn flush_delete_heavy_memtables(&self) {
         for name in cf::SUBKEY_FAMILIES {
             let deletes = self.cf_property(name, "rocksdb.num-deletes-active-mem-table").unwrap_or(0);
